@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Dialect, ProviderAdapter } from '../gateway/contract.ts';
+import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
+import { parseAmount, type Minor } from '../money/minor.ts';
+import { ProviderId, PlayerCode } from '../wallet/types.ts';
+import { Secret } from './secret.ts';
+
+/** A bad configuration: the message names the setting. The process prints it and stops. */
+export class ConfigError extends Error {}
+
+const DEMO_ADMIN_SECRET = 'croupier-demo-admin-jwt-secret-change-me';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** Every environment variable Croupier reads (README.md documents each). */
+const environment = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: int(0, 65535).default(8080),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/croupier'),
+  DATABASE_POOL_SIZE: int(1, 500).default(20),
+  DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(1500),
+  DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CONFIG_DIR: z.string().default(path.resolve(import.meta.dirname, '../../config')),
+  SEED_DEMO: bool.optional(),
+  SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+});
+
+const providerInstance = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
+  dialect: z.string(),
+  options: z.unknown(),
+});
+
+const providersFile = z.object({ providers: z.array(providerInstance) });
+
+const demoFile = z.object({
+  players: z.array(
+    z.object({
+      code: z.string().min(1).max(100),
+      status: z.enum(['active', 'blocked']).default('active'),
+      wallets: z.record(z.string().refine(isCurrency, 'not an ISO 4217 currency'), z.string()),
+    }),
+  ),
+});
+
+export interface DemoPlayer {
+  code: PlayerCode;
+  status: 'active' | 'blocked';
+  wallets: { currency: Currency; amount: Minor }[];
+}
+
+export type Environment = z.infer<typeof environment>;
+
+export interface Config {
+  env: Environment['NODE_ENV'];
+  http: { host: string; port: number; bodyLimit: string };
+  database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number };
+  redis: { url: string };
+  adminJwtSecret: Secret;
+  logLevel: Environment['LOG_LEVEL'];
+  seedDemo: boolean;
+  shutdownTimeoutMs: number;
+  providers: ProviderAdapter[];
+  demoPlayers: DemoPlayer[];
+}
+
+/**
+ * Parses the environment and the files in CONFIG_DIR once, at start. Secrets in the files are
+ * references (`{"$env": "NAME", "$demo": "value"}`): the value comes from the environment; the demo
+ * value is used only outside production, so a production start without every secret set fails.
+ */
+export function loadConfig(source: Record<string, string | undefined>, dialects: readonly Dialect[]): Config {
+  const env = check(environment, source, 'environment');
+  const production = env.NODE_ENV === 'production';
+
+  let adminSecret = env.ADMIN_JWT_SECRET;
+  if (adminSecret === undefined) {
+    if (production) throw new ConfigError('ADMIN_JWT_SECRET: must be set when NODE_ENV=production');
+    adminSecret = DEMO_ADMIN_SECRET;
+  } else if (production && adminSecret === DEMO_ADMIN_SECRET) {
+    throw new ConfigError('ADMIN_JWT_SECRET: the demo secret cannot be used in production');
+  }
+
+  const providerFile = check(providersFile, readJson(env.CONFIG_DIR, 'providers.json'), 'providers.json');
+  const seen = new Set<string>();
+  const providers = providerFile.providers.map((instance, i) => {
+    const where = `providers.json: providers[${i}] (${instance.id})`;
+    if (seen.has(instance.id)) throw new ConfigError(`${where}: duplicate provider id`);
+    seen.add(instance.id);
+    const dialect = dialects.find((d) => d.name === instance.dialect);
+    if (!dialect) {
+      throw new ConfigError(`${where}.dialect: unknown dialect ${JSON.stringify(instance.dialect)} (known: ${dialects.map((d) => d.name).join(', ')})`);
+    }
+    const resolved = resolveSecrets(instance.options, source, production, `${where}.options`);
+    const options = check(dialect.options, resolved, `${where}.options`);
+    return dialect.create(ProviderId(instance.id), options);
+  });
+
+  const seedDemo = env.SEED_DEMO ?? !production;
+  const demoPlayers = seedDemo ? loadDemo(env.CONFIG_DIR) : [];
+
+  return {
+    env: env.NODE_ENV,
+    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT },
+    database: {
+      url: env.DATABASE_URL,
+      poolSize: env.DATABASE_POOL_SIZE,
+      lockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    },
+    redis: { url: env.REDIS_URL },
+    adminJwtSecret: new Secret(adminSecret),
+    logLevel: env.LOG_LEVEL,
+    seedDemo,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    providers,
+    demoPlayers,
+  };
+}
+
+function loadDemo(dir: string): DemoPlayer[] {
+  const file = check(demoFile, readJson(dir, 'demo.json'), 'demo.json');
+  return file.players.map((p, i) =>
+    Object.freeze({
+      code: PlayerCode(p.code),
+      status: p.status,
+      wallets: Object.entries(p.wallets).map(([code, text]) => {
+        const currency = asCurrency(code);
+        const amount = parseAmount(text, currency);
+        if (!amount.ok) throw new ConfigError(`demo.json: players[${i}].wallets.${code}: ${amount.reason}`);
+        return { currency, amount: amount.value };
+      }),
+    }),
+  );
+}
+
+function resolveSecrets(value: unknown, source: Record<string, string | undefined>, production: boolean, where: string): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, source, production, `${where}[${i}]`));
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  if (typeof record.$env === 'string') {
+    const fromEnv = source[record.$env];
+    if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+    if (production) throw new ConfigError(`${where}: environment variable ${record.$env} must be set when NODE_ENV=production`);
+    if (typeof record.$demo === 'string') return record.$demo;
+    throw new ConfigError(`${where}: environment variable ${record.$env} is not set`);
+  }
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, resolveSecrets(v, source, production, `${where}.${k}`)]));
+}
+
+function readJson(dir: string, name: string): unknown {
+  const file = path.join(dir, name);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ConfigError(`${file}: ${(error as Error).message}`);
+  }
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown, where: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? `.${issue.path.join('.')}` : '';
+  const name = where === 'environment' ? String(issue.path[0] ?? where) : `${where}${field}`;
+  throw new ConfigError(`${name}: ${issue.message}`);
+}

@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type { Outcome, ProviderId, WalletOperation } from '../wallet/types.ts';
+
+/** A vendor's webhook as it arrived, before anything was trusted. */
+export interface InboundRequest {
+  /** Header names in lower case. */
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: Buffer;
+  ip: string;
+  receivedAt: Date;
+}
+
+/** What goes back to the vendor: always HTTP 200, the dialect's body. */
+export interface Answer {
+  contentType: string;
+  body: string;
+}
+
+/** Why a request never reached the wallet. */
+export type Rejection = 'unauthorized' | 'malformed' | 'unsupported';
+
+export type Decoded<Context> =
+  /** A call the wallet must carry out; `context` is whatever the dialect needs to word its answer. */
+  | { kind: 'operation'; payload: unknown; operation: WalletOperation; context: Context }
+  /** A call refused at the door (bad credentials, undecryptable or malformed body), already answered. */
+  | { kind: 'rejected'; payload?: unknown; reason: Rejection; detail: string; answer: Answer };
+
+/**
+ * One configured provider instance of a dialect. The adapter only translates: it reads and
+ * authenticates a request, turns it into one wallet operation, and turns the wallet's outcome into
+ * the dialect's answer. It never decides a money rule.
+ */
+export interface ProviderAdapter<Context = unknown> {
+  readonly id: ProviderId;
+  readonly dialect: string;
+  read(request: InboundRequest): Promise<Decoded<Context>>;
+  answer(context: Context, outcome: Outcome): Answer;
+  /** The dialect's failure answer when no outcome exists: an internal fault, or a body too large to read. */
+  fail(problem: 'fault' | 'too_large', context?: Context): Answer;
+}
+
+/** A dialect: validates its instances' options at load, and builds an adapter for each instance. */
+export interface Dialect<Options = any> {
+  readonly name: string;
+  readonly options: z.ZodType<Options>;
+  create(id: ProviderId, options: Options): ProviderAdapter;
+}

@@ -1,0 +1,81 @@
+import { sql } from 'kysely';
+import type { Db } from './database.ts';
+
+export interface Break {
+  check: string;
+  detail: string;
+}
+
+/**
+ * Verifies the ledger invariants from the rows themselves, trusting neither code nor triggers:
+ * run after any incident, and by the tests after every concurrency and fault scenario.
+ */
+export async function reconcile(db: Db): Promise<Break[]> {
+  const breaks: Break[] = [];
+  const add = (check: string, rows: Record<string, unknown>[], describe: (row: any) => string) => {
+    for (const row of rows) breaks.push({ check, detail: describe(row) });
+  };
+
+  const balances = await sql<{ id: bigint; balance: bigint; computed: bigint }>`
+    with flows as (
+      select credit_account_id as account_id, sum(amount) as amount from transfers group by 1
+      union all
+      select debit_account_id, -sum(amount) from transfers group by 1
+    )
+    select a.id, a.balance, coalesce(sum(f.amount), 0)::bigint as computed
+    from accounts a left join flows f on f.account_id = a.id
+    group by a.id, a.balance
+    having a.balance <> coalesce(sum(f.amount), 0)`.execute(db);
+  add('balance = credits - debits', balances.rows, (r) => `account ${r.id}: balance ${r.balance}, transfers say ${r.computed}`);
+
+  const sums = await sql<{ currency: string; total: bigint }>`
+    select currency, sum(balance)::bigint as total from accounts group by currency having sum(balance) <> 0`.execute(db);
+  add('balances sum to zero per currency', sums.rows, (r) => `${r.currency}: sum ${r.total}`);
+
+  const negative = await sql<{ id: bigint; balance: bigint }>`
+    select id, balance from accounts where kind = 'player' and balance < 0`.execute(db);
+  add('no negative player wallet', negative.rows, (r) => `account ${r.id}: ${r.balance}`);
+
+  const currency = await sql<{ id: bigint }>`
+    select t.id from transfers t
+    join accounts d on d.id = t.debit_account_id join accounts c on c.id = t.credit_account_id
+    where d.currency <> t.currency or c.currency <> t.currency`.execute(db);
+  add('transfer currency matches its accounts', currency.rows, (r) => `transfer ${r.id}`);
+
+  // Every provider transaction that says it moved money has its own transfer, of its amount, in its direction.
+  const applied = await sql<{ id: bigint }>`
+    select p.id from provider_transactions p
+    join accounts w on w.player_id = p.player_id and w.kind = 'player' and w.currency = p.currency
+    left join transfers t on t.id = p.transfer_id
+    where p.status = 'applied' and (t.id is null or t.amount <> p.amount or t.currency <> p.currency
+      or (p.kind = 'debit' and (t.kind <> 'bet' or t.debit_account_id <> w.id))
+      or (p.kind = 'credit' and (t.kind <> 'win' or t.credit_account_id <> w.id)))`.execute(db);
+  add('applied provider transaction has its transfer', applied.rows, (r) => `provider transaction ${r.id}`);
+
+  const reversals = await sql<{ id: bigint }>`
+    select r.id from rollbacks r
+    join provider_transactions p on p.id = r.target_id
+    left join transfers t on t.id = r.transfer_id
+    where (p.status = 'applied') <> (t.id is not null)
+       or (t.id is not null and (t.amount <> p.amount
+           or t.kind <> case p.kind when 'debit' then 'bet_refund' else 'win_reversal' end))`.execute(db);
+  add('rollback reverses exactly its target', reversals.rows, (r) => `rollback ${r.id}`);
+
+  const orphans = await sql<{ id: bigint; kind: string }>`
+    select t.id, t.kind from transfers t
+    where (select count(*) from provider_transactions p where p.transfer_id = t.id)
+        + (select count(*) from rollbacks r where r.transfer_id = t.id)
+        + (select count(*) from cashier_operations c where c.transfer_id = t.id) <> 1`.execute(db);
+  add('every transfer has exactly one cause', orphans.rows, (r) => `transfer ${r.id} (${r.kind})`);
+
+  const triggers = await sql<{ name: string }>`
+    select expected.name from (values
+      ('transfers_apply'), ('accounts_guard_balance'),
+      ('transfers_insert_only'), ('provider_transactions_insert_only'), ('rollbacks_insert_only'), ('cashier_operations_insert_only')
+    ) as expected(name)
+    left join pg_trigger t on t.tgname = expected.name and t.tgenabled = 'O'
+    where t.oid is null`.execute(db);
+  add('ledger guards are installed and enabled', triggers.rows, (r) => `trigger ${r.name} missing or disabled`);
+
+  return breaks;
+}

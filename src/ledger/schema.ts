@@ -1,0 +1,97 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Kysely's view of the ledger tables (migrations/ is the source of truth). */
+type Id = ColumnType<bigint, never, never>;
+type CreatedAt = ColumnType<Date, never, never>;
+
+export type PlayerStatus = 'active' | 'blocked';
+export type AccountKind = 'player' | 'game' | 'cashier';
+export type TransferKind = 'bet' | 'win' | 'bet_refund' | 'win_reversal' | 'deposit' | 'withdrawal';
+export type ProviderTransactionKind = 'debit' | 'credit';
+
+export interface PlayersTable {
+  id: Id;
+  code: string;
+  status: ColumnType<PlayerStatus, PlayerStatus | undefined, PlayerStatus>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export interface AccountsTable {
+  id: Id;
+  kind: AccountKind;
+  player_id: bigint | null;
+  provider_id: string | null;
+  currency: string;
+  slot: Generated<number>;
+  balance: ColumnType<bigint, never, never>;
+  created_at: CreatedAt;
+}
+
+export interface TransfersTable {
+  id: Id;
+  debit_account_id: bigint;
+  credit_account_id: bigint;
+  amount: bigint;
+  currency: string;
+  kind: TransferKind;
+  created_at: CreatedAt;
+}
+
+export interface RoundsTable {
+  id: Id;
+  provider_id: string;
+  external_id: string;
+  player_id: bigint;
+  created_at: CreatedAt;
+}
+
+export interface ProviderTransactionsTable {
+  id: Id;
+  provider_id: string;
+  external_id: string;
+  player_id: bigint;
+  kind: ProviderTransactionKind;
+  currency: string;
+  amount: bigint;
+  round_id: bigint | null;
+  status: 'applied' | 'refused';
+  refusal: string | null;
+  transfer_id: bigint | null;
+  details: ColumnType<Record<string, unknown> | null, string | null, never>;
+  created_at: CreatedAt;
+}
+
+export interface RollbacksTable {
+  id: Id;
+  provider_id: string;
+  target_external_id: string;
+  player_id: bigint;
+  target_id: bigint | null;
+  transfer_id: bigint | null;
+  created_at: CreatedAt;
+}
+
+export interface CashierOperationsTable {
+  id: Id;
+  reference: string;
+  player_id: bigint;
+  kind: 'deposit' | 'withdrawal';
+  currency: string;
+  amount: bigint;
+  transfer_id: bigint;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  players: PlayersTable;
+  accounts: AccountsTable;
+  transfers: TransfersTable;
+  rounds: RoundsTable;
+  provider_transactions: ProviderTransactionsTable;
+  rollbacks: RollbacksTable;
+  cashier_operations: CashierOperationsTable;
+}
+
+export type ProviderTransaction = Selectable<ProviderTransactionsTable>;
+export type NewTransfer = Insertable<TransfersTable>;
