@@ -7,19 +7,30 @@ import { HouseAccounts } from './ledger/accounts.ts';
 import { createDatabase, type Db } from './ledger/database.ts';
 import { ensureDatabase, isEmpty, migrateToLatest } from './ledger/migrate.ts';
 import { BackOffice } from './wallet/backoffice.ts';
+import type { PlayerCode } from './wallet/types.ts';
 import { Wallet } from './wallet/wallet.ts';
 
+export interface Preparation {
+  created: boolean;
+  migrations: string[];
+  seeded: PlayerCode[];
+}
+
 /** Creates the database when missing, brings its schema up to date, and seeds the demo players into an empty one. */
-export async function prepareDatabase(config: Config, log: Logger): Promise<void> {
-  if (await ensureDatabase(config.database.url)) log.info('created database');
+export async function prepareDatabase(config: Config, log: Logger): Promise<Preparation> {
+  const created = await ensureDatabase(config.database.url);
+  if (created) log.info('created database');
   const db = createDatabase({ ...config.database, poolSize: 1 });
   try {
-    const applied = await migrateToLatest(db);
-    if (applied.length) log.info({ migrations: applied }, 'migrations applied');
+    const migrations = await migrateToLatest(db);
+    if (migrations.length) log.info({ migrations }, 'migrations applied');
+    let seeded: PlayerCode[] = [];
     if (config.demoPlayers.length && (await isEmpty(db))) {
       await seedDemo(new BackOffice(db), config.demoPlayers);
-      log.info({ players: config.demoPlayers.map((p) => p.code) }, 'seeded demo players');
+      seeded = config.demoPlayers.map((p) => p.code);
+      log.info({ players: seeded }, 'seeded demo players');
     }
+    return { created, migrations, seeded };
   } finally {
     await db.destroy();
   }
