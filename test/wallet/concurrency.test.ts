@@ -1,0 +1,299 @@
+import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logging.ts';
+import { asCurrency } from '../../src/money/currency.ts';
+import { parseAmount } from '../../src/money/minor.ts';
+import { createGateway, type Gateway } from '../../src/service.ts';
+import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
+import { closeTestGateway } from './teardown.ts';
+
+/**
+ * Rule 5 over HTTP: simultaneous calls on one player apply in some serial order, duplicates apply once.
+ * Everything goes through the real gateway (command dialect, provider scorpio-play in USD) and Postgres.
+ */
+const USD = asCurrency('USD');
+const PROVIDER = 'scorpio-play';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(() => closeTestGateway(gw));
+
+type Answer = { status: number; text: string; json: any };
+
+const gameFields = { call_id: 0, provider_id: 'p', game_code: 'g', game_name: 'G', game_type: 'slot' };
+
+const betBody = (account: string, transId: number, amount: number, round = 'r1') => ({
+  command: 'bet',
+  data: { account, trans_id: transId, round_id: round, ...gameFields, amount, type: 1 },
+  timestamp: '1600000001',
+  check: '21,22,41,31',
+});
+const winBody = (account: string, transId: number, amount: number, round = 'r1') => ({
+  command: 'win',
+  data: { account, trans_id: transId, round_id: round, ...gameFields, amount, type: 2 },
+  timestamp: '1600000001',
+  check: '21,22,41',
+});
+const cancelBody = (account: string, transId: number, round = 'r1') => ({
+  command: 'cancel',
+  data: { account, trans_id: transId, round_id: round, ...gameFields },
+  timestamp: '1600000001',
+  check: '21,22,42',
+});
+
+const send = (body: unknown): Promise<Answer> => gw.callback(PROVIDER, body);
+
+/** The answer's balance in minor units, read from its text (never through a float). */
+function answeredBalance(answer: Answer): bigint | undefined {
+  const m = /"balance":(-?[0-9.eE+-]+)/.exec(answer.text);
+  if (!m) return undefined;
+  const parsed = parseAmount(m[1]!, USD);
+  if (!parsed.ok) throw new Error(`bad balance in ${answer.text}`);
+  return parsed.value;
+}
+
+async function walletBalance(account: string): Promise<bigint> {
+  const { rows } = await sql<{ balance: bigint }>`
+    select a.balance from accounts a join players p on p.id = a.player_id where a.kind = 'player' and p.code = ${account} and a.currency = 'USD'`.execute(gw.gateway.db);
+  return rows[0]!.balance;
+}
+
+const count = (answers: Answer[], result: number) => answers.filter((a) => a.json?.result === result).length;
+
+/** A small deterministic PRNG, so a failing run can be replayed. */
+function prng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+function shuffle<T>(items: T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+let nextTransId = 1_000_000;
+
+describe('one player, many simultaneous bets', () => {
+  it('200 simultaneous bets of 1.00 on 100.00: exactly 100 pass, 100 are refused, the balance ends at 0', async () => {
+    await gw.fund('conc-alice', { USD: '100.00' });
+    const first = nextTransId;
+    nextTransId += 200;
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => send(betBody('conc-alice', first + i, 1.0, `r-${i}`))));
+
+    expect(answers.every((a) => a.status === 200)).toBe(true);
+    expect(count(answers, 0)).toBe(100);
+    expect(count(answers, 31)).toBe(100);
+    for (const a of answers.filter((x) => x.json?.result === 31)) expect(a.json).toEqual({ result: 31, status: 'ERROR', data: { balance: 0 } });
+    expect(await walletBalance('conc-alice')).toBe(0n);
+
+    // Every successful answer reports a distinct balance: 99.00, 98.00, ... 0.00, as a serial order would.
+    const okBalances = answers.filter((a) => a.json?.result === 0).map((a) => answeredBalance(a)!);
+    expect(new Set(okBalances).size).toBe(100);
+    expect([...okBalances].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(Array.from({ length: 100 }, (_, i) => BigInt(i) * 100n));
+
+    const { rows } = await sql<{ transfers: number; applied: number; refused: number }>`
+      select (select count(*)::int from transfers t join accounts a on a.id = t.debit_account_id join players p on p.id = a.player_id
+                where p.code = 'conc-alice' and t.kind = 'bet') as transfers,
+             (select count(*)::int from provider_transactions pt join players p on p.id = pt.player_id
+                where p.code = 'conc-alice' and pt.status = 'applied') as applied,
+             (select count(*)::int from provider_transactions pt join players p on p.id = pt.player_id
+                where p.code = 'conc-alice' and pt.status = 'refused' and pt.refusal = 'insufficient_funds') as refused`.execute(gw.gateway.db);
+    expect(rows[0]).toEqual({ transfers: 100, applied: 100, refused: 100 });
+    expect(await gw.reconcile()).toEqual([]);
+  });
+
+  it('20 simultaneous copies of one bet are applied once: one result 0, 19 result 41', async () => {
+    await gw.fund('conc-bob', { USD: '50.00' });
+    const transId = nextTransId++;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => send(betBody('conc-bob', transId, 7.25, 'r-dup'))));
+
+    expect(count(answers, 0)).toBe(1);
+    expect(count(answers, 41)).toBe(19);
+    expect(answers.find((a) => a.json?.result === 0)!.json).toEqual({ result: 0, status: 'OK', data: { balance: 42.75 } });
+    for (const a of answers.filter((x) => x.json?.result === 41)) expect(a.json).toEqual({ result: 41, status: 'ERROR', data: { balance: 42.75 } });
+    expect(await walletBalance('conc-bob')).toBe(4_275n);
+
+    const { rows } = await sql<{ rows: number; transfers: number }>`
+      select count(*)::int as rows, count(transfer_id)::int as transfers from provider_transactions
+      where provider_id = ${PROVIDER} and external_id = ${String(transId)}`.execute(gw.gateway.db);
+    expect(rows[0]).toEqual({ rows: 1, transfers: 1 });
+    expect(await gw.reconcile()).toEqual([]);
+  });
+
+  it('20 simultaneous cancels of one bet refund it once and all answer OK', async () => {
+    await gw.fund('conc-carol', { USD: '10.00' });
+    const transId = nextTransId++;
+    expect((await send(betBody('conc-carol', transId, 4.0, 'r-c'))).json).toEqual({ result: 0, status: 'OK', data: { balance: 6 } });
+    const answers = await Promise.all(Array.from({ length: 20 }, () => send(cancelBody('conc-carol', transId, 'r-c'))));
+    expect(answers.map((a) => a.json)).toEqual(Array.from({ length: 20 }, () => ({ result: 0, status: 'OK', data: { balance: 10 } })));
+    expect(await walletBalance('conc-carol')).toBe(1_000n);
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from rollbacks r join transfers t on t.id = r.transfer_id
+      where r.provider_id = ${PROVIDER} and r.target_external_id = ${String(transId)}`.execute(gw.gateway.db);
+    expect(rows[0]!.n).toBe(1);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+
+  it('bets spread over two gateway instances on one database still apply in a serial order', async () => {
+    // A second gateway process on the same database: its own pool, its own house-account cache.
+    const second: Gateway = createGateway(gw.config, createLogger('silent'));
+    const server = await second.listen(0, '127.0.0.1');
+    try {
+      const secondUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks/${PROVIDER}`;
+      const viaSecond = async (body: unknown): Promise<Answer> => {
+        const res = await fetch(secondUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'callback-token': TOKENS[PROVIDER] },
+          body: JSON.stringify(body),
+        });
+        const text = await res.text();
+        return { status: res.status, text, json: JSON.parse(text) };
+      };
+      await gw.fund('conc-dave', { USD: '30.00' });
+      const first = nextTransId;
+      nextTransId += 60;
+      // 60 bets of 1.00 on 30.00, alternating between the two instances; each one sent to both (a duplicate).
+      const answers = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => [send(betBody('conc-dave', first + i, 1.0)), viaSecond(betBody('conc-dave', first + i, 1.0))]).flat(),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      expect(count(answers, 0)).toBe(30);
+      expect(count(answers, 0) + count(answers, 31) + count(answers, 41)).toBe(120);
+      for (let i = 0; i < 60; i++) {
+        const pair = [answers[2 * i]!, answers[2 * i + 1]!].map((a) => a.json.result);
+        // One copy decides; the other is its repeat: OK then 41, or 31 twice (a refusal replays).
+        expect([[0, 41], [41, 0], [31, 31]]).toContainEqual(pair);
+      }
+      expect(await walletBalance('conc-dave')).toBe(0n);
+      expect(await gw.reconcile()).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('many players, mixed simultaneous bets, wins and cancels', () => {
+  it('end with the balances a serial replay of the successful answers gives, and a clean ledger', async () => {
+    const random = prng(20261120);
+    const players = Array.from({ length: 6 }, (_, i) => `mix-${i}`);
+    const initial = 500n;
+    for (const p of players) await gw.fund(p, { USD: '5.00' });
+
+    type Call = { player: string; kind: 'bet' | 'win' | 'cancel'; transId: number; amount: bigint; target?: { transId: number; kind: 'bet' | 'win' }; body: unknown };
+    const calls: Call[] = [];
+    const cents = (max: number) => BigInt(Math.floor(random() * max));
+    const decimal = (minor: bigint) => Number(minor) / 100; // exact for 2-decimal values
+    for (const player of players) {
+      const bets: { transId: number; amount: bigint }[] = [];
+      const wins: { transId: number; amount: bigint }[] = [];
+      for (let i = 0; i < 25; i++) {
+        const transId = nextTransId++;
+        const amount = 25n + cents(400);
+        bets.push({ transId, amount });
+        calls.push({ player, kind: 'bet', transId, amount, body: betBody(player, transId, decimal(amount), `mr-${transId}`) });
+      }
+      for (let i = 0; i < 15; i++) {
+        const transId = nextTransId++;
+        const amount = i % 5 === 0 ? 0n : cents(500);
+        wins.push({ transId, amount });
+        calls.push({ player, kind: 'win', transId, amount, body: winBody(player, transId, decimal(amount), `mr-${transId}`) });
+      }
+      // Duplicates of some bets and wins, sent alongside the originals.
+      for (const b of bets.slice(0, 4)) calls.push({ player, kind: 'bet', transId: b.transId, amount: b.amount, body: betBody(player, b.transId, decimal(b.amount), `mr-${b.transId}`) });
+      for (const w of wins.slice(0, 3)) calls.push({ player, kind: 'win', transId: w.transId, amount: w.amount, body: winBody(player, w.transId, decimal(w.amount), `mr-${w.transId}`) });
+      // Cancels of bets (two of them twice) and of wins; some will race ahead of their target.
+      for (const b of [...bets.slice(2, 10), ...bets.slice(2, 4)]) {
+        calls.push({ player, kind: 'cancel', transId: b.transId, amount: 0n, target: { transId: b.transId, kind: 'bet' }, body: cancelBody(player, b.transId, `mr-${b.transId}`) });
+      }
+      for (const w of wins.slice(1, 6)) {
+        calls.push({ player, kind: 'cancel', transId: w.transId, amount: 0n, target: { transId: w.transId, kind: 'win' }, body: cancelBody(player, w.transId, `mr-${w.transId}`) });
+      }
+    }
+
+    const order = shuffle(calls, random);
+    const answers = await Promise.all(order.map((c) => send(c.body)));
+    const results = order.map((call, i) => ({ call, answer: answers[i]! }));
+
+    // Every answer is a dialect answer the operation allows, never a processing failure.
+    const allowed = { bet: [0, 31, 41], win: [0, 41], cancel: [0, 31, 42] };
+    for (const { call, answer } of results) {
+      expect(answer.status).toBe(200);
+      expect(allowed[call.kind], `${call.kind} ${call.transId}: ${answer.text}`).toContain(answer.json?.result);
+    }
+
+    const byKey = new Map<string, { call: Call; answer: Answer }[]>();
+    for (const r of results) {
+      const key = `${r.call.kind}:${r.call.transId}`;
+      byKey.set(key, [...(byKey.get(key) ?? []), r]);
+    }
+    const answersFor = (kind: string, transId: number) => (byKey.get(`${kind}:${transId}`) ?? []).map((r) => r.answer.json.result as number);
+
+    // A serial computation from the successful answers.
+    const expected = new Map(players.map((p) => [p, initial]));
+    const add = (player: string, delta: bigint) => expected.set(player, expected.get(player)! + delta);
+    for (const [key, group] of byKey) {
+      const { call } = group[0]!;
+      const codes = group.map((g) => g.answer.json.result as number);
+      if (call.kind === 'bet' || call.kind === 'win') {
+        expect(codes.filter((c) => c === 0).length, key).toBeLessThanOrEqual(1);
+        if (codes.includes(0)) add(call.player, call.kind === 'bet' ? -call.amount : call.amount);
+        continue;
+      }
+      const target = call.target!;
+      const targetCodes = answersFor(target.kind, target.transId);
+      const targetAmount = calls.find((c) => c.kind === target.kind && c.transId === target.transId)!.amount;
+      if (codes.includes(42)) {
+        // The cancel came first: the target was refused as already settled, never applied.
+        expect(targetCodes.every((c) => c === 41), key).toBe(true);
+        expect(codes.every((c) => c === 42), key).toBe(true);
+      } else if (codes.includes(0) && targetCodes.includes(0)) {
+        add(call.player, target.kind === 'bet' ? targetAmount : -targetAmount);
+      }
+    }
+    for (const p of players) expect(await walletBalance(p), p).toBe(expected.get(p));
+
+    // Each player's transfers, in id order, are that serial order: every moving answer reports the
+    // running balance right after its own transfer, and every answered balance is one of the running balances.
+    for (const p of players) {
+      const { rows } = await sql<{ id: bigint; delta: bigint; ptx: string | null; rb: string | null }>`
+        select t.id, case when t.credit_account_id = a.id then t.amount else -t.amount end as delta,
+               pt.kind || ':' || pt.external_id as ptx, 'cancel:' || r.target_external_id as rb
+        from accounts a join players pl on pl.id = a.player_id
+        join transfers t on t.debit_account_id = a.id or t.credit_account_id = a.id
+        left join provider_transactions pt on pt.transfer_id = t.id
+        left join rollbacks r on r.transfer_id = t.id
+        where pl.code = ${p} and a.kind = 'player' order by t.id`.execute(gw.gateway.db);
+      let running = 0n;
+      const after = new Map<string, bigint>();
+      const seen = new Set<bigint>([0n]);
+      for (const row of rows) {
+        running += row.delta;
+        seen.add(running);
+        const key = row.ptx ? row.ptx.replace(/^debit:/, 'bet:').replace(/^credit:/, 'win:') : row.rb;
+        if (key) after.set(key, running);
+      }
+      expect(running).toBe(expected.get(p));
+      for (const [key, balance] of after) {
+        const group = byKey.get(key);
+        expect(group, key).toBeDefined();
+        const okBalances = group!.filter((g) => g.answer.json.result === 0).map((g) => answeredBalance(g.answer));
+        expect(okBalances, `${p} ${key}`).toContain(balance);
+      }
+      for (const { call, answer } of results.filter((r) => r.call.player === p)) {
+        const b = answeredBalance(answer);
+        if (b !== undefined) expect(seen.has(b), `${call.kind} ${call.transId} answered ${b}`).toBe(true);
+      }
+    }
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});

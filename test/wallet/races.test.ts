@@ -1,0 +1,156 @@
+import { sql, type Transaction } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reconcile } from '../../src/ledger/reconcile.ts';
+import type { Database } from '../../src/ledger/schema.ts';
+import { asCurrency } from '../../src/money/currency.ts';
+import { BackOffice } from '../../src/wallet/backoffice.ts';
+import { ExternalTxId, PlayerCode, ProviderId } from '../../src/wallet/types.ts';
+import { Wallet } from '../../src/wallet/wallet.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { dropTestDatabase } from './teardown.ts';
+
+/**
+ * Races between two transactions that are not serialized by one player's wallet lock: two players
+ * naming the same transaction id, two back-office operations with one reference. The losing side is
+ * held deterministically: a raw transaction inserts the contested key and stays open until the wallet
+ * call is seen waiting for it, then commits.
+ */
+const USD = asCurrency('USD');
+
+let t: TestDatabase;
+let backOffice: BackOffice;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  backOffice = new BackOffice(t.db);
+});
+afterAll(async () => {
+  try {
+    expect(await reconcile(t.db)).toEqual([]);
+  } finally {
+    await dropTestDatabase(t);
+  }
+});
+
+async function player(code: string, funds: bigint): Promise<{ code: PlayerCode; id: bigint }> {
+  const created = await backOffice.createPlayer(PlayerCode(code), [USD]);
+  expect(created.ok).toBe(true);
+  if (funds > 0n) expect((await backOffice.cashier('deposit', PlayerCode(code), USD, funds, `fund:${code}`)).ok).toBe(true);
+  const { id } = await t.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
+  return { code: PlayerCode(code), id };
+}
+
+async function waitForLockWaiter(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(t.db);
+    if (rows[0]!.n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error('the contested operation never waited for the held key');
+}
+
+/** Runs `contender` while an open transaction holds `hold`'s rows, commits once the contender waits on them. */
+async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, contender: () => Promise<T>): Promise<T> {
+  let pending: Promise<T> | undefined;
+  await t.db.transaction().execute(async (trx) => {
+    await hold(trx);
+    pending = contender();
+    pending.catch(() => undefined);
+    await waitForLockWaiter();
+  });
+  return pending!;
+}
+
+describe('two players naming one transaction id at one provider', () => {
+  it('the loser is refused as a conflict, and its later operations still work', async () => {
+    // A provider no other test uses, so the loser's house account (game slot) is created inside the losing transaction.
+    const provider = ProviderId('race-provider');
+    const wallet = new Wallet(t.db);
+    const alice = await player('race-alice', 10_000n);
+    const bob = await player('race-bob', 10_000n);
+    expect(alice.id % 32n).not.toBe(bob.id % 32n);
+
+    const outcome = await race(
+      async (trx) => {
+        await sql`insert into provider_transactions (provider_id, external_id, player_id, kind, currency, amount, status, refusal)
+                  values (${provider}, 'contested', ${alice.id}, 'debit', 'USD', 100, 'refused', 'insufficient_funds')`.execute(trx);
+      },
+      () => wallet.execute({ op: 'debit', player: bob.code, currency: USD, provider, txId: ExternalTxId('contested'), amount: 100n, roundId: 'r' }),
+    );
+    expect(outcome).toEqual({ type: 'refused', reason: 'conflict', balance: 10_000n });
+    expect(await wallet.execute({ op: 'balance', player: bob.code, currency: USD, requireActive: false })).toMatchObject({ balance: 10_000n });
+
+    // The losing transaction rolled back, and with it any house account it created. Bob's next bet,
+    // win and rollback at that provider must work (not fail on a house account that no longer exists).
+    const next = await wallet
+      .execute({ op: 'debit', player: bob.code, currency: USD, provider, txId: ExternalTxId('after-race'), amount: 300n, roundId: 'r2' })
+      .catch((error: unknown) => ({ type: 'error', message: (error as Error).message }));
+    expect(next).toEqual({ type: 'ok', balance: 9_700n, moved: true });
+    const win = await wallet
+      .execute({ op: 'credit', player: bob.code, currency: USD, provider, txId: ExternalTxId('after-race-win'), amount: 50n, roundId: 'r2' })
+      .catch((error: unknown) => ({ type: 'error', message: (error as Error).message }));
+    expect(win).toEqual({ type: 'ok', balance: 9_750n, moved: true });
+  });
+
+  it('the loser of a race on a house account that already exists is refused as a conflict and nothing moves', async () => {
+    const provider = ProviderId('race-provider-2');
+    const wallet = new Wallet(t.db);
+    const carol = await player('race-carol', 10_000n);
+    const dave = await player('race-dave', 10_000n);
+    // Both game slots exist before the race.
+    expect(await wallet.execute({ op: 'credit', player: carol.code, currency: USD, provider, txId: ExternalTxId('warm-c'), amount: 0n })).toMatchObject({ type: 'ok' });
+    expect(await wallet.execute({ op: 'credit', player: dave.code, currency: USD, provider, txId: ExternalTxId('warm-d'), amount: 0n })).toMatchObject({ type: 'ok' });
+
+    const outcome = await race(
+      async (trx) => {
+        await sql`insert into provider_transactions (provider_id, external_id, player_id, kind, currency, amount, status, refusal)
+                  values (${provider}, 'contested', ${carol.id}, 'debit', 'USD', 100, 'refused', 'insufficient_funds')`.execute(trx);
+      },
+      () => wallet.execute({ op: 'debit', player: dave.code, currency: USD, provider, txId: ExternalTxId('contested'), amount: 100n, roundId: 'r' }),
+    );
+    expect(outcome).toEqual({ type: 'refused', reason: 'conflict', balance: 10_000n });
+    const rows = await t.db.selectFrom('provider_transactions').select(['player_id']).where('provider_id', '=', provider).where('external_id', '=', 'contested').execute();
+    expect(rows).toEqual([{ player_id: carol.id }]);
+    expect(await wallet.execute({ op: 'debit', player: dave.code, currency: USD, provider, txId: ExternalTxId('after'), amount: 100n })).toEqual({
+      type: 'ok',
+      balance: 9_900n,
+      moved: true,
+    });
+  });
+});
+
+describe('two back-office operations with one reference', () => {
+  it('the loser is refused as a conflict, not an exception, and nothing moves', async () => {
+    const erin = await player('race-erin', 0n);
+    const frank = await player('race-frank', 0n);
+    expect(erin.id % 32n).not.toBe(frank.id % 32n);
+    // The cashier slot of erin exists (so the held transaction can credit from it).
+    expect((await backOffice.cashier('deposit', erin.code, USD, 1n, 'warm-erin')).ok).toBe(true);
+    const { rows } = await sql<{ cashier: bigint; wallet: bigint }>`
+      select (select id from accounts where kind = 'cashier' and currency = 'USD' and slot = ${Number(erin.id % 32n)}) as cashier,
+             (select id from accounts where kind = 'player' and player_id = ${erin.id}) as wallet`.execute(t.db);
+    const { cashier, wallet } = rows[0]!;
+
+    const outcome = await race(
+      async (trx) => {
+        const { rows: inserted } = await sql<{ id: bigint }>`
+          insert into transfers (debit_account_id, credit_account_id, amount, currency, kind)
+          values (${cashier}, ${wallet}, 500, 'USD', 'deposit') returning id`.execute(trx);
+        await sql`insert into cashier_operations (reference, player_id, kind, currency, amount, transfer_id)
+                  values ('contested-ref', ${erin.id}, 'deposit', 'USD', 500, ${inserted[0]!.id})`.execute(trx);
+      },
+      () =>
+        backOffice
+          .cashier('deposit', frank.code, USD, 500n, 'contested-ref')
+          .catch((error: unknown) => ({ ok: 'threw', message: (error as Error).message })),
+    );
+    expect.soft(outcome).toEqual({ ok: false, reason: 'conflict' });
+    const view = await backOffice.player(frank.code);
+    expect(view.ok && view.value.wallets[0]!.balance).toBe(0n);
+    // The losing transaction created frank's cashier slot and rolled back: his next deposit must still work.
+    const next = await backOffice
+      .cashier('deposit', frank.code, USD, 700n, 'after-race-ref')
+      .catch((error: unknown) => ({ ok: 'threw', message: (error as Error).message }));
+    expect(next).toEqual({ ok: true, value: { balance: 700n } });
+  });
+});
