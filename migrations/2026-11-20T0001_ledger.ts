@@ -117,9 +117,16 @@ const statements = [
   end $$`,
   sql`create trigger transfers_apply after insert on transfers for each row execute function ledger_apply_transfer()`,
 
-  // A balance moves only from inside ledger_apply_transfer (trigger depth 2), never by a direct UPDATE.
+  // A balance moves only from inside ledger_apply_transfer (trigger depth 2), never by a direct UPDATE,
+  // and an account is born empty: money only ever arrives by a transfer.
   sql`create function ledger_guard_balance() returns trigger language plpgsql as $$
   begin
+    if tg_op = 'INSERT' then
+      if new.balance <> 0 then
+        raise exception 'an account is opened with balance 0, not %', new.balance using errcode = 'integrity_constraint_violation';
+      end if;
+      return new;
+    end if;
     if new.balance is distinct from old.balance and pg_trigger_depth() < 2 then
       raise exception 'account % balance can only change through a transfer', old.id using errcode = 'integrity_constraint_violation';
     end if;
@@ -129,7 +136,7 @@ const statements = [
     end if;
     return new;
   end $$`,
-  sql`create trigger accounts_guard_balance before update on accounts for each row execute function ledger_guard_balance()`,
+  sql`create trigger accounts_guard_balance before insert or update on accounts for each row execute function ledger_guard_balance()`,
 
   sql`create function ledger_refuse_change() returns trigger language plpgsql as $$
   begin

@@ -59,7 +59,7 @@ export interface Gateway {
 }
 
 export function createGateway(config: Config, log: Logger): Gateway {
-  const db = createDatabase(config.database);
+  const db = createDatabase({ ...config.database, onIdleError: (err) => log.warn({ err }, 'idle database connection lost') });
   const redis = new Redis(config.redis.url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.warn({ err }, 'redis error'));
   const house = new HouseAccounts();

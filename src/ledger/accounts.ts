@@ -13,7 +13,11 @@ type Executor = Db | Transaction<Database>;
 
 export type HouseAccount = { kind: 'game'; provider: string; currency: string } | { kind: 'cashier'; currency: string };
 
-/** House account rows are created on first use and never change identity, so their ids are cached. */
+/**
+ * House account rows are created on first use and never change identity, so their ids are cached;
+ * but only an id seen already committed: a row created inside a transaction that later rolls back
+ * must not outlive it in the cache.
+ */
 export class HouseAccounts {
   readonly #ids = new Map<string, bigint>();
 
@@ -23,11 +27,13 @@ export class HouseAccounts {
     const key = `${house.kind}\u0000${provider ?? ''}\u0000${house.currency}\u0000${slot}`;
     const cached = this.#ids.get(key);
     if (cached !== undefined) return cached;
-    await db
+    const created = await db
       .insertInto('accounts')
       .values({ kind: house.kind, provider_id: provider, currency: house.currency, slot, player_id: null })
       .onConflict((oc) => oc.doNothing())
-      .execute();
+      .returning('id')
+      .executeTakeFirst();
+    if (created) return created.id; // ours, not committed yet: cached when next seen from another transaction
     let query = db
       .selectFrom('accounts')
       .select('id')

@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.ts';
 
@@ -10,6 +10,8 @@ export interface DatabaseOptions {
   /** Longest wait for a row lock; past it the operation fails fast instead of outliving the vendor's deadline. */
   lockTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Told when an idle pooled connection dies (a Postgres restart): the pool replaces it; the process goes on. */
+  onIdleError?: (error: Error) => void;
 }
 
 const INT8 = 20;
@@ -23,7 +25,7 @@ const types = {
 } as pg.CustomTypesConfig;
 
 export function createPool(options: DatabaseOptions): pg.Pool {
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: options.url,
     max: options.poolSize,
     types,
@@ -32,6 +34,9 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     connectionTimeoutMillis: options.statementTimeoutMs,
     application_name: 'croupier',
   });
+  // Unhandled, this event would crash the process on any restart of the database.
+  pool.on('error', (error) => options.onIdleError?.(error));
+  return pool;
 }
 
 export function createDatabase(options: DatabaseOptions): Db {
@@ -56,4 +61,27 @@ export function pgErrorCode(error: unknown): string | undefined {
 export function pgConstraint(error: unknown): string | undefined {
   const constraint = (error as { constraint?: unknown } | null)?.constraint;
   return typeof constraint === 'string' ? constraint : undefined;
+}
+
+const MAX_ATTEMPTS = 3;
+
+/**
+ * Runs `work` in one transaction. A transaction that lost a race the database settled (a deadlock, a
+ * serialization failure, or one of `raceKeys`, unique constraints a concurrent transaction took first)
+ * runs again, and then sees the winner's row.
+ */
+export async function transact<T>(db: Db, raceKeys: ReadonlySet<string>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().execute(work);
+    } catch (error) {
+      const code = pgErrorCode(error);
+      const lostRace =
+        code === PgError.deadlockDetected ||
+        code === PgError.serializationFailure ||
+        (code === PgError.uniqueViolation && raceKeys.has(pgConstraint(error) ?? ''));
+      if (attempt < MAX_ATTEMPTS && lostRace) continue;
+      throw error;
+    }
+  }
 }

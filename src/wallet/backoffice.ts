@@ -2,9 +2,12 @@ import { sql } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
-import { PgError, pgErrorCode, type Db } from '../ledger/database.ts';
+import { PgError, pgErrorCode, transact, type Db } from '../ledger/database.ts';
 import type { PlayerStatus } from '../ledger/schema.ts';
 import type { PlayerCode } from './types.ts';
+
+/** Two players' cashier operations can race for one reference: the loser runs again and sees a conflict. */
+const CASHIER_RACE_KEYS = new Set(['cashier_operations_reference_key']);
 
 export type BackOfficeRefusal = 'unknown_player' | 'player_exists' | 'currency_mismatch' | 'insufficient_funds' | 'conflict';
 
@@ -87,7 +90,7 @@ export class BackOffice {
     amount: Minor,
     reference: string,
   ): Promise<BackOfficeResult<{ balance: Minor }>> {
-    return this.#db.transaction().execute(async (trx) => {
+    return transact(this.#db, CASHIER_RACE_KEYS, async (trx) => {
       const wallet = await trx
         .selectFrom('players as p')
         .innerJoin('accounts as a', (join) => join.onRef('a.player_id', '=', 'p.id').on('a.kind', '=', 'player').on('a.currency', '=', currency))

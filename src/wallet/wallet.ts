@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
-import { PgError, pgConstraint, pgErrorCode, type Db } from '../ledger/database.ts';
+import { transact, type Db } from '../ledger/database.ts';
 import type { Database, PlayerStatus, TransferKind } from '../ledger/schema.ts';
 import type { Check, ExternalTxId, Outcome, PlayerCode, ProviderId, Refusal, WalletOperation } from './types.ts';
 
@@ -34,9 +34,8 @@ type ReadOperation = Extract<WalletOperation, { op: 'authenticate' | 'balance' }
 /** The wallet's own order for reporting failed checks when a dialect does not say otherwise. */
 const DEFAULT_PRECEDENCE: readonly Check[] = ['player', 'active', 'unique', 'funds', 'target'];
 
-/** Races the database settles for us: the loser of a unique-key race retries and sees the winner's row. */
-const RETRYABLE_CONSTRAINTS = new Set(['provider_transaction_unique', 'rollback_unique', 'rounds_provider_id_external_id_key']);
-const MAX_ATTEMPTS = 3;
+/** Unique keys two players' concurrent operations can race for (their wallet locks do not order them). */
+const RACE_KEYS = new Set(['provider_transaction_unique', 'rollback_unique', 'rounds_provider_id_external_id_key']);
 
 const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Outcome => ({
   type: 'refused',
@@ -60,15 +59,8 @@ export class Wallet {
     this.#house = house;
   }
 
-  async execute(op: WalletOperation): Promise<Outcome> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#db.transaction().execute((trx) => this.#apply(trx, op));
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && isRetryable(error)) continue;
-        throw error;
-      }
-    }
+  execute(op: WalletOperation): Promise<Outcome> {
+    return transact(this.#db, RACE_KEYS, (trx) => this.#apply(trx, op));
   }
 
   #apply(trx: Trx, op: WalletOperation): Promise<Outcome> {
@@ -298,10 +290,4 @@ function pick(failures: Partial<Record<Check, Outcome | undefined>>, precedence:
     if (failure) return failure;
   }
   return undefined;
-}
-
-function isRetryable(error: unknown): boolean {
-  const code = pgErrorCode(error);
-  if (code === PgError.deadlockDetected || code === PgError.serializationFailure) return true;
-  return code === PgError.uniqueViolation && RETRYABLE_CONSTRAINTS.has(pgConstraint(error) ?? '');
 }

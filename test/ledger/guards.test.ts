@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgError } from '../../src/ledger/database.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { dropTestDatabase } from '../wallet/teardown.ts';
 import { ordinaryActivity, type Activity } from './fixture.ts';
 
 /**
@@ -22,7 +21,7 @@ afterAll(async () => {
   try {
     expect(await reconcile(t.db)).toEqual([]);
   } finally {
-    await dropTestDatabase(t);
+    await t.drop();
   }
 });
 

@@ -3,7 +3,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/ledger/schema.ts';
 import { reconcile, type Break } from '../../src/ledger/reconcile.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { dropTestDatabase } from '../wallet/teardown.ts';
 import { ordinaryActivity, type Activity } from './fixture.ts';
 
 /**
@@ -24,7 +23,7 @@ afterEach(async () => {
   // Every repair must leave the ledger exactly clean again.
   expect(await reconcile(t.db)).toEqual([]);
 });
-afterAll(() => dropTestDatabase(t));
+afterAll(() => t.drop());
 
 type Conn = Kysely<Database>;
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Db } from '../../src/ledger/database.ts';
 import { dropDatabase, ensureDatabase } from '../../src/ledger/migrate.ts';
@@ -28,7 +29,30 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     db,
     async drop() {
       await db.destroy();
+      await waitForNoBackends(url);
       await dropDatabase(url);
     },
   };
+}
+
+/**
+ * pg's Pool.end() resolves once every client has been asked to end, not once their sockets are closed;
+ * a `drop database ... with (force)` right after it can kill a still-closing connection, whose FATAL
+ * 57P01 then surfaces as an unhandled error of the test run. So: wait until the server has no backend
+ * left on the database (callers close their pools first), then drop it.
+ */
+export async function waitForNoBackends(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const admin = new pg.Client({ connectionString: adminUrl('postgres') });
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline) {
+      const { rows } = await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+      if (rows[0]!.n === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    await admin.end();
+  }
 }

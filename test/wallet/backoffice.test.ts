@@ -5,7 +5,6 @@ import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { dropTestDatabase } from './teardown.ts';
 
 const USD = asCurrency('USD');
 const EUR = asCurrency('EUR');
@@ -24,7 +23,7 @@ afterAll(async () => {
   try {
     expect(await reconcile(t.db)).toEqual([]);
   } finally {
-    await dropTestDatabase(t);
+    await t.drop();
   }
 });
 

@@ -6,7 +6,6 @@ import { asCurrency } from '../../src/money/currency.ts';
 import { parseAmount } from '../../src/money/minor.ts';
 import { createGateway, type Gateway } from '../../src/service.ts';
 import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
-import { closeTestGateway } from './teardown.ts';
 
 /**
  * Rule 5 over HTTP: simultaneous calls on one player apply in some serial order, duplicates apply once.
@@ -19,7 +18,7 @@ let gw: TestGateway;
 beforeAll(async () => {
   gw = await startTestGateway();
 });
-afterAll(() => closeTestGateway(gw));
+afterAll(() => gw.close());
 
 type Answer = { status: number; text: string; json: any };
 

@@ -7,7 +7,6 @@ import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { dropTestDatabase } from './teardown.ts';
 
 /**
  * Races between two transactions that are not serialized by one player's wallet lock: two players
@@ -27,7 +26,7 @@ afterAll(async () => {
   try {
     expect(await reconcile(t.db)).toEqual([]);
   } finally {
-    await dropTestDatabase(t);
+    await t.drop();
   }
 });
 

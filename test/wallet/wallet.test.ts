@@ -6,7 +6,6 @@ import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Check, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
-import { dropTestDatabase } from './teardown.ts';
 
 const USD = asCurrency('USD');
 const EUR = asCurrency('EUR');
@@ -27,7 +26,7 @@ afterAll(async () => {
   try {
     expect(await reconcile(t.db)).toEqual([]);
   } finally {
-    await dropTestDatabase(t);
+    await t.drop();
   }
 });
 
