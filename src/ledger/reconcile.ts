@@ -47,19 +47,39 @@ export async function reconcile(db: Db): Promise<Break[]> {
     select p.id from provider_transactions p
     join accounts w on w.player_id = p.player_id and w.kind = 'player' and w.currency = p.currency
     left join transfers t on t.id = p.transfer_id
-    where p.status = 'applied' and (t.id is null or t.amount <> p.amount or t.currency <> p.currency
+    where p.status = 'applied' and (t.id is null or t.currency <> p.currency
+      or (p.kind in ('debit', 'credit') and t.amount <> p.amount)
       or (p.kind = 'debit' and (t.kind <> 'bet' or t.debit_account_id <> w.id))
-      or (p.kind = 'credit' and (t.kind <> 'win' or t.credit_account_id <> w.id)))`.execute(db);
+      or (p.kind = 'credit' and (t.kind <> 'win' or t.credit_account_id <> w.id))
+      or (p.kind = 'adjust' and (t.kind <> 'adjustment' or w.id not in (t.debit_account_id, t.credit_account_id)))
+      or (p.kind = 'refund' and (t.kind <> 'bet_refund' or t.credit_account_id <> w.id)))`.execute(db);
   add('applied provider transaction has its transfer', applied.rows, (r) => `provider transaction ${r.id}`);
 
+  // A whole rollback of a bet refunds what its lines cancelled one by one did not already refund.
   const reversals = await sql<{ id: bigint }>`
     select r.id from rollbacks r
     join provider_transactions p on p.id = r.target_id
     left join transfers t on t.id = r.transfer_id
     where (p.status = 'applied') <> (t.id is not null)
-       or (t.id is not null and (t.amount <> p.amount
+       or (t.id is not null and (t.amount <> p.amount - coalesce((
+             select sum(l.amount) from bet_lines l join line_cancels c on c.line_id = l.id
+             where l.provider_transaction_id = p.id), 0)
            or t.kind <> case p.kind when 'debit' then 'bet_refund' else 'win_reversal' end))`.execute(db);
   add('rollback reverses exactly its target', reversals.rows, (r) => `rollback ${r.id}`);
+
+  // A cancel of bet lines refunds exactly the lines it marks as refunded, each at most once.
+  const lineRefunds = await sql<{ id: bigint }>`
+    select p.id from provider_transactions p
+    join transfers t on t.id = p.transfer_id
+    where p.kind = 'refund' and t.amount <> coalesce((
+      select sum(l.amount) from line_cancels c join bet_lines l on l.id = c.line_id where c.cancel_id = p.id), 0)`.execute(db);
+  add('bet-line cancel refunds exactly its lines', lineRefunds.rows, (r) => `provider transaction ${r.id}`);
+
+  const lineSums = await sql<{ id: bigint }>`
+    select p.id from provider_transactions p
+    where exists (select 1 from bet_lines l where l.provider_transaction_id = p.id)
+      and p.amount <> (select sum(l.amount) from bet_lines l where l.provider_transaction_id = p.id)`.execute(db);
+  add('bet lines sum to their bet', lineSums.rows, (r) => `provider transaction ${r.id}`);
 
   const orphans = await sql<{ id: bigint; kind: string }>`
     select t.id, t.kind from transfers t
@@ -71,7 +91,8 @@ export async function reconcile(db: Db): Promise<Break[]> {
   const triggers = await sql<{ name: string }>`
     select expected.name from (values
       ('transfers_apply'), ('accounts_guard_balance'),
-      ('transfers_insert_only'), ('provider_transactions_insert_only'), ('rollbacks_insert_only'), ('cashier_operations_insert_only')
+      ('transfers_insert_only'), ('provider_transactions_insert_only'), ('rollbacks_insert_only'), ('cashier_operations_insert_only'),
+      ('bet_lines_insert_only'), ('line_cancels_insert_only'), ('player_sessions_insert_only')
     ) as expected(name)
     left join pg_trigger t on t.tgname = expected.name and t.tgenabled = 'O'
     where t.oid is null`.execute(db);

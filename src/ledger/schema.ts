@@ -6,8 +6,8 @@ type CreatedAt = ColumnType<Date, never, never>;
 
 export type PlayerStatus = 'active' | 'blocked';
 export type AccountKind = 'player' | 'game' | 'cashier';
-export type TransferKind = 'bet' | 'win' | 'bet_refund' | 'win_reversal' | 'deposit' | 'withdrawal';
-export type ProviderTransactionKind = 'debit' | 'credit';
+export type TransferKind = 'bet' | 'win' | 'bet_refund' | 'win_reversal' | 'adjustment' | 'deposit' | 'withdrawal';
+export type ProviderTransactionKind = 'debit' | 'credit' | 'refund' | 'adjust';
 
 export interface PlayersTable {
   id: Id;
@@ -83,7 +83,39 @@ export interface CashierOperationsTable {
   created_at: CreatedAt;
 }
 
+export interface BetLinesTable {
+  id: Id;
+  provider_transaction_id: bigint;
+  round_id: bigint;
+  ref: string;
+  amount: bigint;
+}
+
+export interface LineCancelsTable {
+  id: Id;
+  provider_id: string;
+  round_external_id: string;
+  ref: string;
+  player_id: bigint;
+  line_id: bigint | null;
+  cancel_id: bigint;
+  created_at: CreatedAt;
+}
+
+export interface PlayerSessionsTable {
+  id: Id;
+  provider_id: string;
+  external_id: string;
+  player_id: bigint;
+  kind: 'login' | 'logout';
+  details: ColumnType<Record<string, unknown> | null, string | null, never>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  bet_lines: BetLinesTable;
+  line_cancels: LineCancelsTable;
+  player_sessions: PlayerSessionsTable;
   players: PlayersTable;
   accounts: AccountsTable;
   transfers: TransfersTable;

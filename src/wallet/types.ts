@@ -35,13 +35,27 @@ interface MoneyOp extends PlayerOp {
   details?: Record<string, unknown>;
 }
 
+/** One bet inside a debit, named by the vendor's index within its round so a cancel can name it. */
+export interface BetLine {
+  ref: string;
+  amount: Minor;
+}
+
 export type WalletOperation =
   | ({ op: 'authenticate'; requireActive: boolean } & PlayerOp)
   | ({ op: 'balance'; requireActive: boolean } & PlayerOp)
-  | ({ op: 'debit' } & MoneyOp)
+  /** A bet; `lines` (summing to `amount`) when it carries several bets of one round. */
+  | ({ op: 'debit'; lines?: readonly BetLine[] } & MoneyOp)
   | ({ op: 'credit' } & MoneyOp)
+  /** Reverses one whole transaction named by its id (the cancel has no id of its own). */
   | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId } & PlayerOp)
-  | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp);
+  /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */
+  | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp)
+  /** A result change: the round's settlement becomes `amount`; the difference from what was paid moves. */
+  | ({ op: 'adjust'; roundId: string } & MoneyOp)
+  | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp)
+  /** Login / logout: no money, recorded for audit; `txId` makes a repeat a no-op. */
+  | ({ op: 'session'; action: 'start' | 'end'; provider: ProviderId; txId: ExternalTxId; requireActive: boolean; details?: Record<string, unknown> } & PlayerOp);
 
 /** Why the wallet said no. Each adapter maps these to its codes in one table. */
 export type Refusal =

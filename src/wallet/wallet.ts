@@ -1,41 +1,24 @@
-import type { Transaction } from 'kysely';
-import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import { transact, type Db } from '../ledger/database.ts';
-import type { Database, PlayerStatus, TransferKind } from '../ledger/schema.ts';
-import type { Check, ExternalTxId, Outcome, PlayerCode, ProviderId, Refusal, WalletOperation } from './types.ts';
+import { Records, type KnownTx, type LockedWallet, type Trx } from './records.ts';
+import type { Check, Outcome, Refusal, WalletOperation } from './types.ts';
 
-type Trx = Transaction<Database>;
-
-interface LockedWallet {
-  playerId: bigint;
-  status: PlayerStatus;
-  accountId: bigint;
-  balance: Minor;
-}
-
-interface KnownTx {
-  id: bigint;
-  player_id: bigint;
-  kind: 'debit' | 'credit';
-  currency: string;
-  amount: bigint;
-  status: 'applied' | 'refused';
-  refusal: string | null;
-  round: string | null;
-}
-
-type MoneyOperation = Extract<WalletOperation, { op: 'debit' | 'credit' }>;
-type RollbackOperation = Extract<WalletOperation, { op: 'rollback' }>;
-type StatusOperation = Extract<WalletOperation, { op: 'status' }>;
-type ReadOperation = Extract<WalletOperation, { op: 'authenticate' | 'balance' }>;
+type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
+type MoneyOperation = Op<'debit' | 'credit' | 'cancel_bets' | 'adjust'>;
 
 /** The wallet's own order for reporting failed checks when a dialect does not say otherwise. */
 const DEFAULT_PRECEDENCE: readonly Check[] = ['player', 'active', 'unique', 'funds', 'target'];
 
 /** Unique keys two players' concurrent operations can race for (their wallet locks do not order them). */
-const RACE_KEYS = new Set(['provider_transaction_unique', 'rollback_unique', 'rounds_provider_id_external_id_key']);
+const RACE_KEYS = new Set([
+  'provider_transaction_unique',
+  'rollback_unique',
+  'rounds_provider_id_external_id_key',
+  'bet_line_unique',
+  'line_cancel_unique',
+  'player_session_unique',
+]);
 
 const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Outcome => ({
   type: 'refused',
@@ -43,6 +26,8 @@ const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Outcome =>
   ...(balance !== undefined ? { balance } : {}),
   ...(repeat ? { repeat } : {}),
 });
+
+const KIND: Record<MoneyOperation['op'], KnownTx['kind']> = { debit: 'debit', credit: 'credit', cancel_bets: 'refund', adjust: 'adjust' };
 
 /**
  * The money rules (../shared/specs/wallet-semantics.md), dialect-free. Every operation is one
@@ -64,217 +49,222 @@ export class Wallet {
   }
 
   #apply(trx: Trx, op: WalletOperation): Promise<Outcome> {
+    const records = new Records(trx, this.#house);
     switch (op.op) {
       case 'authenticate':
       case 'balance':
-        return this.#read(trx, op);
+        return read(records, op);
+      case 'session':
+        return session(records, op);
       case 'debit':
-        return this.#debit(trx, op);
+        return debit(records, op);
       case 'credit':
-        return this.#credit(trx, op);
+        return credit(records, op);
       case 'rollback':
-        return this.#rollback(trx, op);
+        return rollback(records, op);
+      case 'cancel_bets':
+        return cancelBets(records, op);
+      case 'adjust':
+        return adjust(records, op);
       case 'status':
-        return this.#status(trx, op);
+        return status(records, op);
     }
-  }
-
-  async #read(trx: Trx, op: ReadOperation): Promise<Outcome> {
-    const wallet = await this.#wallet(trx, op.player, op.currency, false);
-    if ('type' in wallet) return wallet;
-    const failure = pick({ active: op.requireActive && wallet.status === 'blocked' ? refused('player_blocked') : undefined }, op.precedence);
-    return failure ?? { type: 'ok', balance: wallet.balance, moved: false };
-  }
-
-  async #debit(trx: Trx, op: MoneyOperation): Promise<Outcome> {
-    const wallet = await this.#wallet(trx, op.player, op.currency, true);
-    if ('type' in wallet) return wallet;
-    const existing = await this.#findTx(trx, op.provider, op.txId);
-    const cancelledFirst = !existing && (await this.#findRollback(trx, op.provider, op.txId)) !== undefined;
-    const failure = pick(
-      {
-        active: wallet.status === 'blocked' ? refused('player_blocked', wallet.balance) : undefined,
-        unique: existing ? repeatOf(existing, op, wallet) : cancelledFirst ? refused('rolled_back', wallet.balance) : undefined,
-        funds: wallet.balance < op.amount ? refused('insufficient_funds', wallet.balance) : undefined,
-      },
-      op.precedence,
-    );
-    if (failure) {
-      if (!existing && failure.type === 'refused') await this.#recordRefusal(trx, op, wallet, failure.reason);
-      return failure;
-    }
-    return this.#applyMoney(trx, op, wallet, 'bet');
-  }
-
-  /** Credits are owed to the player: paid even when the player is blocked (rule 7). */
-  async #credit(trx: Trx, op: MoneyOperation): Promise<Outcome> {
-    const wallet = await this.#wallet(trx, op.player, op.currency, true);
-    if ('type' in wallet) return wallet;
-    const existing = await this.#findTx(trx, op.provider, op.txId);
-    const cancelledFirst = !existing && (await this.#findRollback(trx, op.provider, op.txId)) !== undefined;
-    const failure = pick(
-      { unique: existing ? repeatOf(existing, op, wallet) : cancelledFirst ? refused('rolled_back', wallet.balance) : undefined },
-      op.precedence,
-    );
-    if (failure) {
-      if (!existing && failure.type === 'refused') await this.#recordRefusal(trx, op, wallet, failure.reason);
-      return failure;
-    }
-    return this.#applyMoney(trx, op, wallet, 'win');
-  }
-
-  async #rollback(trx: Trx, op: RollbackOperation): Promise<Outcome> {
-    const wallet = await this.#wallet(trx, op.player, op.currency, true);
-    if ('type' in wallet) return wallet;
-    const marker = await this.#findRollback(trx, op.provider, op.target);
-    if (marker) {
-      // A second rollback changes nothing; one of a transaction never seen stays "not found".
-      return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
-    }
-    const target = await this.#findTx(trx, op.provider, op.target);
-    if (target && (target.player_id !== wallet.playerId || target.currency !== op.currency)) {
-      return refused('conflict', wallet.balance);
-    }
-    const mark = (targetId: bigint | null, transferId: bigint | null) =>
-      trx
-        .insertInto('rollbacks')
-        .values({ provider_id: op.provider, target_external_id: op.target, player_id: wallet.playerId, target_id: targetId, transfer_id: transferId })
-        .execute();
-    if (!target) {
-      // Rollback before the transaction: remembered durably so the late transaction is refused (rule 2).
-      await mark(null, null);
-      return refused('target_not_found', wallet.balance);
-    }
-    if (target.status === 'refused') {
-      await mark(target.id, null); // nothing was taken, so nothing is given back (rule 4)
-      return { type: 'ok', balance: wallet.balance, moved: false };
-    }
-    const game = await this.#house.idFor(trx, { kind: 'game', provider: op.provider, currency: op.currency }, wallet.playerId);
-    let balance: Minor;
-    let transferId: bigint;
-    if (target.kind === 'debit') {
-      transferId = await transfer(trx, game, wallet.accountId, target.amount, op.currency, 'bet_refund');
-      balance = wallet.balance + target.amount;
-    } else {
-      if (wallet.balance < target.amount) return refused('insufficient_funds', wallet.balance);
-      transferId = await transfer(trx, wallet.accountId, game, target.amount, op.currency, 'win_reversal');
-      balance = wallet.balance - target.amount;
-    }
-    await mark(target.id, transferId);
-    return { type: 'ok', balance, moved: true };
-  }
-
-  async #status(trx: Trx, op: StatusOperation): Promise<Outcome> {
-    const wallet = await this.#wallet(trx, op.player, op.currency, false);
-    if ('type' in wallet) return wallet;
-    const tx = await this.#findTx(trx, op.provider, op.txId);
-    const marker = await this.#findRollback(trx, op.provider, op.txId);
-    const mine = (tx ?? marker)?.player_id === wallet.playerId;
-    const state = !mine ? 'unknown' : marker ? 'cancelled' : tx?.status === 'refused' ? 'refused' : 'processed';
-    return { type: 'status', state, balance: wallet.balance };
-  }
-
-  async #applyMoney(trx: Trx, op: MoneyOperation, wallet: LockedWallet, kind: 'bet' | 'win'): Promise<Outcome> {
-    const game = await this.#house.idFor(trx, { kind: 'game', provider: op.provider, currency: op.currency }, wallet.playerId);
-    const [from, to] = kind === 'bet' ? [wallet.accountId, game] : [game, wallet.accountId];
-    const transferId = await transfer(trx, from, to, op.amount, op.currency, kind);
-    await this.#insertTx(trx, op, wallet, { status: 'applied', transfer_id: transferId, refusal: null });
-    return { type: 'ok', balance: kind === 'bet' ? wallet.balance - op.amount : wallet.balance + op.amount, moved: true };
-  }
-
-  /** A refused transaction is recorded too: a later rollback of it then knows there is nothing to give back. */
-  async #recordRefusal(trx: Trx, op: MoneyOperation, wallet: LockedWallet, reason: Refusal): Promise<void> {
-    await this.#insertTx(trx, op, wallet, { status: 'refused', transfer_id: null, refusal: reason });
-  }
-
-  async #insertTx(
-    trx: Trx,
-    op: MoneyOperation,
-    wallet: LockedWallet,
-    result: { status: 'applied' | 'refused'; transfer_id: bigint | null; refusal: Refusal | null },
-  ): Promise<void> {
-    const roundId = op.roundId === undefined ? null : await this.#round(trx, op.provider, op.roundId, wallet.playerId);
-    await trx
-      .insertInto('provider_transactions')
-      .values({
-        provider_id: op.provider,
-        external_id: op.txId,
-        player_id: wallet.playerId,
-        kind: op.op,
-        currency: op.currency,
-        amount: op.amount,
-        round_id: roundId,
-        details: op.details ? JSON.stringify(op.details) : null,
-        ...result,
-      })
-      .execute();
-  }
-
-  async #round(trx: Trx, provider: ProviderId, externalId: string, playerId: bigint): Promise<bigint> {
-    const inserted = await trx
-      .insertInto('rounds')
-      .values({ provider_id: provider, external_id: externalId, player_id: playerId })
-      .onConflict((oc) => oc.columns(['provider_id', 'external_id']).doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) return inserted.id;
-    const { id } = await trx
-      .selectFrom('rounds')
-      .select('id')
-      .where('provider_id', '=', provider)
-      .where('external_id', '=', externalId)
-      .executeTakeFirstOrThrow();
-    return id;
-  }
-
-  /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
-  async #wallet(trx: Trx, player: PlayerCode, currency: Currency, lock: boolean): Promise<LockedWallet | Outcome> {
-    let query = trx
-      .selectFrom('players as p')
-      .innerJoin('accounts as a', (join) => join.onRef('a.player_id', '=', 'p.id').on('a.kind', '=', 'player').on('a.currency', '=', currency))
-      .select(['p.id as playerId', 'p.status', 'a.id as accountId', 'a.balance'])
-      .where('p.code', '=', player);
-    if (lock) query = query.forUpdate('a');
-    const row = await query.executeTakeFirst();
-    if (row) return row;
-    const known = await trx.selectFrom('players').select('id').where('code', '=', player).executeTakeFirst();
-    return refused(known ? 'currency_mismatch' : 'unknown_player');
-  }
-
-  async #findTx(trx: Trx, provider: ProviderId, txId: ExternalTxId): Promise<KnownTx | undefined> {
-    return trx
-      .selectFrom('provider_transactions as t')
-      .leftJoin('rounds as r', 'r.id', 't.round_id')
-      .select(['t.id', 't.player_id', 't.kind', 't.currency', 't.amount', 't.status', 't.refusal', 'r.external_id as round'])
-      .where('t.provider_id', '=', provider)
-      .where('t.external_id', '=', txId)
-      .executeTakeFirst();
-  }
-
-  #findRollback(trx: Trx, provider: ProviderId, target: ExternalTxId) {
-    return trx
-      .selectFrom('rollbacks')
-      .select(['id', 'target_id', 'player_id'])
-      .where('provider_id', '=', provider)
-      .where('target_external_id', '=', target)
-      .executeTakeFirst();
   }
 }
 
-async function transfer(trx: Trx, from: bigint, to: bigint, amount: Minor, currency: string, kind: TransferKind): Promise<bigint> {
-  const { id } = await trx
-    .insertInto('transfers')
-    .values({ debit_account_id: from, credit_account_id: to, amount, currency, kind })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  return id;
+async function read(records: Records, op: Op<'authenticate' | 'balance'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, false);
+  if (typeof wallet === 'string') return refused(wallet);
+  const failure = pick({ active: op.requireActive && wallet.status === 'blocked' ? refused('player_blocked') : undefined }, op.precedence);
+  return failure ?? { type: 'ok', balance: wallet.balance, moved: false };
+}
+
+async function session(records: Records, op: Op<'session'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, false);
+  if (typeof wallet === 'string') return refused(wallet);
+  if (op.requireActive && wallet.status === 'blocked') return refused('player_blocked', wallet.balance);
+  await records.insertSession(op.provider, op.txId, wallet.playerId, op.action === 'start' ? 'login' : 'logout', op.details);
+  return { type: 'ok', balance: wallet.balance, moved: false };
+}
+
+async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
+  const lines = op.lines ?? [];
+  if (lines.length && (op.roundId === undefined || lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount)) {
+    throw new Error('a debit with bet lines needs a round and lines summing to its amount');
+  }
+  const wallet = await records.wallet(op.player, op.currency, true);
+  if (typeof wallet === 'string') return refused(wallet);
+  const existing = await records.findTx(op.provider, op.txId);
+  let unique: Outcome | undefined = existing ? repeatOf(existing, op, wallet) : undefined;
+  if (!existing) {
+    const cancelledFirst =
+      (await records.findRollback(op.provider, op.txId)) !== undefined ||
+      (await records.cancelledLines(op.provider, op.roundId ?? '', lines.map((l) => l.ref))).size > 0;
+    if (cancelledFirst) unique = refused('rolled_back', wallet.balance);
+    else if (lines.length) {
+      const round = await records.findRound(op.provider, op.roundId!);
+      const placed = round ? await records.lines(round.id, lines.map((l) => l.ref)) : new Map();
+      if (placed.size > 0 || (round && round.player_id !== wallet.playerId)) unique = refused('conflict', wallet.balance);
+    }
+  }
+  const failure = pick(
+    {
+      active: wallet.status === 'blocked' ? refused('player_blocked', wallet.balance) : undefined,
+      unique,
+      funds: wallet.balance < op.amount ? refused('insufficient_funds', wallet.balance) : undefined,
+    },
+    op.precedence,
+  );
+  if (failure) return recordRefusal(records, op, wallet, existing, failure);
+
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  const transferId = await records.transfer(wallet.accountId, game, op.amount, op.currency, 'bet');
+  const tx = await records.insertTx({ ...op, kind: 'debit' }, wallet.playerId, { status: 'applied', transferId });
+  if (tx.roundId !== null) await records.insertLines(tx.id, tx.roundId, lines);
+  return { type: 'ok', balance: wallet.balance - op.amount, moved: true };
+}
+
+/** Credits are owed to the player: paid even when the player is blocked (rule 7). */
+async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, true);
+  if (typeof wallet === 'string') return refused(wallet);
+  const existing = await records.findTx(op.provider, op.txId);
+  const cancelledFirst = !existing && (await records.findRollback(op.provider, op.txId)) !== undefined;
+  const failure = pick(
+    { unique: existing ? repeatOf(existing, op, wallet) : cancelledFirst ? refused('rolled_back', wallet.balance) : undefined },
+    op.precedence,
+  );
+  if (failure) return recordRefusal(records, op, wallet, existing, failure);
+
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  const transferId = await records.transfer(game, wallet.accountId, op.amount, op.currency, 'win');
+  await records.insertTx({ ...op, kind: 'credit' }, wallet.playerId, { status: 'applied', transferId });
+  return { type: 'ok', balance: wallet.balance + op.amount, moved: true };
+}
+
+async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, true);
+  if (typeof wallet === 'string') return refused(wallet);
+  const marker = await records.findRollback(op.provider, op.target);
+  if (marker) {
+    // A second rollback changes nothing; one of a transaction never seen stays "not found".
+    return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
+  }
+  const target = await records.findTx(op.provider, op.target);
+  if (!target) {
+    // Rollback before the transaction: remembered durably so the late transaction is refused (rule 2).
+    await records.insertRollback(op.provider, op.target, wallet.playerId, null, null);
+    return refused('target_not_found', wallet.balance);
+  }
+  if (target.player_id !== wallet.playerId || target.currency !== op.currency || (target.kind !== 'debit' && target.kind !== 'credit')) {
+    return refused('conflict', wallet.balance);
+  }
+  if (target.status === 'refused') {
+    await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, null); // nothing was taken: nothing to give back (rule 4)
+    return { type: 'ok', balance: wallet.balance, moved: false };
+  }
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  let balance: Minor;
+  let transferId: bigint;
+  if (target.kind === 'debit') {
+    const refund = target.amount - (await records.cancelledAmountOf(target.id)); // bet lines cancelled one by one are already back
+    transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
+    balance = wallet.balance + refund;
+  } else {
+    if (wallet.balance < target.amount) return refused('insufficient_funds', wallet.balance);
+    transferId = await records.transfer(wallet.accountId, game, target.amount, op.currency, 'win_reversal');
+    balance = wallet.balance - target.amount;
+  }
+  await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, transferId);
+  return { type: 'ok', balance, moved: true };
+}
+
+/**
+ * Refunds named bet lines of a round. A line not placed yet is remembered as cancelled, so the bet
+ * carrying it is refused when it arrives (rule 2 at line level); a line already cancelled, or whose
+ * bet was refused or rolled back, refunds nothing.
+ */
+async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outcome> {
+  if (op.lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount) throw new Error('cancelled lines must sum to the cancel amount');
+  const wallet = await records.wallet(op.player, op.currency, true);
+  if (typeof wallet === 'string') return refused(wallet);
+  const existing = await records.findTx(op.provider, op.txId);
+  if (existing) return repeatOf(existing, op, wallet);
+
+  const refs = op.lines.map((l) => l.ref);
+  const round = await records.findRound(op.provider, op.roundId);
+  if (round && round.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
+  const placed = round ? await records.lines(round.id, refs) : new Map();
+  if (op.lines.some((l) => placed.has(l.ref) && placed.get(l.ref)!.amount !== l.amount)) return refused('conflict', wallet.balance);
+  const already = await records.cancelledLines(op.provider, op.roundId, refs);
+  const fresh = op.lines.filter((l) => !already.has(l.ref));
+  const refund = fresh.reduce((sum, l) => {
+    const line = placed.get(l.ref);
+    return line && !line.settled ? sum + line.amount : sum;
+  }, 0n);
+
+  // line_id is set exactly when this cancel refunded the line: reconcile sums the refund from it.
+  const marks = fresh.map((l) => {
+    const line = placed.get(l.ref);
+    return { ref: l.ref, lineId: line && !line.settled ? line.id : null };
+  });
+  if (placed.size === 0) {
+    const tx = await records.insertTx({ ...op, kind: 'refund' }, wallet.playerId, { status: 'refused', refusal: 'target_not_found' });
+    await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, tx.id, marks);
+    return refused('target_not_found', wallet.balance);
+  }
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  const transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
+  const tx = await records.insertTx({ ...op, kind: 'refund' }, wallet.playerId, { status: 'applied', transferId });
+  await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, tx.id, marks);
+  return { type: 'ok', balance: wallet.balance + refund, moved: refund > 0n };
+}
+
+/** A result change: the round's settlement becomes `op.amount`; the difference from what it paid so far moves either way. */
+async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, true);
+  if (typeof wallet === 'string') return refused(wallet);
+  const existing = await records.findTx(op.provider, op.txId);
+  if (existing) return repeatOf(existing, op, wallet);
+  const round = await records.findRound(op.provider, op.roundId);
+  if (!round) return refused('target_not_found', wallet.balance);
+  if (round.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
+
+  const delta = op.amount - (await records.paidForRound(round.id, wallet.accountId));
+  // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
+  if (delta < 0n && wallet.balance < -delta) return refused('insufficient_funds', wallet.balance);
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  const transferId =
+    delta >= 0n
+      ? await records.transfer(game, wallet.accountId, delta, op.currency, 'adjustment')
+      : await records.transfer(wallet.accountId, game, -delta, op.currency, 'adjustment');
+  await records.insertTx({ ...op, kind: 'adjust' }, wallet.playerId, { status: 'applied', transferId });
+  return { type: 'ok', balance: wallet.balance + delta, moved: delta !== 0n };
+}
+
+async function status(records: Records, op: Op<'status'>): Promise<Outcome> {
+  const wallet = await records.wallet(op.player, op.currency, false);
+  if (typeof wallet === 'string') return refused(wallet);
+  const tx = await records.findTx(op.provider, op.txId);
+  const marker = await records.findRollback(op.provider, op.txId);
+  const mine = (tx ?? marker)?.player_id === wallet.playerId;
+  const state = !mine ? 'unknown' : marker ? 'cancelled' : tx?.status === 'refused' ? 'refused' : 'processed';
+  return { type: 'status', state, balance: wallet.balance };
+}
+
+/** A refused transaction is recorded too: a later rollback of it then knows there is nothing to give back. */
+async function recordRefusal(records: Records, op: Op<'debit' | 'credit'>, wallet: LockedWallet, existing: KnownTx | undefined, failure: Outcome) {
+  if (!existing && failure.type === 'refused') {
+    await records.insertTx({ ...op, kind: op.op }, wallet.playerId, { status: 'refused', refusal: failure.reason });
+  }
+  return failure;
 }
 
 /** Idempotency with a content check (rule 1): same content replays the original outcome, other content is a conflict. */
 function repeatOf(existing: KnownTx, op: MoneyOperation, wallet: LockedWallet): Outcome {
   const same =
     existing.player_id === wallet.playerId &&
-    existing.kind === op.op &&
+    existing.kind === KIND[op.op] &&
     existing.amount === op.amount &&
     existing.currency === op.currency &&
     existing.round === (op.roundId ?? null);
