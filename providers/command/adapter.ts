@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Answer, Decoded, Dialect, InboundRequest, ProviderAdapter } from '../../src/gateway/contract.ts';
+import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
 import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
@@ -100,7 +100,7 @@ class CommandAdapter implements ProviderAdapter<Context> {
     return { kind: 'operation', payload, operation, context };
   }
 
-  answer(context: Context, outcome: Outcome): Answer {
+  async answer(context: Context, outcome: Outcome): Promise<Answer> {
     const balance = (value: Minor) => ({ balance: amountAsJsonNumber(value, this.#currency) });
     switch (outcome.type) {
       case 'ok':
@@ -130,7 +130,8 @@ class CommandAdapter implements ProviderAdapter<Context> {
     }
   }
 
-  fail(): Answer {
+  async fail(problem: Failure): Promise<Answer> {
+    if (problem === 'forbidden') return json({ result: RESULT.badToken, status: 'ERROR' });
     return json({ result: RESULT.processingFailure, status: 'ERROR' });
   }
 

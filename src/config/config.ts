@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Dialect, ProviderAdapter } from '../gateway/contract.ts';
+import type { Dialect, ProviderInstance } from '../gateway/contract.ts';
 import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
 import { parseAmount, type Minor } from '../money/minor.ts';
 import { ProviderId, PlayerCode } from '../wallet/types.ts';
@@ -26,6 +27,10 @@ const environment = z.object({
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v) => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONFIG_DIR: z.string().default(path.resolve(import.meta.dirname, '../../config')),
@@ -33,9 +38,19 @@ const environment = z.object({
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
 });
 
+/** An address or a CIDR block ("203.0.113.7", "10.0.0.0/8", "2001:db8::/32"). */
+const addressOrBlock = z.string().refine((v) => {
+  const [address = '', bits, extra] = v.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}, 'an IP address or CIDR block');
+
 const providerInstance = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes'),
   dialect: z.string(),
+  /** Only these addresses may call this provider's webhook (any dialect); absent: any address. */
+  allowFrom: z.array(addressOrBlock).min(1).optional(),
   options: z.unknown(),
 });
 
@@ -61,14 +76,14 @@ export type Environment = z.infer<typeof environment>;
 
 export interface Config {
   env: Environment['NODE_ENV'];
-  http: { host: string; port: number; bodyLimit: string };
+  http: { host: string; port: number; bodyLimit: string; trustProxy: boolean | number | string };
   database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string };
   adminJwtSecret: Secret;
   logLevel: Environment['LOG_LEVEL'];
   seedDemo: boolean;
   shutdownTimeoutMs: number;
-  providers: ProviderAdapter[];
+  providers: ProviderInstance[];
   demoPlayers: DemoPlayer[];
 }
 
@@ -101,7 +116,8 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     }
     const resolved = resolveSecrets(instance.options, source, production, `${where}.options`);
     const options = check(dialect.options, resolved, `${where}.options`);
-    return dialect.create(ProviderId(instance.id), options);
+    const id = ProviderId(instance.id);
+    return { id, adapter: dialect.create(id, options), allowFrom: instance.allowFrom ? blockList(instance.allowFrom) : null };
   });
 
   const seedDemo = env.SEED_DEMO ?? !production;
@@ -109,7 +125,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
 
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT },
+    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT, trustProxy: env.TRUST_PROXY },
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
@@ -124,6 +140,17 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     providers,
     demoPlayers,
   };
+}
+
+function blockList(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address) === 4 ? 'ipv4' : 'ipv6';
+    if (bits === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(bits), family);
+  }
+  return list;
 }
 
 function loadDemo(dir: string): DemoPlayer[] {

@@ -1,3 +1,4 @@
+import type { BlockList } from 'node:net';
 import type { z } from 'zod';
 import type { Outcome, ProviderId, WalletOperation } from '../wallet/types.ts';
 
@@ -34,14 +35,23 @@ export interface ProviderAdapter<Context = unknown> {
   readonly id: ProviderId;
   readonly dialect: string;
   read(request: InboundRequest): Promise<Decoded<Context>>;
-  answer(context: Context, outcome: Outcome): Answer;
-  /** The dialect's failure answer when no outcome exists: an internal fault, or a body too large to read. */
-  fail(problem: 'fault' | 'too_large', context?: Context): Answer;
+  answer(context: Context, outcome: Outcome): Promise<Answer>;
+  /** The dialect's answer when no outcome exists: an internal fault, a body too large, a caller not on the allow-list. */
+  fail(problem: Failure, context?: Context): Promise<Answer>;
 }
+
+export type Failure = 'fault' | 'too_large' | 'forbidden';
 
 /** A dialect: validates its instances' options at load, and builds an adapter for each instance. */
 export interface Dialect<Options = any> {
   readonly name: string;
   readonly options: z.ZodType<Options>;
   create(id: ProviderId, options: Options): ProviderAdapter;
+}
+
+/** A configured provider: its adapter, and the addresses allowed to call it (null: any). */
+export interface ProviderInstance {
+  readonly id: ProviderId;
+  readonly adapter: ProviderAdapter;
+  readonly allowFrom: BlockList | null;
 }

@@ -2,7 +2,7 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
-import type { ProviderAdapter } from '../gateway/contract.ts';
+import type { ProviderInstance } from '../gateway/contract.ts';
 import type { Db } from '../ledger/database.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { Wallet } from '../wallet/wallet.ts';
@@ -16,7 +16,9 @@ export interface AppDeps {
   redis: Redis;
   wallet: Wallet;
   backOffice: BackOffice;
-  adapters: readonly ProviderAdapter[];
+  providers: readonly ProviderInstance[];
+  /** express's `trust proxy`: which proxies' X-Forwarded-For to believe for the caller's address. */
+  trustProxy: boolean | number | string;
   adminJwtSecret: Secret;
   bodyLimit: string;
   log: Logger;
@@ -25,11 +27,11 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', false);
+  app.set('trust proxy', deps.trustProxy);
   app.use(pinoHttp({ logger: deps.log, quietReqLogger: true, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
   app.use(healthRouter(deps.db, deps.redis));
-  const adapters = new Map(deps.adapters.map((a) => [a.id as string, a]));
-  app.use('/callbacks', callbackRouter(adapters, deps.wallet, deps.bodyLimit, deps.log));
+  const providers = new Map(deps.providers.map((p) => [p.id as string, p]));
+  app.use('/callbacks', callbackRouter(providers, deps.wallet, deps.bodyLimit, deps.log));
   app.use('/v1', adminRouter(deps.backOffice, deps.adminJwtSecret, deps.bodyLimit));
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

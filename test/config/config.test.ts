@@ -61,7 +61,7 @@ async function accepts(adapter: ProviderAdapter, token: string): Promise<boolean
   return decoded.kind === 'operation';
 }
 
-const byId = (config: Config, id: string) => config.providers.find((p) => p.id === id)!;
+const byId = (config: Config, id: string) => config.providers.find((p) => p.id === id)!.adapter;
 
 describe('a bad environment variable is named', () => {
   it.each([
@@ -180,7 +180,7 @@ describe('development', () => {
     const config = loadConfig({}, dialects);
     expect(config.env).toBe('development');
     expect(config.adminJwtSecret.reveal()).toBe(DEMO_ADMIN_SECRET);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb' });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb', trustProxy: false });
     expect(await accepts(byId(config, 'scorpio-play'), 'demo-scorpio-play-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-slotcity-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-scorpio-play-callback-token')).toBe(false);
