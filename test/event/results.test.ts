@@ -1,0 +1,246 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asCurrency } from '../../src/money/currency.ts';
+import { PlayerCode } from '../../src/wallet/types.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import {
+  balanceOf,
+  bet,
+  block,
+  event,
+  expectEvent,
+  expectReconciled,
+  ledgerState,
+  newRound,
+  result,
+  resultChange,
+  transactionsOf,
+  type Round,
+} from './helpers.ts';
+
+/**
+ * bet_result pays total_bet_amount + total_winloss (never below 0); result_change moves the balance
+ * by the difference between the new settlement and what the round has paid so far.
+ */
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+});
+afterAll(() => gw.close());
+
+/** A funded player with one bet of `stake` placed on a fresh round. */
+async function playerWithBet(code: string, funds: string, stake: number, after: number): Promise<Round> {
+  await gw.fund(code, { USD: funds });
+  const round = newRound();
+  await expectEvent(gw, bet(code, round, [[1, stake]]), 'R0', after);
+  return round;
+}
+
+const credits = async (code: string) =>
+  (await transactionsOf(gw, code)).filter((t) => t.kind === 'credit' || t.kind === 'adjust').map((t) => [t.kind, t.amount, t.moved, t.status]);
+
+describe('bet_result', () => {
+  it('a win pays the stake back plus the net win, decimals exactly', async () => {
+    const round = await playerWithBet('ev_win', '100', 10, 90);
+    const r = result('ev_win', round, 10, 9.5);
+    await expectEvent(gw, r, 'R0', 109.5);
+    expect(await balanceOf(gw, 'ev_win')).toBe(10950n);
+    expect(await transactionsOf(gw, 'ev_win')).toContainEqual({
+      external_id: r.transaction_id,
+      kind: 'credit',
+      amount: 1950n,
+      currency: 'USD',
+      status: 'applied',
+      refusal: null,
+      round: `${round.table_no}:${round.game_no}`,
+      moved: 1950n,
+      details: { feedback_data: 'TEST_FEEDBACK_DATA', game_type: 'BAC' },
+    });
+    await expectReconciled(gw);
+  });
+
+  it('a push (winloss 0) pays the stake back', async () => {
+    const round = await playerWithBet('ev_push', '100', 25.5, 74.5);
+    await expectEvent(gw, result('ev_push', round, 25.5, 0), 'R0', 100);
+    expect(await balanceOf(gw, 'ev_push')).toBe(10000n);
+    expect(await credits('ev_push')).toEqual([['credit', 2550n, 2550n, 'applied']]);
+  });
+
+  it('a loss (winloss = -total_bet_amount) pays 0 and is still recorded', async () => {
+    const round = await playerWithBet('ev_loss', '100', 10, 90);
+    const before = await ledgerState(gw);
+    await expectEvent(gw, result('ev_loss', round, 10, -10), 'R0', 90);
+    expect(await balanceOf(gw, 'ev_loss')).toBe(9000n);
+    expect(await credits('ev_loss')).toEqual([['credit', 0n, 0n, 'applied']]);
+    expect((await ledgerState(gw)).accounts).toEqual(before.accounts);
+    await expectReconciled(gw);
+  });
+
+  it('a repeated result event: R0 with the same balance, paid once', async () => {
+    const round = await playerWithBet('ev_win_twice', '100', 10, 90);
+    const r = result('ev_win_twice', round, 10, 10);
+    await expectEvent(gw, r, 'R0', 110);
+    const after = await ledgerState(gw);
+    await expectEvent(gw, r, 'R0', 110);
+    await expectEvent(gw, r, 'R0', 110);
+    expect(await ledgerState(gw)).toEqual(after);
+    expect(await balanceOf(gw, 'ev_win_twice')).toBe(11000n);
+    expect(await credits('ev_win_twice')).toEqual([['credit', 2000n, 2000n, 'applied']]);
+  });
+
+  it('the same result transaction_id with another winloss: R3, nothing changes', async () => {
+    const round = await playerWithBet('ev_win_conflict', '100', 10, 90);
+    const r = result('ev_win_conflict', round, 10, 10);
+    await expectEvent(gw, r, 'R0', 110);
+    const after = await ledgerState(gw);
+    await expectEvent(gw, result('ev_win_conflict', round, 10, 30, { id: r.transaction_id }), 'R3', 110);
+    expect(await ledgerState(gw)).toEqual(after);
+  });
+
+  it('a win for a blocked player is paid', async () => {
+    const round = await playerWithBet('ev_win_blocked', '100', 10, 90);
+    await block(gw, 'ev_win_blocked');
+    await expectEvent(gw, result('ev_win_blocked', round, 10, 15), 'R0', 115);
+    expect(await balanceOf(gw, 'ev_win_blocked')).toBe(11500n);
+    await expectReconciled(gw);
+  });
+
+  it('a winloss losing more than the stake, or malformed amounts: R3, nothing changes', async () => {
+    const round = await playerWithBet('ev_result_bad', '100', 10, 90);
+    const before = await ledgerState(gw);
+    await expectEvent(gw, result('ev_result_bad', round, 10, -10.01), 'R3');
+    await expectEvent(gw, result('ev_result_bad', round, -10, 5), 'R3');
+    await expectEvent(gw, result('ev_result_bad', round, 10, 0.001), 'R3');
+    await expectEvent(gw, event('bet_result', 'ev_result_bad', { ...round, total_bet_amount: 10 }), 'R3'); // no total_winloss
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  it('an unknown player: R3', async () => {
+    const before = await ledgerState(gw);
+    await expectEvent(gw, result('ev_result_nobody', newRound(), 10, 10), 'R3');
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  it('a result naming another currency than its round was bet in pays nothing in that currency (R3)', async () => {
+    // The bet took EUR; paying its win in USD would credit money the round never put on the table.
+    await gw.fund('ev_result_cur', { USD: '100', EUR: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet('ev_result_cur', round, [[1, 10]], { currency: 'EUR' }), 'R0', 90);
+    const r = result('ev_result_cur', round, 10, 10);
+    (r.data as Record<string, unknown>).currency = 'USD';
+    const before = await ledgerState(gw);
+    await expectEvent(gw, r, 'R3', 100);
+    expect(await balanceOf(gw, 'ev_result_cur', 'USD')).toBe(10000n);
+    expect((await ledgerState(gw)).accounts).toEqual(before.accounts);
+  });
+});
+
+describe('result_change', () => {
+  it('from a win to a loss takes the difference back', async () => {
+    const round = await playerWithBet('ev_change_down', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_down', round, 10, 10), 'R0', 110);
+    await expectEvent(gw, resultChange('ev_change_down', round, 10, -10, 10), 'R0', 90);
+    expect(await balanceOf(gw, 'ev_change_down')).toBe(9000n);
+    expect(await credits('ev_change_down')).toEqual([
+      ['credit', 2000n, 2000n, 'applied'],
+      ['adjust', 0n, 2000n, 'applied'],
+    ]);
+    await expectReconciled(gw);
+  });
+
+  it('from a loss to a win pays the difference', async () => {
+    const round = await playerWithBet('ev_change_up', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_up', round, 10, -10), 'R0', 90);
+    await expectEvent(gw, resultChange('ev_change_up', round, 10, 12.5, -10), 'R0', 112.5);
+    expect(await balanceOf(gw, 'ev_change_up')).toBe(11250n);
+    await expectReconciled(gw);
+  });
+
+  it('a push changed to a smaller win, then changed again: each change moves only the difference', async () => {
+    const round = await playerWithBet('ev_change_chain', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_chain', round, 10, 0), 'R0', 100);
+    await expectEvent(gw, resultChange('ev_change_chain', round, 10, 5, 0), 'R0', 105);
+    await expectEvent(gw, resultChange('ev_change_chain', round, 10, -10, 5), 'R0', 90);
+    expect(await balanceOf(gw, 'ev_change_chain')).toBe(9000n);
+    await expectReconciled(gw);
+  });
+
+  it('the same result_change repeated is applied once', async () => {
+    const round = await playerWithBet('ev_change_twice', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_twice', round, 10, -10), 'R0', 90);
+    const change = resultChange('ev_change_twice', round, 10, 10, -10);
+    await expectEvent(gw, change, 'R0', 110);
+    const after = await ledgerState(gw);
+    await expectEvent(gw, change, 'R0', 110);
+    await expectEvent(gw, change, 'R0', 110);
+    expect(await ledgerState(gw)).toEqual(after);
+    expect(await balanceOf(gw, 'ev_change_twice')).toBe(11000n);
+    expect((await credits('ev_change_twice')).filter(([kind]) => kind === 'adjust')).toHaveLength(1);
+  });
+
+  it('a result_change for an unknown round: R3, nothing changes', async () => {
+    await gw.fund('ev_change_unknown', { USD: '100' });
+    const before = await ledgerState(gw);
+    await expectEvent(gw, resultChange('ev_change_unknown', newRound(), 10, 10, -10), 'R3', 100);
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  it('a change that would take back more than the wallet holds: R4 with the balance, nothing moves; a retry after a deposit applies', async () => {
+    const round = await playerWithBet('ev_change_poor', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_poor', round, 10, 10), 'R0', 110);
+    const withdrawn = await gw.gateway.backOffice.cashier('withdrawal', PlayerCode('ev_change_poor'), asCurrency('USD'), 10500n, 'ev-change-poor-out');
+    expect(withdrawn).toEqual({ ok: true, value: { balance: 500n } });
+
+    const before = await ledgerState(gw);
+    const change = resultChange('ev_change_poor', round, 10, -10, 10);
+    await expectEvent(gw, change, 'R4', 5);
+    expect(await ledgerState(gw)).toEqual(before);
+    expect(await balanceOf(gw, 'ev_change_poor')).toBe(500n);
+
+    const deposited = await gw.gateway.backOffice.cashier('deposit', PlayerCode('ev_change_poor'), asCurrency('USD'), 2000n, 'ev-change-poor-in');
+    expect(deposited.ok).toBe(true);
+    await expectEvent(gw, change, 'R0', 5);
+    expect(await balanceOf(gw, 'ev_change_poor')).toBe(500n);
+    await expectReconciled(gw);
+  });
+
+  it('a result_change for a blocked player still pays', async () => {
+    const round = await playerWithBet('ev_change_blocked', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_blocked', round, 10, -10), 'R0', 90);
+    await block(gw, 'ev_change_blocked');
+    await expectEvent(gw, resultChange('ev_change_blocked', round, 10, 10, -10), 'R0', 110);
+  });
+
+  it("a result_change naming another player's round: R3, nothing moves", async () => {
+    const round = await playerWithBet('ev_change_owner', '100', 10, 90);
+    await expectEvent(gw, result('ev_change_owner', round, 10, -10), 'R0', 90);
+    await gw.fund('ev_change_other', { USD: '100' });
+    const before = await ledgerState(gw);
+    await expectEvent(gw, resultChange('ev_change_other', round, 10, 10, -10), 'R3', 100);
+    expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  it('a result_change naming another currency than its round was bet and paid in moves nothing in that currency (R3)', async () => {
+    // A EUR round paid 20 EUR; its change to a loss, worded in USD, must neither pay nor take USD.
+    await gw.fund('ev_change_cur', { USD: '100', EUR: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet('ev_change_cur', round, [[1, 10]], { currency: 'EUR' }), 'R0', 90);
+    const paid = result('ev_change_cur', round, 10, 10);
+    (paid.data as Record<string, unknown>).currency = 'EUR';
+    await expectEvent(gw, paid, 'R0', 110);
+    const change = resultChange('ev_change_cur', round, 10, -10, 10);
+    (change.data as Record<string, unknown>).currency = 'USD';
+    const before = await ledgerState(gw);
+    await expectEvent(gw, change, 'R3', 100);
+    expect(await balanceOf(gw, 'ev_change_cur', 'USD')).toBe(10000n);
+    expect(await balanceOf(gw, 'ev_change_cur', 'EUR')).toBe(11000n);
+    expect((await ledgerState(gw)).accounts).toEqual(before.accounts);
+  });
+
+  it('a result_change missing total_winloss_before: R3', async () => {
+    const round = await playerWithBet('ev_change_bad', '100', 10, 90);
+    const change = resultChange('ev_change_bad', round, 10, 10, -10);
+    delete (change.data as Record<string, unknown>).total_winloss_before;
+    await expectEvent(gw, change, 'R3');
+  });
+});
