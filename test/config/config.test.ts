@@ -16,6 +16,7 @@ const PRODUCTION_SECRETS = {
   SCORPIO_PLAY_CALLBACK_TOKEN: 'prod-scorpio-token-0123456789',
   SLOTCITY_CALLBACK_TOKEN: 'prod-slotcity-token-0123456789',
   MEGANODES_CALLBACK_TOKEN: 'prod-meganodes-token-0123456789',
+  DOWINN_API_KEY: 'prod-dowinn-api-key-0123456789ab',
 };
 
 const dirs: string[] = [];
@@ -84,7 +85,7 @@ describe('a bad environment variable is named', () => {
 describe('a bad providers.json is named down to the field', () => {
   it('names an unknown dialect and lists the known ones', () => {
     const message = failure({ CONFIG_DIR: configDir({ providers: [provider({}, { dialect: 'soap' })] }) });
-    expect(message).toBe('providers.json: providers[0] (p1).dialect: unknown dialect "soap" (known: command)');
+    expect(message).toBe('providers.json: providers[0] (p1).dialect: unknown dialect "soap" (known: command, event)');
   });
 
   it('names a bad currency in a provider option', () => {
@@ -153,7 +154,7 @@ describe('production needs every secret', () => {
     const config = production({})();
     expect(config.env).toBe('production');
     expect(config.adminJwtSecret.reveal()).toBe(PRODUCTION_SECRETS.ADMIN_JWT_SECRET);
-    expect(config.providers.map((p) => p.id)).toEqual(['scorpio-play', 'slotcity', 'meganodes']);
+    expect(config.providers.map((p) => p.id)).toEqual(['scorpio-play', 'slotcity', 'meganodes', 'dowinn']);
     expect(config.seedDemo).toBe(false);
     expect(config.demoPlayers).toEqual([]);
     expect(await accepts(byId(config, 'scorpio-play'), PRODUCTION_SECRETS.SCORPIO_PLAY_CALLBACK_TOKEN)).toBe(true);
