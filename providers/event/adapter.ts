@@ -30,7 +30,8 @@ const options = z.object({
 type Options = z.infer<typeof options>;
 
 interface Context {
-  event: EventType;
+  /** The event_type as sent (echoed in the answer, even when unknown). */
+  event: string;
   userId: string;
   timestamp: number;
   currency: Currency;
@@ -79,9 +80,8 @@ class EventAdapter implements ProviderAdapter<Context> {
     const parsed = envelope.safeParse(payload);
     if (!parsed.success) return this.#reject('malformed', 'R3', z.prettifyError(parsed.error), payload);
     const e = parsed.data;
-    const context: Context = { event: 'login', userId: e.user_id, timestamp: e.timestamp, currency: this.#opts.currency };
+    const context: Context = { event: e.event_type, userId: e.user_id, timestamp: e.timestamp, currency: this.#opts.currency };
     if (!isEventType(e.event_type)) return this.#reject('unsupported', 'R3', `unknown event_type ${JSON.stringify(e.event_type)}`, payload, context);
-    context.event = e.event_type;
 
     const window = this.#opts.timestampWindowSeconds;
     const age = Math.abs(request.receivedAt.getTime() / 1000 - e.timestamp);
@@ -139,7 +139,8 @@ class EventAdapter implements ProviderAdapter<Context> {
         if (!winloss.ok) return winloss;
         if (winloss.value < -totalBet.value) return invalid('total_winloss loses more than total_bet_amount');
         const amount = settlement(totalBet.value, winloss.value);
-        return ok({ op: event === 'bet_result' ? 'credit' : 'adjust', amount, ...money });
+        // A round settles once: a bet_result for a settled round is refused; a correction comes as result_change.
+        return ok(event === 'bet_result' ? { op: 'credit', settles: true, amount, ...money } : { op: 'adjust', amount, ...money });
       }
     }
     return invalid('unsupported event');

@@ -1,5 +1,4 @@
 import type { Outcome, Refusal } from '../../src/wallet/types.ts';
-import type { EventType } from './wire.ts';
 
 export type Code = 'R0' | 'R1' | 'R2' | 'R3' | 'R4';
 
@@ -20,7 +19,7 @@ export const REFUSAL_CODE: Readonly<Record<Refusal, Code>> = {
  * A bet_cancel naming bets never placed answers R0: nothing was taken, so the cancel is settled and
  * the player's balance is whole; the cancel is remembered, and the late bet is refused.
  */
-export function codeFor(event: EventType, outcome: Outcome): Code {
+export function codeFor(event: string, outcome: Outcome): Code {
   switch (outcome.type) {
     case 'ok':
     case 'duplicate':

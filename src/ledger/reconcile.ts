@@ -81,6 +81,11 @@ export async function reconcile(db: Db): Promise<Break[]> {
       and p.amount <> (select sum(l.amount) from bet_lines l where l.provider_transaction_id = p.id)`.execute(db);
   add('bet lines sum to their bet', lineSums.rows, (r) => `provider transaction ${r.id}`);
 
+  const rounds = await sql<{ id: bigint }>`
+    select t.id from provider_transactions t join rounds r on r.id = t.round_id
+    where t.status = 'applied' and (r.currency <> t.currency or r.player_id <> t.player_id or r.provider_id <> t.provider_id)`.execute(db);
+  add('a round moves money for one player, provider and currency', rounds.rows, (r) => `provider transaction ${r.id}`);
+
   const orphans = await sql<{ id: bigint; kind: string }>`
     select t.id, t.kind from transfers t
     where (select count(*) from provider_transactions p where p.transfer_id = t.id)

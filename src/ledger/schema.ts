@@ -43,6 +43,7 @@ export interface RoundsTable {
   provider_id: string;
   external_id: string;
   player_id: bigint;
+  currency: string;
   created_at: CreatedAt;
 }
 

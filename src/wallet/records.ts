@@ -39,7 +39,6 @@ export interface KnownLine {
   id: bigint;
   ref: string;
   amount: bigint;
-  player_id: bigint;
   /** The debit carrying the line was refused or rolled back as a whole: the line holds no money. */
   settled: boolean;
 }
@@ -94,24 +93,26 @@ export class Records {
       .execute();
   }
 
-  findRound(provider: ProviderId, externalId: string) {
+  /** The player's round of that id at that provider (a live table's round is one round per player). */
+  findRound(provider: ProviderId, externalId: string, playerId: bigint) {
     return this.#trx
       .selectFrom('rounds')
-      .select(['id', 'player_id'])
+      .select(['id', 'currency'])
       .where('provider_id', '=', provider)
+      .where('player_id', '=', playerId)
       .where('external_id', '=', externalId)
       .executeTakeFirst();
   }
 
-  async round(provider: ProviderId, externalId: string, playerId: bigint): Promise<bigint> {
+  async round(provider: ProviderId, externalId: string, playerId: bigint, currency: Currency): Promise<bigint> {
     const inserted = await this.#trx
       .insertInto('rounds')
-      .values({ provider_id: provider, external_id: externalId, player_id: playerId })
-      .onConflict((oc) => oc.columns(['provider_id', 'external_id']).doNothing())
+      .values({ provider_id: provider, external_id: externalId, player_id: playerId, currency })
+      .onConflict((oc) => oc.constraint('round_unique').doNothing())
       .returning('id')
       .executeTakeFirst();
     if (inserted) return inserted.id;
-    const { id } = (await this.findRound(provider, externalId))!;
+    const { id } = (await this.findRound(provider, externalId, playerId))!;
     return id;
   }
 
@@ -133,7 +134,7 @@ export class Records {
     playerId: bigint,
     result: { status: 'applied'; transferId: bigint } | { status: 'refused'; refusal: Refusal },
   ): Promise<{ id: bigint; roundId: bigint | null }> {
-    const roundId = tx.roundId === undefined ? null : await this.round(tx.provider, tx.roundId, playerId);
+    const roundId = tx.roundId === undefined ? null : await this.round(tx.provider, tx.roundId, playerId, tx.currency);
     const { id } = await this.#trx
       .insertInto('provider_transactions')
       .values({
@@ -168,7 +169,7 @@ export class Records {
     const rows = await this.#trx
       .selectFrom('bet_lines as l')
       .innerJoin('provider_transactions as t', 't.id', 'l.provider_transaction_id')
-      .select(['l.id', 'l.ref', 'l.amount', 't.player_id'])
+      .select(['l.id', 'l.ref', 'l.amount'])
       .select((eb) =>
         eb
           .or([eb('t.status', '<>', 'applied'), eb.exists(eb.selectFrom('rollbacks as r').select('r.id').whereRef('r.target_id', '=', 't.id'))])
@@ -181,12 +182,13 @@ export class Records {
   }
 
   /** Which of the named bet lines of a round have been cancelled (possibly before they arrived). */
-  async cancelledLines(provider: ProviderId, roundExternalId: string, refs: readonly string[]): Promise<Set<string>> {
+  async cancelledLines(provider: ProviderId, playerId: bigint, roundExternalId: string, refs: readonly string[]): Promise<Set<string>> {
     if (refs.length === 0) return new Set();
     const rows = await this.#trx
       .selectFrom('line_cancels')
       .select('ref')
       .where('provider_id', '=', provider)
+      .where('player_id', '=', playerId)
       .where('round_external_id', '=', roundExternalId)
       .where('ref', 'in', refs)
       .execute();
@@ -207,6 +209,24 @@ export class Records {
         lines.map((l) => ({ provider_id: provider, round_external_id: roundExternalId, ref: l.ref, player_id: playerId, line_id: l.lineId, cancel_id: cancelId })),
       )
       .execute();
+  }
+
+  /** The bet lines a debit carries, in its order. */
+  linesOf(transactionId: bigint) {
+    return this.#trx.selectFrom('bet_lines').select(['ref', 'amount']).where('provider_transaction_id', '=', transactionId).orderBy('id').execute();
+  }
+
+  /** Whether the round already holds an applied credit not rolled back (it has been settled). */
+  async settled(roundId: bigint): Promise<boolean> {
+    const row = await this.#trx
+      .selectFrom('provider_transactions as t')
+      .select('t.id')
+      .where('t.round_id', '=', roundId)
+      .where('t.kind', '=', 'credit')
+      .where('t.status', '=', 'applied')
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('rollbacks as r').select('r.id').whereRef('r.target_id', '=', 't.id'))))
+      .executeTakeFirst();
+    return row !== undefined;
   }
 
   /** Sum of the named debit's bet lines cancelled one by one: a later whole rollback refunds only the rest. */

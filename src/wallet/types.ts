@@ -46,7 +46,8 @@ export type WalletOperation =
   | ({ op: 'balance'; requireActive: boolean } & PlayerOp)
   /** A bet; `lines` (summing to `amount`) when it carries several bets of one round. */
   | ({ op: 'debit'; lines?: readonly BetLine[] } & MoneyOp)
-  | ({ op: 'credit' } & MoneyOp)
+  /** A win; with `settles`, the round's one result: a second settling credit for the round is refused (a correction is an adjust). */
+  | ({ op: 'credit'; settles?: boolean } & MoneyOp)
   /** Reverses one whole transaction named by its id (the cancel has no id of its own). */
   | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId } & PlayerOp)
   /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */

@@ -14,7 +14,7 @@ const DEFAULT_PRECEDENCE: readonly Check[] = ['player', 'active', 'unique', 'fun
 const RACE_KEYS = new Set([
   'provider_transaction_unique',
   'rollback_unique',
-  'rounds_provider_id_external_id_key',
+  'round_unique',
   'bet_line_unique',
   'line_cancel_unique',
   'player_session_unique',
@@ -95,17 +95,19 @@ async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
   const wallet = await records.wallet(op.player, op.currency, true);
   if (typeof wallet === 'string') return refused(wallet);
   const existing = await records.findTx(op.provider, op.txId);
-  let unique: Outcome | undefined = existing ? repeatOf(existing, op, wallet) : undefined;
-  if (!existing) {
+  let unique: Outcome | undefined;
+  if (existing) {
+    unique = repeatOf(existing, op, wallet);
+    if (unique.type !== 'refused' && lines.length && !sameLines(await records.linesOf(existing.id), lines)) unique = refused('conflict', wallet.balance);
+  } else {
+    const refs = lines.map((l) => l.ref);
     const cancelledFirst =
       (await records.findRollback(op.provider, op.txId)) !== undefined ||
-      (await records.cancelledLines(op.provider, op.roundId ?? '', lines.map((l) => l.ref))).size > 0;
+      (await records.cancelledLines(op.provider, wallet.playerId, op.roundId ?? '', refs)).size > 0;
+    const round = op.roundId === undefined ? undefined : await records.findRound(op.provider, op.roundId, wallet.playerId);
     if (cancelledFirst) unique = refused('rolled_back', wallet.balance);
-    else if (lines.length) {
-      const round = await records.findRound(op.provider, op.roundId!);
-      const placed = round ? await records.lines(round.id, lines.map((l) => l.ref)) : new Map();
-      if (placed.size > 0 || (round && round.player_id !== wallet.playerId)) unique = refused('conflict', wallet.balance);
-    }
+    else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
+    else if (round && lines.length && (await records.lines(round.id, refs)).size > 0) unique = refused('conflict', wallet.balance);
   }
   const failure = pick(
     {
@@ -129,11 +131,14 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
   const wallet = await records.wallet(op.player, op.currency, true);
   if (typeof wallet === 'string') return refused(wallet);
   const existing = await records.findTx(op.provider, op.txId);
-  const cancelledFirst = !existing && (await records.findRollback(op.provider, op.txId)) !== undefined;
-  const failure = pick(
-    { unique: existing ? repeatOf(existing, op, wallet) : cancelledFirst ? refused('rolled_back', wallet.balance) : undefined },
-    op.precedence,
-  );
+  let unique: Outcome | undefined = existing ? repeatOf(existing, op, wallet) : undefined;
+  if (!existing) {
+    const round = op.roundId === undefined ? undefined : await records.findRound(op.provider, op.roundId, wallet.playerId);
+    if ((await records.findRollback(op.provider, op.txId)) !== undefined) unique = refused('rolled_back', wallet.balance);
+    else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
+    else if (round && op.settles && (await records.settled(round.id))) unique = refused('conflict', wallet.balance);
+  }
+  const failure = pick({ unique }, op.precedence);
   if (failure) return recordRefusal(records, op, wallet, existing, failure);
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
@@ -192,11 +197,11 @@ async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outc
   if (existing) return repeatOf(existing, op, wallet);
 
   const refs = op.lines.map((l) => l.ref);
-  const round = await records.findRound(op.provider, op.roundId);
-  if (round && round.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
+  const round = await records.findRound(op.provider, op.roundId, wallet.playerId);
+  if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
   const placed = round ? await records.lines(round.id, refs) : new Map();
   if (op.lines.some((l) => placed.has(l.ref) && placed.get(l.ref)!.amount !== l.amount)) return refused('conflict', wallet.balance);
-  const already = await records.cancelledLines(op.provider, op.roundId, refs);
+  const already = await records.cancelledLines(op.provider, wallet.playerId, op.roundId, refs);
   const fresh = op.lines.filter((l) => !already.has(l.ref));
   const refund = fresh.reduce((sum, l) => {
     const line = placed.get(l.ref);
@@ -226,9 +231,9 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   if (typeof wallet === 'string') return refused(wallet);
   const existing = await records.findTx(op.provider, op.txId);
   if (existing) return repeatOf(existing, op, wallet);
-  const round = await records.findRound(op.provider, op.roundId);
+  const round = await records.findRound(op.provider, op.roundId, wallet.playerId);
   if (!round) return refused('target_not_found', wallet.balance);
-  if (round.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
+  if (round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
 
   const delta = op.amount - (await records.paidForRound(round.id, wallet.accountId));
   // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
@@ -271,6 +276,10 @@ function repeatOf(existing: KnownTx, op: MoneyOperation, wallet: LockedWallet): 
   if (!same) return refused('conflict', wallet.balance);
   if (existing.status === 'applied') return { type: 'duplicate', balance: wallet.balance };
   return refused(existing.refusal as Refusal, wallet.balance, true);
+}
+
+function sameLines(stored: readonly { ref: string; amount: bigint }[], lines: readonly { ref: string; amount: bigint }[]): boolean {
+  return stored.length === lines.length && stored.every((l, i) => l.ref === lines[i]!.ref && l.amount === lines[i]!.amount);
 }
 
 /** The first failed check, in the dialect's order, then the wallet's own. */

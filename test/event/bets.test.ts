@@ -230,13 +230,29 @@ describe('bet', () => {
     await expectReconciled(gw);
   });
 
-  it("another player's bet on a round already played by someone else is R3", async () => {
-    await gw.fund('ev_bet_owner', { USD: '100' });
-    await gw.fund('ev_bet_intruder', { USD: '100' });
+  it('the same bet event repeated with other bet lines (same total) is R3 and changes nothing', async () => {
+    await gw.fund('ev_bet_lines_conflict', { USD: '100' });
     const round = newRound();
-    await expectEvent(gw, bet('ev_bet_owner', round, [[1, 10]]), 'R0', 90);
-    await expectEvent(gw, bet('ev_bet_intruder', round, [[2, 10]]), 'R3', 100);
-    expect(await balanceOf(gw, 'ev_bet_intruder')).toBe(10000n);
+    const b = bet('ev_bet_lines_conflict', round, [
+      [1, 10],
+      [2, 20],
+    ]);
+    await expectEvent(gw, b, 'R0', 70);
+    const after = await ledgerState(gw);
+    const other = bet('ev_bet_lines_conflict', round, [[3, 30]], { id: b.transaction_id });
+    await expectEvent(gw, other, 'R3', 70);
+    expect(await ledgerState(gw)).toEqual(after);
+  });
+
+  it('two players at one live table bet in the same round, with the same bet index, independently', async () => {
+    await gw.fund('ev_table_a', { USD: '100' });
+    await gw.fund('ev_table_b', { USD: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet('ev_table_a', round, [[1, 10]]), 'R0', 90);
+    await expectEvent(gw, bet('ev_table_b', round, [[1, 25]]), 'R0', 75);
+    expect(await balanceOf(gw, 'ev_table_a')).toBe(9000n);
+    expect(await balanceOf(gw, 'ev_table_b')).toBe(7500n);
+    await expectReconciled(gw);
   });
 });
 
@@ -421,14 +437,18 @@ describe('bet_cancel', () => {
     expect(await balanceOf(gw, 'ev_cancel_blocked')).toBe(10000n);
   });
 
-  it("a cancel naming another player's round is R3 and refunds nothing", async () => {
+  it("one player's cancel never touches another player's bet in the same table round", async () => {
     await gw.fund('ev_cancel_owner', { USD: '100' });
-    await gw.fund('ev_cancel_thief', { USD: '100' });
+    await gw.fund('ev_cancel_other', { USD: '100' });
     const round = newRound();
     await expectEvent(gw, bet('ev_cancel_owner', round, [[1, 10]]), 'R0', 90);
-    await expectEvent(gw, cancel('ev_cancel_thief', round, [[1, 10]]), 'R3', 100);
-    expect(await balanceOf(gw, 'ev_cancel_thief')).toBe(10000n);
+    // For the other player the round holds no bet: nothing to refund (R0), and nothing moves.
+    await expectEvent(gw, cancel('ev_cancel_other', round, [[1, 10]]), 'R0', 100);
+    expect(await balanceOf(gw, 'ev_cancel_other')).toBe(10000n);
     expect(await balanceOf(gw, 'ev_cancel_owner')).toBe(9000n);
+    // The owner's own cancel still refunds the owner's bet.
+    await expectEvent(gw, cancel('ev_cancel_owner', round, [[1, 10]]), 'R0', 100);
+    await expectReconciled(gw);
   });
 
   it('a cancel in another currency than the bet it names refunds nothing in that currency (R3)', async () => {

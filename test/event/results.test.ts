@@ -97,6 +97,19 @@ describe('bet_result', () => {
     expect(await ledgerState(gw)).toEqual(after);
   });
 
+  it('a round settles once: a second bet_result with a new transaction_id is R3 and pays nothing', async () => {
+    const round = await playerWithBet('ev_win_resettle', '100', 10, 90);
+    await expectEvent(gw, result('ev_win_resettle', round, 10, 10), 'R0', 110);
+    const after = await ledgerState(gw);
+    await expectEvent(gw, result('ev_win_resettle', round, 10, 10), 'R3', 110);
+    const refused = await ledgerState(gw);
+    expect(refused.accounts).toEqual(after.accounts);
+    expect(refused.transfers).toEqual(after.transfers);
+    // A correction is a result_change, which moves only the difference.
+    await expectEvent(gw, resultChange('ev_win_resettle', round, 10, 20, 10), 'R0', 120);
+    await expectReconciled(gw);
+  });
+
   it('a win for a blocked player is paid', async () => {
     const round = await playerWithBet('ev_win_blocked', '100', 10, 90);
     await block(gw, 'ev_win_blocked');
