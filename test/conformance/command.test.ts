@@ -1,0 +1,4 @@
+import { commandDriver } from './command.driver.ts';
+import { defineConformance } from './kit.ts';
+
+defineConformance(commandDriver);
