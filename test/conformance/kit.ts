@@ -42,6 +42,8 @@ import type { Currency } from '../../src/money/currency.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { formatAmount, type Minor } from '../../src/money/minor.ts';
 import { PlayerCode } from '../../src/wallet/types.ts';
+import { dialects } from '../../providers/index.ts';
+import type { Dialect } from '../../src/gateway/contract.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 export const SCENARIOS = [
@@ -137,8 +139,11 @@ export type Hostile = (instance: string, bet: Money, bodyLimit: number) => Await
 /** A dialect that encrypts builds its requests asynchronously. */
 export type Awaitable<T> = T | Promise<T>;
 
+/** How one dialect says the kit's scenarios: `export const driver` in providers/<dialect>/conformance.ts. */
 export interface Driver {
   dialect: string;
+  /** The dialect itself, when it is not (yet) listed in providers/index.ts (the template). */
+  unregistered?: Dialect;
   currency: Currency;
   /** At least two instances of the dialect, in the driver's currency; the first is the default. */
   instances: readonly ProviderEntry[];
@@ -223,7 +228,7 @@ export function defineConformance(driver: Driver): void {
       dir = await mkdtemp(path.join(tmpdir(), `croupier-conformance-${driver.dialect}-`));
       await writeFile(path.join(dir, 'providers.json'), JSON.stringify({ providers: driver.instances }));
       await writeFile(path.join(dir, 'demo.json'), JSON.stringify({ players: [] }));
-      gw = await startTestGateway({ CONFIG_DIR: dir });
+      gw = await startTestGateway({ CONFIG_DIR: dir }, driver.unregistered ? [...dialects, driver.unregistered] : dialects);
     });
     afterAll(async () => {
       await gw?.close();

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { SignJWT } from 'jose';
 import { dialects } from '../../providers/index.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
+import type { Dialect } from '../../src/gateway/contract.ts';
 import { createLogger } from '../../src/logging.ts';
 import type { Currency } from '../../src/money/currency.ts';
 import { asCurrency } from '../../src/money/currency.ts';
@@ -33,11 +34,11 @@ export interface TestGateway {
 }
 
 /** A real gateway (HTTP server, Postgres, Redis) on a random port, with its own database. */
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, withDialects: readonly Dialect[] = dialects): Promise<TestGateway> {
   const database = await createTestDatabase();
   const config = loadConfig(
     { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', DATABASE_URL: database.url, ...env },
-    dialects,
+    withDialects,
   );
   const gateway = createGateway(config, createLogger(config.logLevel));
   const server = await gateway.listen(0, '127.0.0.1');

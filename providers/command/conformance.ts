@@ -1,7 +1,7 @@
 import { asCurrency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { parseAmount } from '../../src/money/minor.ts';
-import type { Driver, Kind, Money, Request } from './kit.ts';
+import type { Driver, Kind, Money, Request } from '../../test/conformance/kit.ts';
 
 /**
  * The command dialect (../shared/specs/command-dialect.md) for the conformance kit: plain JSON with a
@@ -59,7 +59,7 @@ const moneyData = (m: Money, type: number) => ({
 
 const betBody = (m: Money, data: Record<string, unknown> = {}) => envelope('bet', { ...moneyData(m, 1), ...data }, CHECK.bet);
 
-export const commandDriver: Driver = {
+export const driver: Driver = {
   dialect: 'command',
   currency: CURRENCY,
   instances: Object.entries(TOKENS).map(([id, callbackToken]) => ({ id, dialect: 'command', options: { currency: CURRENCY, callbackToken } })),

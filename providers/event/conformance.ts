@@ -4,7 +4,7 @@ import { asCurrency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { formatAmount, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { PlayerCode } from '../../src/wallet/types.ts';
-import { expectReading, expectRefusal, REFUSAL, REPEAT, type Driver, type Kind, type Kit, type Money, type Request } from './kit.ts';
+import { expectReading, expectRefusal, REFUSAL, REPEAT, type Driver, type Kind, type Kit, type Money, type Request } from '../../test/conformance/kit.ts';
 
 /**
  * The event dialect (../shared/specs/event-dialect.md) for the conformance kit: AES-256-ECB bodies under
@@ -111,7 +111,7 @@ function raw(instance: string, body: string): Request {
 
 const json = (value: unknown) => JSON.stringify(value);
 
-export const eventDriver: Driver = {
+export const driver: Driver = {
   dialect: 'event',
   currency: CURRENCY,
   instances: Object.entries(INSTANCES).map(([id, c]) => ({
@@ -220,7 +220,7 @@ export const eventDriver: Driver = {
       await k.fund(p, 10_000n);
       const bet: Money = { player: p, txId: k.tx(), roundId: k.round(), amount: k.amount(1_000n) };
       expectReading(await k.send(k.a, post(k.a, json(betEvent(bet)))), 'ok', 9_000n);
-      expectReading(await k.send(k.a, eventDriver.win(k.a, { ...bet, txId: k.tx(), amount: k.amount(1_500n), stake: bet.amount })), 'ok', 10_500n);
+      expectReading(await k.send(k.a, driver.win(k.a, { ...bet, txId: k.tx(), amount: k.amount(1_500n), stake: bet.amount })), 'ok', 10_500n);
       // Settled at +5.00 net, corrected to a loss: the 15.00 paid is taken back.
       const change = resultChange(k, bet, { winloss: -1_000n, before: 500n });
       expectReading(await k.send(k.a, change), 'ok', 9_000n);
@@ -245,7 +245,7 @@ export const eventDriver: Driver = {
       const p = k.player('round-currency');
       await k.gw.fund(p, { [CURRENCY]: '100', EUR: '100' });
       const bet: Money = { player: p, txId: k.tx(), roundId: k.round(), amount: k.amount(1_000n) };
-      expectReading(await k.send(k.a, eventDriver.bet(k.a, bet)), 'ok', 9_000n);
+      expectReading(await k.send(k.a, driver.bet(k.a, bet)), 'ok', 9_000n);
       const inEur = { currency: 'EUR' };
       const result = envelope('bet_result', k.tx(), p, { ...resultData(bet.roundId, bet.amount, k.amount(1_500n)), ...inEur });
       // (latest_balance, if any, is the named currency's wallet: the kit asserts on the wallets instead.)
@@ -254,7 +254,7 @@ export const eventDriver: Driver = {
       expect(await k.balance(p, asCurrency('EUR'))).toBe(10_000n);
       expect(await k.balance(p)).toBe(9_000n);
       // Said in the bet's currency, the result pays.
-      expectReading(await k.send(k.a, eventDriver.win(k.a, { ...bet, txId: k.tx(), amount: k.amount(1_500n), stake: bet.amount })), 'ok', 10_500n);
+      expectReading(await k.send(k.a, driver.win(k.a, { ...bet, txId: k.tx(), amount: k.amount(1_500n), stake: bet.amount })), 'ok', 10_500n);
       expect(await k.moves(p)).toEqual(['deposit +10000', 'deposit +10000', 'bet -1000', 'win +1500']);
     },
 
@@ -266,7 +266,7 @@ export const eventDriver: Driver = {
       const stale = { ...betEvent(bet), timestamp: now() - 3_600 };
       expectReading(await k.send(k.a, post(k.a, json(stale))), 'unauthorized');
       expect(await k.ledger()).toEqual(before);
-      expectReading(await k.send(k.a, eventDriver.bet(k.a, bet)), 'ok', 9_000n);
+      expectReading(await k.send(k.a, driver.bet(k.a, bet)), 'ok', 9_000n);
     },
   },
 };
