@@ -18,6 +18,7 @@ const log = createLogger(config.logLevel);
 await prepareDatabase(config, log);
 const gateway = createGateway(config, log);
 await gateway.listen(config.http.port, config.http.host);
+await gateway.startWorkers();
 log.info({ host: config.http.host, port: config.http.port, providers: config.providers.map((p) => p.id) }, 'croupier is listening');
 
 let stopping = false;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter } from '../../src/gateway/contract.ts';
+import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
 import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { parseJsonExact } from '../../src/money/json.ts';
@@ -43,10 +43,10 @@ class TemplateAdapter implements ProviderAdapter<Context> {
     this.#key = opts.sharedKey;
   }
 
-  async read(req: InboundRequest): Promise<Decoded<Context>> {
-    // 1. Authenticate, in constant time, before reading anything else.
+  async read(req: InboundRequest, options: ReadOptions = {}): Promise<Decoded<Context>> {
+    // 1. Authenticate, in constant time, before reading anything else (a trusted re-read was authenticated on arrival).
     const key = req.headers['x-template-key'];
-    if (!this.#key.matches(typeof key === 'string' ? key : undefined)) return reject('unauthorized', 'bad or missing X-Template-Key');
+    if (!options.trusted && !this.#key.matches(typeof key === 'string' ? key : undefined)) return reject('unauthorized', 'bad or missing X-Template-Key');
     // 2. Decode and validate at the edge, once.
     let payload: unknown;
     try {

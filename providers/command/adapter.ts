@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter } from '../../src/gateway/contract.ts';
+import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
 import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
@@ -38,9 +38,9 @@ class CommandAdapter implements ProviderAdapter<Context> {
     this.#token = opts.callbackToken;
   }
 
-  async read(request: InboundRequest): Promise<Decoded<Context>> {
+  async read(request: InboundRequest, options: ReadOptions = {}): Promise<Decoded<Context>> {
     const token = request.headers['callback-token'];
-    if (!this.#token.matches(typeof token === 'string' ? token : undefined)) {
+    if (!options.trusted && !this.#token.matches(typeof token === 'string' ? token : undefined)) {
       return this.#reject('unauthorized', 'bad or missing Callback-Token', { result: RESULT.badToken, status: 'ERROR' });
     }
     let payload: unknown;

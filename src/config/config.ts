@@ -26,6 +26,13 @@ const environment = z.object({
   DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(1500),
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,50}$/, 'letters, digits, _ . -').default('croupier'),
+  LOCK_WAIT_MS: int(10, 10_000).default(1000),
+  LOCK_TTL_MS: int(500, 600_000).default(5000),
+  RETRY_MAX_ATTEMPTS: int(1, 1000).default(40),
+  RETRY_MAX_BACKOFF_MS: int(100, 86_400_000).default(300_000),
+  WEBHOOK_RETENTION_DAYS: int(1, 3650).default(30),
+  WORKERS: bool.default(true),
   ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TRUST_PROXY: z
     .string()
@@ -78,7 +85,10 @@ export interface Config {
   env: Environment['NODE_ENV'];
   http: { host: string; port: number; bodyLimit: string; trustProxy: boolean | number | string };
   database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number };
-  redis: { url: string };
+  redis: { url: string; prefix: string };
+  locks: { waitMs: number; ttlMs: number };
+  queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
+  webhookRetentionDays: number;
   adminJwtSecret: Secret;
   logLevel: Environment['LOG_LEVEL'];
   seedDemo: boolean;
@@ -132,7 +142,10 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
       lockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
     },
-    redis: { url: env.REDIS_URL },
+    redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
+    locks: { waitMs: env.LOCK_WAIT_MS, ttlMs: env.LOCK_TTL_MS },
+    queue: { maxAttempts: env.RETRY_MAX_ATTEMPTS, maxBackoffMs: env.RETRY_MAX_BACKOFF_MS, workers: env.WORKERS },
+    webhookRetentionDays: env.WEBHOOK_RETENTION_DAYS,
     adminJwtSecret: new Secret(adminSecret),
     logLevel: env.LOG_LEVEL,
     seedDemo,

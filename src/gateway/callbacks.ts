@@ -1,36 +1,176 @@
-import type { Logger } from 'pino';
-import type { Wallet } from '../wallet/wallet.ts';
 import { isIPv4 } from 'node:net';
-import type { Answer, InboundRequest, ProviderInstance } from './contract.ts';
+import type { Logger } from 'pino';
+import type { WebhookOutcome, WebhookSource } from '../ledger/schema.ts';
+import type { WalletExecutor } from '../locks/player-lock.ts';
+import type { Parking } from '../queue/parking.ts';
+import { FAILED, newCaptureId, redactHeaders, type WebhookHistory, type WebhookRecord } from '../webhooks/history.ts';
+import type { Outcome, WalletOperation } from '../wallet/types.ts';
+import type { Answer, Decoded, InboundRequest, ProviderInstance } from './contract.ts';
+
+/** Money owed to the player: if it fails on a fault it is parked and applied later, even if the vendor gives up. */
+const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'rollback', 'cancel_bets', 'adjust']);
+
+export interface Observation {
+  provider: string;
+  operation: string;
+  outcome: WebhookOutcome;
+  seconds: number;
+}
+
+export interface PipelineDeps {
+  wallet: WalletExecutor;
+  history: WebhookHistory;
+  /** Absent where no queue is configured: faults are then only answered and recorded. */
+  parking: Parking | null;
+  observe(observation: Observation): void;
+  log: Logger;
+}
+
+/** Where a call comes from. A vendor's call is checked in full; the others are trusted re-reads of one. */
+export type Mode =
+  | { source: 'vendor' }
+  | { source: 'retry'; replayOf: bigint }
+  | { source: 'replay' | 'import'; replayOf?: bigint; plaintext?: boolean };
+
+export interface Processed {
+  answer: Answer;
+  outcome: WebhookOutcome;
+  detail?: string | undefined;
+  /** The history record's id (absent when Postgres could not take it and Redis holds it). */
+  webhookId?: bigint | undefined;
+}
+
+/** A retry that still fails on a fault: BullMQ tries it again later. */
+export class StillFailing extends Error {}
 
 /**
- * From a vendor's request to its answer: the adapter reads it, the wallet applies it, the adapter
- * words the outcome. Any fault becomes the dialect's failure answer, never an exception to the vendor.
+ * From a vendor's request to its answer: the adapter reads it, the wallet applies it (in line behind
+ * the player's lock), the adapter words the outcome. Every call is kept in the webhook history. A
+ * fault becomes the dialect's failure answer, never an exception to the vendor; a credit or rollback
+ * that hit one is parked and applied later (nothing acknowledged is lost, nothing owed is withheld).
  */
-export async function handleCallback(instance: ProviderInstance, wallet: Wallet, request: InboundRequest, log: Logger): Promise<Answer> {
-  const { adapter } = instance;
-  if (!allowed(instance, request.ip)) {
-    log.warn({ provider: adapter.id, ip: request.ip }, 'callback from an address not on the allow-list');
-    return adapter.fail('forbidden');
+export class Pipeline {
+  readonly #deps: PipelineDeps;
+
+  constructor(deps: PipelineDeps) {
+    this.#deps = deps;
   }
-  let decoded;
-  try {
-    decoded = await adapter.read(request);
-  } catch (error) {
-    log.error({ err: error, provider: adapter.id }, 'adapter failed to read a request');
-    return adapter.fail('fault');
+
+  async handle(instance: ProviderInstance, request: InboundRequest, mode: Mode = { source: 'vendor' }): Promise<Processed> {
+    const started = performance.now();
+    const { adapter } = instance;
+    const { log } = this.#deps;
+    const trusted = mode.source !== 'vendor';
+    let decoded: Decoded<unknown> | undefined;
+    let outcome: WebhookOutcome;
+    let detail: string | undefined;
+    let answer: Answer;
+    let parked = false;
+
+    if (!trusted && !allowed(instance, request.ip)) {
+      [outcome, detail, answer] = ['rejected', `address ${request.ip} is not allowed`, await adapter.fail('forbidden')];
+    } else {
+      try {
+        decoded = await adapter.read(request, { trusted, plaintext: mode.source !== 'vendor' && 'plaintext' in mode && mode.plaintext === true });
+      } catch (error) {
+        log.error({ err: error, provider: adapter.id }, 'adapter failed to read a request');
+        decoded = undefined;
+      }
+      if (!decoded) {
+        [outcome, detail, answer] = ['fault', 'the adapter failed to read the request', await adapter.fail('fault')];
+      } else if (decoded.kind === 'rejected') {
+        [outcome, detail, answer] = ['rejected', `${decoded.reason}: ${decoded.detail}`, decoded.answer];
+      } else {
+        const { operation, context } = decoded;
+        try {
+          const result = await this.#deps.wallet.execute(operation);
+          answer = await adapter.answer(context, result);
+          [outcome, detail] = classify(result);
+        } catch (error) {
+          log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
+          [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context)];
+        }
+      }
+    }
+
+    const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
+    const seconds = (performance.now() - started) / 1000;
+    this.#deps.observe({ provider: instance.id, operation: operation?.op ?? 'none', outcome, seconds });
+    if (mode.source === 'retry' && outcome === 'fault') throw new StillFailing(detail);
+
+    const record: WebhookRecord = {
+      captureId: newCaptureId(),
+      provider: instance.id,
+      receivedAt: mode.source === 'vendor' ? request.receivedAt : new Date(),
+      source: mode.source,
+      headers: redactHeaders(request.headers),
+      body: request.body,
+      payload: decoded?.payload,
+      operation,
+      player: operation?.player ?? playerOf(decoded?.payload),
+      transactionId: operation ? transactionOf(operation) : undefined,
+      outcome,
+      detail,
+      answer: answer.body,
+      durationMs: seconds * 1000,
+      replayOf: mode.source === 'vendor' ? undefined : mode.replayOf,
+    };
+    if (outcome === 'fault' && mode.source === 'vendor' && operation && OWED.has(operation.op) && this.#deps.parking) {
+      try {
+        await this.#deps.parking.park({ ...record, outcome: 'parked' });
+        record.outcome = 'parked';
+        parked = true;
+      } catch (error) {
+        log.error({ err: error, provider: instance.id, op: operation.op }, 'could not park an owed operation; the vendor must retry it');
+      }
+    }
+    const webhookId = await this.#keep(record, parked);
+    return { answer, outcome: record.outcome, detail, webhookId };
   }
-  if (decoded.kind === 'rejected') {
-    log.warn({ provider: adapter.id, reason: decoded.reason, detail: decoded.detail }, 'callback rejected');
-    return decoded.answer;
+
+  /** Writes the record; while Postgres is away it waits in Redis (a parked call's job carries it already). */
+  async #keep(record: WebhookRecord, carriedByParking: boolean): Promise<bigint | undefined> {
+    const { history, parking, log } = this.#deps;
+    try {
+      const id = await history.record(record);
+      if (record.replayOf !== undefined && !FAILED.includes(record.outcome)) await history.resolve(record.replayOf, id);
+      return id;
+    } catch (error) {
+      if (carriedByParking) return undefined;
+      try {
+        if (!parking) throw error;
+        await parking.keepHistory(record);
+      } catch (lost) {
+        log.error({ err: lost, provider: record.provider, capture: record.captureId }, 'webhook history record lost: neither Postgres nor Redis took it');
+      }
+      return undefined;
+    }
   }
-  try {
-    const outcome = await wallet.execute(decoded.operation);
-    return await adapter.answer(decoded.context, outcome);
-  } catch (error) {
-    log.error({ err: error, provider: adapter.id, op: decoded.operation.op }, 'wallet operation failed');
-    return adapter.fail('fault', decoded.context);
+}
+
+function classify(outcome: Outcome): [WebhookOutcome, string | undefined] {
+  switch (outcome.type) {
+    case 'ok':
+    case 'status':
+      return ['ok', undefined];
+    case 'duplicate':
+      return ['duplicate', undefined];
+    case 'refused':
+      return ['refused', outcome.reason];
   }
+}
+
+function transactionOf(op: WalletOperation): string | undefined {
+  if (op.op === 'rollback') return op.target;
+  return 'txId' in op ? op.txId : undefined;
+}
+
+/** The player named in a payload the adapter could not turn into an operation, for searching the history. */
+function playerOf(payload: unknown): string | undefined {
+  if (payload === null || typeof payload !== 'object') return undefined;
+  const p = payload as { user_id?: unknown; data?: { account?: unknown }; player?: unknown };
+  const found = p.user_id ?? p.data?.account ?? p.player;
+  return typeof found === 'string' ? found.slice(0, 100) : undefined;
 }
 
 function allowed(instance: ProviderInstance, ip: string): boolean {

@@ -17,6 +17,17 @@ export interface Answer {
   body: string;
 }
 
+/**
+ * How a request reached the adapter. A retry, an operator's replay or an import of a vendor's export
+ * is `trusted`: its credentials and freshness were checked when it first arrived (or the operator
+ * vouches for it), so only decoding and validation run. `plaintext`: the body is already the decoded
+ * payload (a vendor's export of failed notifications), not the wire form.
+ */
+export interface ReadOptions {
+  trusted?: boolean;
+  plaintext?: boolean;
+}
+
 /** Why a request never reached the wallet. */
 export type Rejection = 'unauthorized' | 'malformed' | 'unsupported';
 
@@ -34,7 +45,7 @@ export type Decoded<Context> =
 export interface ProviderAdapter<Context = unknown> {
   readonly id: ProviderId;
   readonly dialect: string;
-  read(request: InboundRequest): Promise<Decoded<Context>>;
+  read(request: InboundRequest, options?: ReadOptions): Promise<Decoded<Context>>;
   answer(context: Context, outcome: Outcome): Promise<Answer>;
   /** The dialect's answer when no outcome exists: an internal fault, a body too large, a caller not on the allow-list. */
   fail(problem: Failure, context?: Context): Promise<Answer>;

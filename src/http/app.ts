@@ -2,36 +2,48 @@ import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { Secret } from '../config/secret.ts';
+import type { Pipeline } from '../gateway/callbacks.ts';
 import type { ProviderInstance } from '../gateway/contract.ts';
 import type { Db } from '../ledger/database.ts';
+import type { Parking } from '../queue/parking.ts';
+import type { WebhookHistory } from '../webhooks/history.ts';
+import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
-import type { Wallet } from '../wallet/wallet.ts';
-import type { Secret } from '../config/secret.ts';
 import { adminRouter } from './admin.ts';
 import { callbackRouter } from './callbacks.ts';
 import { healthRouter } from './health.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface AppDeps {
   db: Db;
   redis: Redis;
-  wallet: Wallet;
   backOffice: BackOffice;
+  history: WebhookHistory;
+  replayer: Replayer;
+  parking: Parking;
+  pipeline: Pipeline;
+  metrics: Metrics;
   providers: readonly ProviderInstance[];
-  /** express's `trust proxy`: which proxies' X-Forwarded-For to believe for the caller's address. */
-  trustProxy: boolean | number | string;
   adminJwtSecret: Secret;
   bodyLimit: string;
+  /** express's `trust proxy`: which proxies' X-Forwarded-For to believe for the caller's address. */
+  trustProxy: boolean | number | string;
   log: Logger;
+  isStopping(): boolean;
 }
+
+const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
-  app.use(pinoHttp({ logger: deps.log, quietReqLogger: true, autoLogging: { ignore: (req) => req.url === '/healthz' } }));
-  app.use(healthRouter(deps.db, deps.redis));
+  app.use(pinoHttp({ logger: deps.log, quietReqLogger: true, autoLogging: { ignore: (req) => QUIET.has(req.url ?? '') } }));
+  app.use(healthRouter(deps.db, deps.redis, deps.isStopping));
+  app.use(deps.metrics.router());
   const providers = new Map(deps.providers.map((p) => [p.id as string, p]));
-  app.use('/callbacks', callbackRouter(providers, deps.wallet, deps.bodyLimit, deps.log));
+  app.use('/callbacks', callbackRouter(providers, deps.pipeline, deps.bodyLimit, deps.log));
   app.use('/v1', adminRouter(deps.backOffice, deps.adminJwtSecret, deps.bodyLimit));
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

@@ -1,15 +1,14 @@
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { handleCallback } from '../gateway/callbacks.ts';
+import type { Pipeline } from '../gateway/callbacks.ts';
 import type { Answer, Failure, ProviderInstance } from '../gateway/contract.ts';
-import type { Wallet } from '../wallet/wallet.ts';
 
 /**
  * POST /callbacks/{providerId}: every vendor's webhook. The body is read raw (the adapter decodes it:
  * JSON for one dialect, ciphertext for another) and every answer is HTTP 200 in the vendor's dialect,
  * a body too large or unreadable included.
  */
-export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>, wallet: Wallet, bodyLimit: string, log: Logger) {
+export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>, pipeline: Pipeline, bodyLimit: string, log: Logger) {
   const router = express.Router();
   const readBody = express.raw({ type: () => true, limit: bodyLimit });
   const send = (res: Response, answer: Answer) => res.status(200).type(answer.contentType).send(answer.body);
@@ -35,8 +34,8 @@ export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>,
         return;
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      handleCallback(instance, wallet, { headers: req.headers, body, ip: req.ip ?? '', receivedAt }, log).then(
-        (answer) => send(res, answer),
+      pipeline.handle(instance, { headers: req.headers, body, ip: req.ip ?? '', receivedAt }).then(
+        (processed) => send(res, processed.answer),
         (fault: unknown) => failed('fault', fault),
       );
     });

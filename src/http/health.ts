@@ -20,13 +20,27 @@ async function probe(check: () => Promise<unknown>): Promise<'ok' | 'down'> {
   }
 }
 
-/** GET /healthz: whether this process can reach Postgres and Redis (503 when either is down). */
-export function healthRouter(db: Db, redis: Redis) {
+/**
+ * GET /healthz: whether this process can reach Postgres and Redis (503 when either is down).
+ * GET /readyz: whether a load balancer should send it traffic: both reachable and not shutting down.
+ */
+export function healthRouter(db: Db, redis: Redis, isStopping: () => boolean) {
   const router = express.Router();
-  router.get('/healthz', async (_req, res) => {
+  const check = async () => {
     const [postgres, redisState] = await Promise.all([probe(() => sql`select 1`.execute(db)), probe(() => redis.ping())]);
-    const ok = postgres === 'ok' && redisState === 'ok';
+    return { postgres, redis: redisState, ok: postgres === 'ok' && redisState === 'ok' };
+  };
+  router.get('/healthz', async (_req, res) => {
+    const { ok, postgres, redis: redisState } = await check();
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'degraded', postgres, redis: redisState });
+  });
+  router.get('/readyz', async (_req, res) => {
+    if (isStopping()) {
+      res.status(503).json({ status: 'stopping' });
+      return;
+    }
+    const { ok, postgres, redis: redisState } = await check();
+    res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not_ready', postgres, redis: redisState });
   });
   return router;
 }

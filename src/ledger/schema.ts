@@ -113,7 +113,32 @@ export interface PlayerSessionsTable {
   created_at: CreatedAt;
 }
 
+export type WebhookOutcome = 'ok' | 'duplicate' | 'refused' | 'rejected' | 'fault' | 'parked';
+export type WebhookSource = 'vendor' | 'retry' | 'replay' | 'import';
+
+export interface WebhooksTable {
+  id: Id;
+  capture_id: string;
+  provider_id: string;
+  received_at: Date;
+  source: WebhookSource;
+  headers: ColumnType<Record<string, unknown>, string, never>;
+  body: Buffer;
+  payload: ColumnType<unknown, string | null, never>;
+  operation: ColumnType<unknown, string | null, never>;
+  player_code: string | null;
+  transaction_id: string | null;
+  outcome: WebhookOutcome;
+  detail: string | null;
+  answer: string | null;
+  duration_ms: number;
+  replay_of: bigint | null;
+  resolved_at: ColumnType<Date | null, never, Date>;
+  resolved_by: ColumnType<bigint | null, never, bigint>;
+}
+
 export interface Database {
+  webhooks: WebhooksTable;
   bet_lines: BetLinesTable;
   line_cancels: LineCancelsTable;
   player_sessions: PlayerSessionsTable;

@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { dialects } from '../../providers/index.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
@@ -36,12 +38,14 @@ export interface TestGateway {
 /** A real gateway (HTTP server, Postgres, Redis) on a random port, with its own database. */
 export async function startTestGateway(env: Record<string, string> = {}, withDialects: readonly Dialect[] = dialects): Promise<TestGateway> {
   const database = await createTestDatabase();
+  const prefix = `croupier_t_${randomBytes(4).toString('hex')}`;
   const config = loadConfig(
-    { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', DATABASE_URL: database.url, ...env },
+    { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', DATABASE_URL: database.url, REDIS_PREFIX: prefix, ...env },
     withDialects,
   );
   const gateway = createGateway(config, createLogger(config.logLevel));
   const server = await gateway.listen(0, '127.0.0.1');
+  await gateway.startWorkers();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
@@ -90,6 +94,22 @@ export async function startTestGateway(env: Record<string, string> = {}, withDia
     async close() {
       await gateway.close();
       await database.drop();
+      await deleteRedisKeys(config.redis.url, `${config.redis.prefix}:*`);
     },
   };
+}
+
+/** Removes a test's Redis keys (locks, queues) so a run leaves nothing behind. */
+export async function deleteRedisKeys(url: string, pattern: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -16,7 +16,10 @@ const PROVIDER = 'scorpio-play';
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await startTestGateway();
+  // These tests are about order, not deadlines: a burst of 200 calls for one player is served one at a
+  // time and the last waits longer than the production lock wait (rule 9's time limit is the
+  // conformance kit's "lock timeout" scenario).
+  gw = await startTestGateway({ LOCK_WAIT_MS: '10000' });
 });
 afterAll(() => gw.close());
 

@@ -1,0 +1,86 @@
+import express from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Observation } from '../gateway/callbacks.ts';
+import type { LockObserver } from '../locks/player-lock.ts';
+
+export interface MetricsSources {
+  queueDepth(): Promise<Record<string, Record<string, number>>>;
+  unresolvedFailures(): Promise<number>;
+}
+
+/** Prometheus metrics: callbacks by provider, operation and outcome; latencies; lock waits; queues; failures. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #callbacks: Counter<'provider' | 'operation' | 'outcome'>;
+  readonly #latency: Histogram<'provider' | 'operation'>;
+  readonly #lockWait: Histogram<'result'>;
+  readonly #locksLost: Counter;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'croupier_' });
+    this.#callbacks = new Counter({
+      name: 'croupier_callbacks_total',
+      help: 'Vendor callbacks by provider, wallet operation and outcome',
+      labelNames: ['provider', 'operation', 'outcome'],
+      registers: [this.registry],
+    });
+    this.#latency = new Histogram({
+      name: 'croupier_callback_duration_seconds',
+      help: 'Time from reading a callback to its answer',
+      labelNames: ['provider', 'operation'],
+      buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 4],
+      registers: [this.registry],
+    });
+    this.#lockWait = new Histogram({
+      name: 'croupier_player_lock_wait_seconds',
+      help: "Wait for a player's lock, by result (acquired, timeout, bypassed when Redis is unreachable)",
+      labelNames: ['result'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2],
+      registers: [this.registry],
+    });
+    this.#locksLost = new Counter({ name: 'croupier_player_locks_lost_total', help: 'Player locks lost while held', registers: [this.registry] });
+  }
+
+  observe = (o: Observation): void => {
+    this.#callbacks.inc({ provider: o.provider, operation: o.operation, outcome: o.outcome });
+    this.#latency.observe({ provider: o.provider, operation: o.operation }, o.seconds);
+  };
+
+  readonly locks: LockObserver = {
+    waited: (seconds, result) => this.#lockWait.observe({ result }, seconds),
+    lost: () => this.#locksLost.inc(),
+  };
+
+  /** Gauges read at scrape time from the queues and the history. */
+  watch(sources: MetricsSources): void {
+    new Gauge({
+      name: 'croupier_queue_jobs',
+      help: 'Jobs in the retry, history and maintenance queues, by state',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        const depth = await sources.queueDepth().catch(() => ({}) as Record<string, Record<string, number>>);
+        for (const [queue, states] of Object.entries(depth)) {
+          for (const [state, n] of Object.entries(states)) this.set({ queue, state }, n);
+        }
+      },
+    });
+    new Gauge({
+      name: 'croupier_failed_webhooks',
+      help: 'Webhooks that failed on a fault and are not settled yet',
+      registers: [this.registry],
+      async collect() {
+        const n = await sources.unresolvedFailures().catch(() => Number.NaN);
+        this.set(n);
+      },
+    });
+  }
+
+  router() {
+    const router = express.Router();
+    router.get('/metrics', async (_req, res) => {
+      res.type(this.registry.contentType).send(await this.registry.metrics());
+    });
+    return router;
+  }
+}

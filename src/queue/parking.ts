@@ -1,0 +1,127 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { jsonText, type WebhookRecord } from '../webhooks/history.ts';
+
+/** A webhook record as it travels through Redis (JSON: the body as base64, dates as text). */
+export interface StoredRecord extends Omit<WebhookRecord, 'body' | 'receivedAt' | 'replayOf'> {
+  body: string;
+  receivedAt: string;
+}
+
+export const toStored = (r: WebhookRecord): StoredRecord => {
+  const { body, receivedAt, replayOf: _replayOf, operation, payload, ...rest } = r;
+  return {
+    ...rest,
+    ...(operation === undefined ? {} : { operation: JSON.parse(jsonText(operation)) as unknown }),
+    ...(payload === undefined ? {} : { payload: JSON.parse(jsonText(payload)) as unknown }),
+    body: body.toString('base64'),
+    receivedAt: receivedAt.toISOString(),
+  };
+};
+
+export const fromStored = (s: StoredRecord): WebhookRecord => ({ ...s, body: Buffer.from(s.body, 'base64'), receivedAt: new Date(s.receivedAt) });
+
+export interface ParkingOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Attempts of a parked operation before it is left to operators (backoff grows to `maxBackoffMs`). */
+  maxAttempts: number;
+  maxBackoffMs: number;
+}
+
+export interface ParkingHandlers {
+  /** Applies a parked webhook again; throws while it still fails on a fault (BullMQ retries it later). */
+  retry(record: WebhookRecord): Promise<void>;
+  /** Writes a webhook record captured while Postgres was unreachable. */
+  history(record: WebhookRecord): Promise<void>;
+  /** Periodic upkeep (history retention). */
+  maintain(): Promise<void>;
+}
+
+const RETRIES = 'retries';
+const HISTORY = 'history';
+const MAINTENANCE = 'maintenance';
+
+/**
+ * The BullMQ side of "nothing acknowledged is lost": a money operation owed to a player (a credit,
+ * a rollback) that failed on a fault is parked here and applied later; a webhook record that could
+ * not reach Postgres waits here for it. Every job id is BullMQ's own (a custom id would be silently
+ * dropped while an old job with that id exists), and a job running twice (a stalled job taken over)
+ * is harmless: the ledger applies a transaction id once, and a record's capture id lands once.
+ */
+export class Parking {
+  readonly #options: ParkingOptions;
+  readonly #log: Logger;
+  readonly #queues: Map<string, Queue>;
+  readonly #workers: Worker[] = [];
+
+  constructor(options: ParkingOptions, log: Logger) {
+    this.#options = options;
+    this.#log = log;
+    // Producers fail fast while Redis is away rather than queue commands in memory.
+    const connection = { url: options.redisUrl, enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+    this.#queues = new Map(
+      [RETRIES, HISTORY, MAINTENANCE].map((name) => {
+        const queue = new Queue(name, { connection, prefix: options.prefix });
+        queue.on('error', (err) => log.warn({ err, queue: name }, 'queue connection error'));
+        return [name, queue];
+      }),
+    );
+  }
+
+  async park(record: WebhookRecord): Promise<void> {
+    await this.#queue(RETRIES).add('apply', toStored(record), {
+      attempts: this.#options.maxAttempts,
+      backoff: { type: 'capped' },
+      removeOnComplete: { age: 24 * 3600, count: 10_000 },
+      removeOnFail: false,
+    });
+  }
+
+  async keepHistory(record: WebhookRecord): Promise<void> {
+    await this.#queue(HISTORY).add('record', toStored(record), {
+      attempts: this.#options.maxAttempts,
+      backoff: { type: 'capped' },
+      removeOnComplete: true,
+      removeOnFail: false,
+    });
+  }
+
+  /** Starts this process's workers and the hourly upkeep schedule (one schedule for all processes). */
+  async start(handlers: ParkingHandlers): Promise<void> {
+    const connection = { url: this.#options.redisUrl, maxRetriesPerRequest: null };
+    const backoffStrategy = (attemptsMade: number) => Math.min(this.#options.maxBackoffMs, 500 * 2 ** Math.min(attemptsMade, 20));
+    const make = (name: string, run: (job: Job) => Promise<void>) => {
+      const worker = new Worker(name, run, { connection, prefix: this.#options.prefix, concurrency: 4, settings: { backoffStrategy } });
+      worker.on('error', (err) => this.#log.warn({ err, queue: name }, 'worker connection error'));
+      worker.on('failed', (job, err) => this.#log.warn({ err, queue: name, job: job?.id, attempts: job?.attemptsMade }, 'queued work failed'));
+      this.#workers.push(worker);
+    };
+    make(RETRIES, (job) => handlers.retry(fromStored(job.data as StoredRecord)));
+    make(HISTORY, (job) => handlers.history(fromStored(job.data as StoredRecord)));
+    make(MAINTENANCE, () => handlers.maintain());
+    await this.#queue(MAINTENANCE)
+      .upsertJobScheduler('retention', { every: 3_600_000 }, { name: 'purge' })
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not schedule history retention'));
+  }
+
+  queues(): Queue[] {
+    return [...this.#queues.values()];
+  }
+
+  async depth(): Promise<Record<string, Record<string, number>>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [name, queue] of this.#queues) out[name] = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed');
+    return out;
+  }
+
+  /** Waits for active jobs to finish, then closes workers and queues. */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#workers.map((w) => w.close()));
+    await Promise.allSettled([...this.#queues.values()].map((q) => q.close()));
+  }
+
+  #queue(name: string): Queue {
+    return this.#queues.get(name)!;
+  }
+}

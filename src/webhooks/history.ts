@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Db } from '../ledger/database.ts';
+import type { WebhookOutcome, WebhookSource } from '../ledger/schema.ts';
+
+/** Headers whose values are credentials: kept by name, never by value. */
+const SECRET_HEADER = /token|key|secret|authorization|cookie|signature|password/i;
+
+export function redactHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    out[name] = SECRET_HEADER.test(name) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** One webhook as kept: what arrived, what it meant, what happened, what was answered. */
+export interface WebhookRecord {
+  captureId: string;
+  provider: string;
+  receivedAt: Date;
+  source: WebhookSource;
+  /** Already redacted. */
+  headers: Record<string, string>;
+  body: Buffer;
+  payload?: unknown;
+  operation?: unknown;
+  player?: string | undefined;
+  transactionId?: string | undefined;
+  outcome: WebhookOutcome;
+  detail?: string | undefined;
+  answer?: string | undefined;
+  durationMs: number;
+  replayOf?: bigint | undefined;
+}
+
+export const FAILED: readonly WebhookOutcome[] = ['fault', 'parked'];
+
+export interface WebhookFilter {
+  provider?: string;
+  player?: string;
+  transactionId?: string;
+  outcomes?: readonly WebhookOutcome[];
+  /** Only failures no retry or replay has settled yet. */
+  unresolved?: boolean;
+  since?: Date;
+  until?: Date;
+  limit: number;
+  /** Pages backwards: only ids below this one. */
+  before?: bigint;
+}
+
+export const newCaptureId = () => randomUUID();
+
+/** Values JSON cannot carry as they are (bigint) become text, for storage and display. */
+export const jsonText = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
+export class WebhookHistory {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  /** Stores a record; a second write of one capture (a late flush after an outage) is a no-op. Returns its id. */
+  async record(r: WebhookRecord): Promise<bigint> {
+    const inserted = await this.#db
+      .insertInto('webhooks')
+      .values({
+        capture_id: r.captureId,
+        provider_id: r.provider,
+        received_at: r.receivedAt,
+        source: r.source,
+        headers: JSON.stringify(r.headers),
+        body: r.body,
+        payload: r.payload === undefined ? null : jsonText(r.payload),
+        operation: r.operation === undefined ? null : jsonText(r.operation),
+        player_code: r.player ?? null,
+        transaction_id: r.transactionId ?? null,
+        outcome: r.outcome,
+        detail: r.detail ?? null,
+        answer: r.answer ?? null,
+        duration_ms: Math.round(r.durationMs),
+        replay_of: r.replayOf ?? null,
+      })
+      .onConflict((oc) => oc.column('capture_id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return inserted.id;
+    const { id } = await this.#db.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
+    return id;
+  }
+
+  /** Marks a failed webhook settled by a later retry or replay. */
+  async resolve(id: bigint, by: bigint): Promise<void> {
+    await this.#db
+      .updateTable('webhooks')
+      .set({ resolved_at: new Date(), resolved_by: by })
+      .where('id', '=', id)
+      .where('outcome', 'in', FAILED)
+      .where('resolved_at', 'is', null)
+      .execute();
+  }
+
+  get(id: bigint) {
+    return this.#db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  search(f: WebhookFilter) {
+    let q = this.#db.selectFrom('webhooks').selectAll().orderBy('id', 'desc').limit(f.limit);
+    if (f.provider !== undefined) q = q.where('provider_id', '=', f.provider);
+    if (f.player !== undefined) q = q.where('player_code', '=', f.player);
+    if (f.transactionId !== undefined) q = q.where('transaction_id', '=', f.transactionId);
+    if (f.outcomes?.length) q = q.where('outcome', 'in', f.outcomes);
+    if (f.unresolved) q = q.where('outcome', 'in', FAILED).where('resolved_at', 'is', null);
+    if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('received_at', '<', f.until);
+    if (f.before !== undefined) q = q.where('id', '<', f.before);
+    return q.execute();
+  }
+
+  async countUnresolvedFailures(): Promise<number> {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from webhooks where outcome in ('fault', 'parked') and resolved_at is null`.execute(this.#db);
+    return rows[0]?.n ?? 0;
+  }
+
+  /** Deletes records older than `before`, in batches so a large purge never holds long locks. */
+  async purge(before: Date, batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const { rows } = await sql<{ n: number }>`
+        with gone as (
+          delete from webhooks where id in (select id from webhooks where received_at < ${before} order by id limit ${batch}) returning 1
+        )
+        select count(*)::int as n from gone`.execute(this.#db);
+      const n = rows[0]?.n ?? 0;
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+}
