@@ -86,7 +86,8 @@ async function main(argv: string[]): Promise<number> {
 
   let db: Db | undefined;
   // One connection: a CLI command is a handful of sequential statements.
-  const openDb = () => (db ??= createDatabase({ ...config.database, poolSize: 1 }));
+  // Maintenance commands (reconcile over a large ledger) may take longer than a callback's statement limit.
+  const openDb = () => (db ??= createDatabase({ ...config.database, poolSize: 1, statementTimeoutMs: 0 }));
   try {
     return await command.run({ config, db: openDb, out: output(values.json === true) }, args, values);
   } catch (error) {

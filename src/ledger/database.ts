@@ -9,6 +9,7 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Longest wait for a row lock; past it the operation fails fast instead of outliving the vendor's deadline. */
   lockTimeoutMs: number;
+  /** Longest statement, and longest wait for a pooled connection. 0: no statement limit (maintenance commands). */
   statementTimeoutMs: number;
   /** Told when an idle pooled connection dies (a Postgres restart): the pool replaces it; the process goes on. */
   onIdleError?: (error: Error) => void;
@@ -30,8 +31,8 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     max: options.poolSize,
     types,
     lock_timeout: options.lockTimeoutMs,
-    statement_timeout: options.statementTimeoutMs,
-    connectionTimeoutMillis: options.statementTimeoutMs,
+    ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
+    connectionTimeoutMillis: options.statementTimeoutMs || 10_000,
     application_name: 'croupier',
   });
   // Unhandled, this event would crash the process on any restart of the database.
