@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { Db } from '../ledger/database.ts';
-import type { WebhookOutcome, WebhookSource } from '../ledger/schema.ts';
+import type { WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 
 /** Headers whose values are credentials: kept by name, never by value. */
 const SECRET_HEADER = /token|key|secret|authorization|cookie|signature|password/i;
@@ -34,6 +34,9 @@ export interface WebhookRecord {
   durationMs: number;
   replayOf?: bigint | undefined;
 }
+
+/** A webhook as the history holds it. */
+export type WebhookRow = Selectable<WebhooksTable>;
 
 export const FAILED: readonly WebhookOutcome[] = ['fault', 'parked'];
 
@@ -92,22 +95,22 @@ export class WebhookHistory {
     return id;
   }
 
-  /** Marks a failed webhook settled by a later retry or replay. */
+  /** Marks a failed webhook settled by a later retry or replay, and with it every failed re-run of it. */
   async resolve(id: bigint, by: bigint): Promise<void> {
     await this.#db
       .updateTable('webhooks')
       .set({ resolved_at: new Date(), resolved_by: by })
-      .where('id', '=', id)
+      .where((eb) => eb.or([eb('id', '=', id), eb('replay_of', '=', id)]))
       .where('outcome', 'in', FAILED)
       .where('resolved_at', 'is', null)
       .execute();
   }
 
-  get(id: bigint) {
+  get(id: bigint): Promise<WebhookRow | undefined> {
     return this.#db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
-  search(f: WebhookFilter) {
+  search(f: WebhookFilter): Promise<WebhookRow[]> {
     let q = this.#db.selectFrom('webhooks').selectAll().orderBy('id', 'desc').limit(f.limit);
     if (f.provider !== undefined) q = q.where('provider_id', '=', f.provider);
     if (f.player !== undefined) q = q.where('player_code', '=', f.player);

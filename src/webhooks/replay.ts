@@ -1,14 +1,16 @@
 import type { ProviderInstance } from '../gateway/contract.ts';
 import type { Pipeline, Processed } from '../gateway/callbacks.ts';
 import type { WebhookOutcome } from '../ledger/schema.ts';
-import { FAILED, type WebhookHistory } from './history.ts';
+import { FAILED, type WebhookHistory, type WebhookRow } from './history.ts';
 
 export interface ReplayResult {
   webhookId: string;
   provider: string;
-  outcome: WebhookOutcome | 'unknown_provider' | 'not_found';
+  outcome: WebhookOutcome | 'unknown_provider' | 'not_found' | 'not_replayable';
   detail?: string | undefined;
   replayId?: string | undefined;
+  /** The dialect's answer to the replay (what the vendor would have been told). */
+  answer?: string | undefined;
 }
 
 /** One failed notification from a vendor's back-office export: the body as sent, or its decoded payload. */
@@ -46,17 +48,10 @@ export class Replayer {
   async replay(id: bigint): Promise<ReplayResult> {
     const stored = await this.#history.get(id);
     if (!stored) return { webhookId: id.toString(), provider: '', outcome: 'not_found' };
-    const instance = this.#providers.get(stored.provider_id);
-    if (!instance) return { webhookId: id.toString(), provider: stored.provider_id, outcome: 'unknown_provider' };
-    const processed = await this.#pipeline.handle(
-      instance,
-      { headers: stored.headers as Record<string, string>, body: stored.body, ip: '', receivedAt: new Date() },
-      { source: 'replay', replayOf: stored.id },
-    );
-    return result(stored.id, stored.provider_id, processed);
+    return this.#run(stored);
   }
 
-  /** Replays every matching webhook, oldest first. */
+  /** Replays every matching webhook, oldest first; by default the failures no retry or replay has settled yet. */
   async replayMatching(filter: ReplayFilter): Promise<ReplayResult[]> {
     const matches = await this.#history.search({
       provider: filter.provider,
@@ -66,8 +61,27 @@ export class Replayer {
       ...(filter.outcomes ? { outcomes: filter.outcomes } : { outcomes: FAILED, unresolved: true }),
     });
     const results: ReplayResult[] = [];
-    for (const stored of matches.reverse()) results.push(await this.replay(stored.id));
+    for (const match of matches.reverse()) {
+      // Read again: replaying an earlier match settles the failed re-runs of the same webhook with it.
+      const stored = await this.#history.get(match.id);
+      if (!stored || (!filter.outcomes && stored.resolved_at !== null)) continue;
+      results.push(await this.#run(stored));
+    }
     return results;
+  }
+
+  async #run(stored: WebhookRow): Promise<ReplayResult> {
+    const refusal = notReplayable(stored);
+    if (refusal) return { webhookId: stored.id.toString(), provider: stored.provider_id, outcome: 'not_replayable', detail: refusal };
+    const instance = this.#providers.get(stored.provider_id);
+    if (!instance) return { webhookId: stored.id.toString(), provider: stored.provider_id, outcome: 'unknown_provider' };
+    // A re-run names the webhook that first arrived, so settling it settles every failed re-run of it.
+    const processed = await this.#pipeline.handle(
+      instance,
+      { headers: stored.headers as Record<string, string>, body: stored.body, ip: '', receivedAt: new Date() },
+      { source: 'replay', replayOf: stored.replay_of ?? stored.id },
+    );
+    return result(stored.id, stored.provider_id, processed);
   }
 
   /** Processes a vendor's export of failed notifications for one provider, each kept in the history as an import. */
@@ -85,6 +99,17 @@ export class Replayer {
   }
 }
 
+/**
+ * A replay is trusted (its credentials are not checked again), so it must never run what was not
+ * trusted on arrival; and a bet the vendor was told had failed is never taken later.
+ */
+function notReplayable(stored: WebhookRow): string | undefined {
+  if (stored.outcome === 'rejected') return 'refused at the door (credentials, address or form): a replay cannot vouch for it';
+  const op = (stored.operation as { op?: string } | null)?.op;
+  if (stored.source === 'vendor' && stored.outcome === 'fault' && op === 'debit') return 'a bet answered as failed is never taken later';
+  return undefined;
+}
+
 function result(original: bigint | undefined, provider: string, p: Processed): ReplayResult {
   return {
     webhookId: original?.toString() ?? p.webhookId?.toString() ?? '',
@@ -92,6 +117,7 @@ function result(original: bigint | undefined, provider: string, p: Processed): R
     outcome: p.outcome,
     detail: p.detail,
     replayId: p.webhookId?.toString(),
+    answer: p.answer.body,
   };
 }
 
