@@ -111,6 +111,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     providers: config.providers,
     adminJwtSecret: config.adminJwtSecret,
     bodyLimit: config.http.bodyLimit,
+    importLimit: config.http.importLimit,
     trustProxy: config.http.trustProxy,
     log,
     isStopping: () => state.stopping,

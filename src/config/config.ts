@@ -39,6 +39,7 @@ const environment = z.object({
     .default('false')
     .transform((v) => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
+  IMPORT_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 10mb').default('10mb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CONFIG_DIR: z.string().default(path.resolve(import.meta.dirname, '../../config')),
   SEED_DEMO: bool.optional(),
@@ -83,7 +84,7 @@ export type Environment = z.infer<typeof environment>;
 
 export interface Config {
   env: Environment['NODE_ENV'];
-  http: { host: string; port: number; bodyLimit: string; trustProxy: boolean | number | string };
+  http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string };
   database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   locks: { waitMs: number; ttlMs: number };
@@ -135,7 +136,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
 
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT, trustProxy: env.TRUST_PROXY },
+    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT, importLimit: env.IMPORT_BODY_LIMIT, trustProxy: env.TRUST_PROXY },
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,

@@ -11,9 +11,11 @@ import type { WebhookHistory } from '../webhooks/history.ts';
 import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import { adminRouter } from './admin.ts';
+import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
 import { healthRouter } from './health.ts';
 import type { Metrics } from './metrics.ts';
+import { webhooksRouter } from './webhooks.ts';
 
 export interface AppDeps {
   db: Db;
@@ -27,6 +29,8 @@ export interface AppDeps {
   providers: readonly ProviderInstance[];
   adminJwtSecret: Secret;
   bodyLimit: string;
+  /** The body limit of a webhook import (a vendor's export), larger than `bodyLimit`. */
+  importLimit: string;
   /** express's `trust proxy`: which proxies' X-Forwarded-For to believe for the caller's address. */
   trustProxy: boolean | number | string;
   log: Logger;
@@ -35,16 +39,34 @@ export interface AppDeps {
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
+/** The board's first page load carries the operator's JWT as `?token=`: it never reaches a log line. */
+const TOKEN_PARAM = /([?&]token=)[^&#]*/gi;
+function withoutToken(req: { url?: string; query?: Record<string, unknown> }) {
+  if (req.url) req.url = req.url.replace(TOKEN_PARAM, '$1[redacted]');
+  if (req.query && 'token' in req.query) req.query = { ...req.query, token: '[redacted]' };
+  return req;
+}
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
-  app.use(pinoHttp({ logger: deps.log, quietReqLogger: true, autoLogging: { ignore: (req) => QUIET.has(req.url ?? '') } }));
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      quietReqLogger: true,
+      autoLogging: { ignore: (req) => QUIET.has(req.url ?? '') },
+      serializers: { req: withoutToken },
+    }),
+  );
   app.use(healthRouter(deps.db, deps.redis, deps.isStopping));
   app.use(deps.metrics.router());
   const providers = new Map(deps.providers.map((p) => [p.id as string, p]));
   app.use('/callbacks', callbackRouter(providers, deps.pipeline, deps.bodyLimit, deps.log));
-  app.use('/v1', adminRouter(deps.backOffice, deps.adminJwtSecret, deps.bodyLimit));
+  const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit } = deps;
+  app.use('/v1/webhooks', webhooksRouter({ history, replayer, providers: new Set(providers.keys()), secret, bodyLimit, importLimit }));
+  app.use('/v1', adminRouter(deps.backOffice, secret, bodyLimit));
+  app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret));
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
   });

@@ -76,6 +76,7 @@ describe('a bad environment variable is named', () => {
     ['NODE_ENV', 'staging'],
     ['SEED_DEMO', 'yes'],
     ['BODY_LIMIT', 'lots'],
+    ['IMPORT_BODY_LIMIT', '10 megabytes'],
     ['ADMIN_JWT_SECRET', 'too-short'],
   ])('%s=%s', (name, value) => {
     expect(failure({ [name]: value })).toMatch(new RegExp(`^${name}: `));
@@ -181,7 +182,7 @@ describe('development', () => {
     const config = loadConfig({}, dialects);
     expect(config.env).toBe('development');
     expect(config.adminJwtSecret.reveal()).toBe(DEMO_ADMIN_SECRET);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb', trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb', importLimit: '10mb', trustProxy: false });
     expect(await accepts(byId(config, 'scorpio-play'), 'demo-scorpio-play-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-slotcity-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-scorpio-play-callback-token')).toBe(false);

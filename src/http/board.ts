@@ -1,0 +1,55 @@
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { Queue } from 'bullmq';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Secret } from '../config/secret.ts';
+import { adminVerifier, bearerToken, unauthorized } from './auth.ts';
+
+export const BOARD_PATH = '/admin/queues';
+const COOKIE = 'croupier_board';
+
+function cookieToken(req: Request): string | undefined {
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === COOKIE) return value.join('=') || undefined;
+  }
+  return undefined;
+}
+
+/**
+ * A browser cannot put a bearer header on a page it navigates to, so the board also takes the same
+ * JWT once as `?token=`: it is then kept in an HttpOnly, SameSite=Strict cookie scoped to the board
+ * (living as long as the token) and the browser is sent back to the URL without it, so the token does
+ * not stay in the address bar or the history. Later requests of the board's UI carry the cookie.
+ */
+function boardAuth(secret: Secret) {
+  const verify = adminVerifier(secret);
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const fromQuery = typeof req.query.token === 'string' ? req.query.token : undefined;
+    const token = bearerToken(req) ?? fromQuery ?? cookieToken(req);
+    if (!token) return unauthorized(res, 'a Bearer token, a token query parameter or the board cookie is required');
+    const operator = await verify(token);
+    if (!operator) return unauthorized(res, 'invalid or expired token');
+    res.locals.operator = operator.name;
+    if (fromQuery === undefined || token !== fromQuery) return next();
+    const maxAge = operator.expiresAt === undefined ? undefined : Math.max(0, operator.expiresAt * 1000 - Date.now());
+    res.cookie(COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: req.secure, path: BOARD_PATH, ...(maxAge === undefined ? {} : { maxAge }) });
+    const url = new URL(req.originalUrl, 'http://board');
+    url.searchParams.delete('token');
+    res.redirect(303, `${url.pathname}${url.search}`);
+  };
+}
+
+/** Bull Board for the gateway's queues at /admin/queues, behind the back office's JWT. */
+export function boardRouter(queues: readonly Queue[], secret: Secret) {
+  const adapter = new ExpressAdapter();
+  adapter.setBasePath(BOARD_PATH);
+  // @bull-board/express 9.10.1 declares its own copy of @bull-board/api's types (9.10.1, one patch
+  // behind ours); at run time it only calls the adapter methods both versions share.
+  const serverAdapter = adapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
+  const router = express.Router();
+  router.use(boardAuth(secret), adapter.getRouter());
+  return router;
+}

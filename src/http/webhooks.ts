@@ -1,0 +1,84 @@
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Secret } from '../config/secret.ts';
+import type { WebhookHistory } from '../webhooks/history.ts';
+import type { Replayer, ReplayResult } from '../webhooks/replay.ts';
+import { parseExport, replayRequest, searchRequest, webhookId, webhookJson, webhookPageJson, webhookRefusalJson } from '../webhooks/wire.ts';
+import { requireAdmin } from './auth.ts';
+
+export interface WebhooksRouterDeps {
+  history: WebhookHistory;
+  replayer: Replayer;
+  /** The configured provider ids: a replay or an import needs the provider's adapter. */
+  providers: ReadonlySet<string>;
+  secret: Secret;
+  bodyLimit: string;
+  /** Larger than `bodyLimit`: a vendor's export of a day of failures. */
+  importLimit: string;
+}
+
+const invalid = (res: Response, message: string) => res.status(400).json({ error: { code: 'invalid_request', message } });
+const zodInvalid = (res: Response, error: z.ZodError) => invalid(res, z.prettifyError(error));
+const unknownProvider = (res: Response, provider: string) =>
+  res.status(404).json(webhookRefusalJson('unknown_provider', `no provider ${JSON.stringify(provider)} is configured`));
+
+const summary = (results: readonly ReplayResult[]) => {
+  const outcomes: Record<string, number> = {};
+  for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  return { count: results.length, outcomes, results };
+};
+
+/**
+ * /v1/webhooks: the webhook history for operators (bearer JWT, as the rest of /v1): search it, see
+ * one webhook, replay one or every failure of a provider in a time window, import a vendor's export
+ * of failed notifications. Mounted ahead of the back-office router so the import can take a body
+ * larger than BODY_LIMIT.
+ */
+export function webhooksRouter(deps: WebhooksRouterDeps) {
+  const { history, replayer, providers } = deps;
+  const router = express.Router();
+  router.use(requireAdmin(deps.secret));
+
+  router.get('/', async (req, res) => {
+    const query = searchRequest.safeParse(req.query);
+    if (!query.success) return zodInvalid(res, query.error);
+    res.json(webhookPageJson(await history.search(query.data), query.data.limit));
+  });
+
+  router.post('/replay', express.json({ limit: deps.bodyLimit }), async (req, res) => {
+    const body = replayRequest.safeParse(req.body);
+    if (!body.success) return zodInvalid(res, body.error);
+    if (!providers.has(body.data.provider)) return unknownProvider(res, body.data.provider);
+    res.json(summary(await replayer.replayMatching(body.data)));
+  });
+
+  router.post('/import', express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
+    const provider = z.object({ provider: z.string().trim().min(1).max(200) }).safeParse(req.query);
+    if (!provider.success) return zodInvalid(res, provider.error);
+    if (!providers.has(provider.data.provider)) return unknownProvider(res, provider.data.provider);
+    const content = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+    const notifications = parseExport(content);
+    if (!notifications.ok) return invalid(res, notifications.message);
+    res.json(summary(await replayer.import(provider.data.provider, notifications.value)));
+  });
+
+  router.get('/:id', async (req: Request<{ id: string }>, res) => {
+    const id = webhookId.safeParse(req.params.id);
+    if (!id.success) return zodInvalid(res, id.error);
+    const row = await history.get(id.data);
+    if (!row) return res.status(404).json(webhookRefusalJson('not_found', `no webhook ${id.data}`));
+    res.json(webhookJson(row));
+  });
+
+  router.post('/:id/replay', async (req: Request<{ id: string }>, res) => {
+    const id = webhookId.safeParse(req.params.id);
+    if (!id.success) return zodInvalid(res, id.error);
+    const result = await replayer.replay(id.data);
+    if (result.outcome === 'not_found') return res.status(404).json(webhookRefusalJson('not_found', `no webhook ${id.data}`));
+    if (result.outcome === 'unknown_provider') return unknownProvider(res, result.provider);
+    if (result.outcome === 'not_replayable') return res.status(409).json(webhookRefusalJson('not_replayable', result.detail ?? 'not replayable'));
+    res.json(result);
+  });
+
+  return router;
+}
