@@ -6,6 +6,7 @@ const REDACT = [
   'req.headers["api-key"]',
   'req.headers.authorization',
   'req.headers.cookie',
+  'res.headers["set-cookie"]',
   '*.callbackToken',
   '*.apiKey',
   '*.token',

@@ -160,9 +160,11 @@ export function createGateway(config: Config, log: Logger): Gateway {
       const deadline = setTimeout(() => server?.closeAllConnections(), config.shutdownTimeoutMs);
       try {
         if (server) {
-          const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-          server.closeIdleConnections();
-          await closing;
+          const s = server;
+          const closing = new Promise<void>((resolve) => s.close(() => resolve()));
+          // A keep-alive connection goes idle once its last answer is sent; close it then, not at its timeout.
+          const sweep = setInterval(() => s.closeIdleConnections(), 50);
+          await closing.finally(() => clearInterval(sweep));
         }
         await parking.close();
       } finally {
