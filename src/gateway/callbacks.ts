@@ -128,6 +128,33 @@ export class Pipeline {
     return { answer, outcome: record.outcome, detail, webhookId };
   }
 
+  /**
+   * A vendor's request answered before its body was read (larger than the body limit): the dialect's
+   * answer, kept in the history like any call, without the body it never read.
+   */
+  async unread(instance: ProviderInstance, request: InboundRequest, problem: 'too_large', detail: string): Promise<Answer> {
+    const started = performance.now();
+    const answer = await instance.adapter.fail(problem);
+    const seconds = (performance.now() - started) / 1000;
+    this.#deps.observe({ provider: instance.id, operation: 'none', outcome: 'rejected', seconds });
+    await this.#keep(
+      {
+        captureId: newCaptureId(),
+        provider: instance.id,
+        receivedAt: request.receivedAt,
+        source: 'vendor',
+        headers: redactHeaders(request.headers),
+        body: request.body,
+        outcome: 'rejected',
+        detail,
+        answer: answer.body,
+        durationMs: seconds * 1000,
+      },
+      false,
+    );
+    return answer;
+  }
+
   /** Writes the record; while Postgres is away it waits in Redis (a parked call's job carries it already). */
   async #keep(record: WebhookRecord, carriedByParking: boolean): Promise<bigint | undefined> {
     const { history, parking, log } = this.#deps;

@@ -29,8 +29,16 @@ export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>,
       );
     };
     readBody(req, res, (error?: unknown) => {
+      if ((error as { type?: string } | undefined)?.type === 'entity.too.large') {
+        const unread = { headers: req.headers, body: Buffer.alloc(0), ip: req.ip ?? '', receivedAt };
+        pipeline.unread(instance, unread, 'too_large', `body larger than BODY_LIMIT (${bodyLimit})`).then(
+          (answer) => send(res, answer),
+          (fault: unknown) => failed('too_large', fault),
+        );
+        return;
+      }
       if (error) {
-        failed((error as { type?: string }).type === 'entity.too.large' ? 'too_large' : 'fault', error);
+        failed('fault', error);
         return;
       }
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newCaptureId, type WebhookRow } from '../../src/webhooks/history.ts';
+import * as command from '../command/helpers.ts';
+import * as ev from '../event/helpers.ts';
+import { TOKENS, type TestGateway, startTestGateway } from '../support/gateway.ts';
+import { eventually, queue } from './helpers.ts';
+
+/**
+ * The webhook history (wallet-semantics.md, "Webhook history"): every call is kept once, as it arrived
+ * (raw body, headers with every credential redacted) with what it meant and what was answered;
+ * searchable; purged past the retention.
+ */
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway({ WEBHOOK_RETENTION_DAYS: '7' });
+  await gw.fund('hi', { USD: '10' });
+  await gw.fund('hi_ev', { USD: '10' });
+});
+afterAll(() => gw?.close());
+
+const SCORPIO = 'scorpio-play';
+const WRONG_TOKEN = 'wrong-token-that-must-not-be-kept';
+const BEARER = 'Bearer some-vendor-jwt-that-must-not-be-kept';
+const all = () => gw.gateway.db.selectFrom('webhooks').selectAll().orderBy('id').execute();
+
+interface Sent {
+  body: Buffer;
+  answer: string;
+}
+
+/** Sends one raw command-dialect body; returns what went out and what came back. */
+async function post(body: string | Buffer, headers: Record<string, string> = {}): Promise<Sent> {
+  const res = await gw.callback(SCORPIO, body, headers);
+  expect(res.status).toBe(200);
+  return { body: Buffer.from(body), answer: res.text };
+}
+
+describe('every callback', () => {
+  const win = command.transId();
+  const sent: Record<string, Sent> = {};
+  let rows: WebhookRow[];
+  let started: Date;
+
+  beforeAll(async () => {
+    started = new Date();
+    sent.ok = await post(JSON.stringify(command.win('hi', win, 2.5)), { authorization: BEARER });
+    sent.duplicate = await post(JSON.stringify(command.win('hi', win, 2.5)));
+    sent.refused = await post(JSON.stringify(command.bet('hi', command.transId(), 100)));
+    sent.forged = await post(JSON.stringify(command.win('hi', command.transId(), 1000)), { 'callback-token': WRONG_TOKEN });
+    sent.malformed = await post('{"command": "win", "data": [');
+    sent.oversize = await post(`{"pad":"${'x'.repeat(70 * 1024)}"}`);
+    const login = ev.event('login', 'hi_ev');
+    const reply = await ev.send(gw, login);
+    expect(reply.answer.code).toBe('R0');
+    sent.event = { body: Buffer.from(await ev.codecFor(ev.DOWINN.apiKey).encrypt(JSON.stringify(login))), answer: reply.raw };
+    rows = await all();
+  });
+
+  it('leaves exactly one row each, in order, with its outcome and the answer sent', async () => {
+    expect(rows.map((r) => [r.provider_id, r.source, r.outcome])).toEqual([
+      [SCORPIO, 'vendor', 'ok'],
+      [SCORPIO, 'vendor', 'duplicate'],
+      [SCORPIO, 'vendor', 'refused'],
+      [SCORPIO, 'vendor', 'rejected'],
+      [SCORPIO, 'vendor', 'rejected'],
+      [SCORPIO, 'vendor', 'rejected'],
+      [ev.DOWINN.id, 'vendor', 'ok'],
+    ]);
+    const answers = [sent.ok, sent.duplicate, sent.refused, sent.forged, sent.malformed, sent.oversize].map((s) => s!.answer);
+    expect(rows.slice(0, 6).map((r) => r.answer)).toEqual(answers);
+    expect(answers).toEqual([command.ok('12.5'), command.withBalance(41, '12.5'), command.withBalance(31, '12.5'), command.bare(100), command.bare(99), command.bare(99)]);
+    for (const row of rows) {
+      expect(row.received_at.getTime()).toBeGreaterThanOrEqual(started.getTime() - 5);
+      expect(row.duration_ms).toBeGreaterThanOrEqual(0);
+      expect(row.duration_ms).toBeLessThan(2000);
+      expect(row.resolved_at).toBeNull();
+    }
+  });
+
+  it('keeps the raw body as received, the decoded payload and the wallet operation', async () => {
+    const [ok, duplicate, refused, forged, malformed, oversize, event] = rows;
+    expect(ok!.body.equals(sent.ok!.body)).toBe(true);
+    expect(ok!.payload).toEqual(JSON.parse(sent.ok!.body.toString()));
+    expect(ok!.operation).toMatchObject({ op: 'credit', provider: SCORPIO, txId: String(win), amount: '250', player: 'hi', currency: 'USD' });
+    expect([ok!.player_code, ok!.transaction_id, ok!.detail]).toEqual(['hi', String(win), null]);
+    expect(duplicate!.body.equals(sent.duplicate!.body)).toBe(true);
+    expect(refused).toMatchObject({ detail: 'insufficient_funds', player_code: 'hi' });
+    expect((refused!.operation as { op: string }).op).toBe('debit');
+    // Refused at the door: kept as it came, never decoded.
+    expect(forged!.body.equals(sent.forged!.body)).toBe(true);
+    expect(forged).toMatchObject({ payload: null, operation: null, detail: expect.stringMatching(/^unauthorized: /) });
+    expect(malformed!.body.toString()).toBe('{"command": "win", "data": [');
+    expect(malformed).toMatchObject({ payload: null, operation: null, detail: 'malformed: body is not JSON' });
+    // Over BODY_LIMIT: never read, so kept without its body; its size shows in content-length.
+    expect(oversize).toMatchObject({ payload: null, operation: null, detail: expect.stringMatching(/BODY_LIMIT/) });
+    expect(oversize!.body.length).toBe(0);
+    expect(Number((oversize!.headers as Record<string, string>)['content-length'])).toBe(sent.oversize!.body.length);
+    // The event dialect: the ciphertext as sent, the payload decrypted.
+    expect(event!.body.toString()).toBe(sent.event!.body.toString());
+    expect(event!.payload).toMatchObject({ event_type: 'login', user_id: 'hi_ev' });
+    expect(event).toMatchObject({ player_code: 'hi_ev', answer: sent.event!.answer });
+    expect((event!.operation as { op: string }).op).toBe('session');
+  });
+
+  it('keeps credential headers by name only: Callback-Token, Api-Key and Authorization read [redacted]', async () => {
+    const headers = rows.map((r) => r.headers as Record<string, string>);
+    for (const h of headers.slice(0, 6)) expect(h['callback-token']).toBe('[redacted]');
+    expect(headers[0]!.authorization).toBe('[redacted]');
+    expect(headers[6]!['api-key']).toBe('[redacted]');
+    expect(headers[0]!['content-type']).toBe('application/json');
+    const stored = JSON.stringify(rows.map((r) => [r.headers, r.payload, r.operation, r.detail, r.answer]));
+    for (const secret of [TOKENS[SCORPIO], WRONG_TOKEN, BEARER.slice(7), ev.DOWINN.apiKey]) expect(stored).not.toContain(secret);
+  });
+
+  it('is searchable by provider, player, transaction id, outcome and time window', async () => {
+    const { history } = gw.gateway;
+    const ids = (found: WebhookRow[]) => found.map((r) => r.id);
+    const [ok, duplicate, refused, forged, malformed, oversize, event] = rows.map((r) => r.id);
+    expect(ids(await history.search({ provider: ev.DOWINN.id, limit: 50 }))).toEqual([event]);
+    expect(ids(await history.search({ provider: SCORPIO, limit: 50 }))).toEqual([oversize, malformed, forged, refused, duplicate, ok]);
+    expect(ids(await history.search({ player: 'hi', limit: 50 }))).toEqual([refused, duplicate, ok]);
+    expect(ids(await history.search({ transactionId: String(win), limit: 50 }))).toEqual([duplicate, ok]);
+    expect(ids(await history.search({ outcomes: ['rejected', 'refused'], limit: 50 }))).toEqual([oversize, malformed, forged, refused]);
+    expect(ids(await history.search({ provider: SCORPIO, outcomes: ['ok'], player: 'hi', limit: 50 }))).toEqual([ok]);
+    const middle = rows[3]!.received_at;
+    expect(ids(await history.search({ until: middle, limit: 50 }))).toEqual(ids(rows.filter((r) => r.received_at < middle)).reverse());
+    expect(ids(await history.search({ since: middle, limit: 50 }))).toEqual(ids(rows.filter((r) => r.received_at >= middle)).reverse());
+    expect(await history.search({ since: new Date(Date.now() + 60_000), limit: 50 })).toEqual([]);
+    expect(ids(await history.search({ limit: 2 }))).toEqual([event, oversize]);
+    expect(ids(await history.search({ limit: 2, before: oversize! }))).toEqual([malformed, forged]);
+    expect(await history.search({ unresolved: true, limit: 50 })).toEqual([]);
+  });
+});
+
+describe('retention', () => {
+  const DAY = 86_400_000;
+  const old = (days: number, player: string) =>
+    gw.gateway.history.record({
+      captureId: newCaptureId(),
+      provider: SCORPIO,
+      receivedAt: new Date(Date.now() - days * DAY),
+      source: 'vendor',
+      headers: {},
+      body: Buffer.from('{}'),
+      player,
+      outcome: 'ok',
+      durationMs: 1,
+    });
+  const players = async () => (await gw.gateway.db.selectFrom('webhooks').select('player_code').where('player_code', 'like', 'ret-%').execute()).map((r) => r.player_code).sort();
+
+  it('purge(date) deletes only the records received before it, in batches', async () => {
+    for (const days of [40, 35, 31, 30.5, 29]) await old(days, `ret-${days}`);
+    const before = (await all()).length;
+    expect(await gw.gateway.history.purge(new Date(Date.now() - 30 * DAY), 2)).toBe(4);
+    expect(await players()).toEqual(['ret-29']);
+    expect((await all()).length).toBe(before - 4);
+    expect(await gw.gateway.history.purge(new Date(Date.now() - 30 * DAY))).toBe(0);
+  });
+
+  it('the maintenance job purges what is older than WEBHOOK_RETENTION_DAYS', async () => {
+    await old(8, 'ret-8');
+    await old(6, 'ret-6');
+    await queue(gw, 'maintenance').add('purge', {});
+    await eventually(async () => expect(await players()).toEqual(['ret-6']));
+    // The calls of this file (today's) are kept.
+    expect((await all()).filter((r) => r.player_code?.startsWith('hi'))).not.toHaveLength(0);
+  });
+});
