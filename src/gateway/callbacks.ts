@@ -61,6 +61,7 @@ export class Pipeline {
     const { adapter } = instance;
     const { log } = this.#deps;
     const trusted = mode.source !== 'vendor';
+    const plaintext = 'plaintext' in mode && mode.plaintext === true;
     let decoded: Decoded<unknown> | undefined;
     let outcome: WebhookOutcome;
     let detail: string | undefined;
@@ -71,7 +72,7 @@ export class Pipeline {
       [outcome, detail, answer] = ['rejected', `address ${request.ip} is not allowed`, await adapter.fail('forbidden')];
     } else {
       try {
-        decoded = await adapter.read(request, { trusted, plaintext: mode.source !== 'vendor' && 'plaintext' in mode && mode.plaintext === true });
+        decoded = await adapter.read(request, { trusted, plaintext });
       } catch (error) {
         log.error({ err: error, provider: adapter.id }, 'adapter failed to read a request');
         decoded = undefined;
@@ -105,6 +106,7 @@ export class Pipeline {
       source: mode.source,
       headers: redactHeaders(request.headers),
       body: request.body,
+      plaintext,
       payload: decoded?.payload,
       operation,
       player: operation?.player ?? playerOf(decoded?.payload),

@@ -124,6 +124,8 @@ export interface WebhooksTable {
   source: WebhookSource;
   headers: ColumnType<Record<string, unknown>, string, never>;
   body: Buffer;
+  /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
+  plaintext: ColumnType<boolean, boolean | undefined, never>;
   payload: ColumnType<unknown, string | null, never>;
   operation: ColumnType<unknown, string | null, never>;
   player_code: string | null;

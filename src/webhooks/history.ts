@@ -24,6 +24,8 @@ export interface WebhookRecord {
   /** Already redacted. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
+  plaintext?: boolean | undefined;
   payload?: unknown;
   operation?: unknown;
   player?: string | undefined;
@@ -77,6 +79,7 @@ export class WebhookHistory {
         source: r.source,
         headers: JSON.stringify(r.headers),
         body: r.body,
+        plaintext: r.plaintext === true,
         payload: r.payload === undefined ? null : jsonText(r.payload),
         operation: r.operation === undefined ? null : jsonText(r.operation),
         player_code: r.player ?? null,

@@ -79,7 +79,7 @@ export class Replayer {
     const processed = await this.#pipeline.handle(
       instance,
       { headers: stored.headers as Record<string, string>, body: stored.body, ip: '', receivedAt: new Date() },
-      { source: 'replay', replayOf: stored.replay_of ?? stored.id },
+      { source: 'replay', replayOf: stored.replay_of ?? stored.id, plaintext: stored.plaintext },
     );
     return result(stored.id, stored.provider_id, processed);
   }
