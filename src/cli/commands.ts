@@ -1,10 +1,11 @@
+import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../ledger/database.ts';
 import { reconcile } from '../ledger/reconcile.ts';
 import { createLogger } from '../logging.ts';
-import { prepareDatabase } from '../service.ts';
+import { prepareDatabase, type Gateway } from '../service.ts';
 import { BackOffice, type BackOfficeRefusal, type PlayerView } from '../wallet/backoffice.ts';
 import {
   cashierAmount,
@@ -17,6 +18,17 @@ import {
   walletsJson,
 } from '../wallet/backoffice-wire.ts';
 import { PlayerCode } from '../wallet/types.ts';
+import type { ReplayResult } from '../webhooks/replay.ts';
+import {
+  parseExport,
+  replayRequest,
+  searchRequest,
+  webhookId,
+  webhookJson,
+  webhookLine,
+  webhookPageJson,
+  type WebhookRefusal,
+} from '../webhooks/wire.ts';
 
 /** The options any command may take; each command lists the ones it accepts. */
 export const OPTIONS = {
@@ -28,10 +40,19 @@ export const OPTIONS = {
   before: { type: 'string' },
   subject: { type: 'string' },
   ttl: { type: 'string' },
+  provider: { type: 'string' },
+  player: { type: 'string' },
+  tx: { type: 'string' },
+  outcome: { type: 'string' },
+  failed: { type: 'boolean' },
+  since: { type: 'string' },
+  until: { type: 'string' },
 } as const;
 
 export type OptionName = Exclude<keyof typeof OPTIONS, 'json' | 'help'>;
-export type Values = { [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : string };
+export type Values = {
+  [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
+};
 
 /** The command line is wrong: the message says how, and the process exits 2. */
 export class UsageError extends Error {}
@@ -39,14 +60,16 @@ export class UsageError extends Error {}
 export interface Output {
   /** Prints an answer: `json` with --json, the human lines otherwise. */
   answer(json: unknown, lines: readonly string[]): void;
-  /** Prints a refusal of the back office; returns the exit code for it. */
-  refused(reason: BackOfficeRefusal): number;
+  /** Prints a refusal (of the back office, or about a webhook); returns the exit code for it. */
+  refused(reason: BackOfficeRefusal | WebhookRefusal, message?: string): number;
 }
 
 export interface Context {
   config: Config;
   /** The database pool, opened on first use (the caller closes it). */
   db(): Db;
+  /** The gateway's parts (history, replayer, adapters), opened on first use: not listening, no workers (the caller closes it). */
+  gateway(): Gateway;
   out: Output;
 }
 
@@ -108,6 +131,118 @@ function setStatus(status: 'active' | 'blocked'): Command {
     run: async (ctx, [code]) => showPlayer(ctx, await new BackOffice(ctx.db()).setStatus(PlayerCode(code!), status)),
   };
 }
+
+const FAILING = new Set<ReplayResult['outcome']>(['fault', 'parked']);
+
+/** Prints replay or import results, one line each; exit 1 when any still failed. */
+function replayed(ctx: Context, results: readonly ReplayResult[], verb: string): number {
+  const lines = results.map((r) => {
+    const replay = r.replayId && r.replayId !== r.webhookId ? ` -> ${r.replayId}` : '';
+    const detail = r.detail ? ` (${r.detail})` : '';
+    return `${r.webhookId}${replay}  ${r.provider}  ${r.outcome}${detail}`;
+  });
+  const counts = new Map<string, number>();
+  for (const r of results) counts.set(r.outcome, (counts.get(r.outcome) ?? 0) + 1);
+  const summary = [...counts].map(([outcome, n]) => `${n} ${outcome}`).join(', ');
+  lines.push(`${verb} ${results.length} webhook${results.length === 1 ? '' : 's'}${summary ? `: ${summary}` : ''}`);
+  ctx.out.answer({ count: results.length, outcomes: Object.fromEntries(counts), results }, lines);
+  return results.some((r) => FAILING.has(r.outcome)) ? 1 : 0;
+}
+
+function knownProvider(ctx: Context, provider: string): boolean {
+  return ctx.gateway().providers.has(provider);
+}
+
+const webhooks: Record<string, Command> = {
+  'webhooks list': {
+    synopsis: '[--provider <id>] [--player <code>] [--tx <id>] [--outcome <a,b>] [--failed] [--since <ISO>] [--until <ISO>] [--limit <n>] [--before <id>]',
+    summary: 'lists webhooks, newest first; --failed: failures no retry or replay has settled',
+    args: 0,
+    options: ['provider', 'player', 'tx', 'outcome', 'failed', 'since', 'until', 'limit', 'before'],
+    async run(ctx, _args, v) {
+      const filter = valid(searchRequest, {
+        provider: v.provider,
+        player: v.player,
+        transactionId: v.tx,
+        outcome: v.outcome,
+        failed: v.failed ? 'true' : undefined,
+        since: v.since,
+        until: v.until,
+        limit: v.limit,
+        before: v.before,
+      });
+      const page = webhookPageJson(await ctx.gateway().history.search(filter), filter.limit);
+      const lines = page.items.map(webhookLine);
+      if (!lines.length) lines.push('no webhooks');
+      if (page.next) lines.push(`more: --before ${page.next}`);
+      ctx.out.answer(page, lines);
+      return 0;
+    },
+  },
+  'webhooks show': {
+    synopsis: '<id>',
+    summary: 'shows one webhook: headers (redacted), body, payload, operation, outcome, answer',
+    args: 1,
+    options: [],
+    async run(ctx, [id]) {
+      const row = await ctx.gateway().history.get(valid(webhookId, id));
+      if (!row) return ctx.out.refused('not_found', `no webhook ${id}`);
+      const w = webhookJson(row);
+      const json = (value: unknown) => JSON.stringify(value);
+      const settled = w.resolvedBy ? `settled by ${w.resolvedBy} at ${w.resolvedAt}` : 'not settled';
+      ctx.out.answer(w, [
+        `webhook ${w.id}  ${w.provider}  ${w.source}${w.replayOf ? ` (replay of ${w.replayOf})` : ''}  received ${w.receivedAt}`,
+        `outcome: ${w.outcome}${w.detail ? ` (${w.detail})` : ''}${w.outcome === 'fault' || w.outcome === 'parked' ? `, ${settled}` : ''}`,
+        `player: ${w.player ?? '-'}  transaction: ${w.transactionId ?? '-'}  took ${w.durationMs} ms`,
+        `operation: ${json(w.operation)}`,
+        `headers: ${json(w.headers)}`,
+        `body (${w.bodyEncoding}): ${w.body}`,
+        `payload: ${json(w.payload)}`,
+        `answer: ${w.answer ?? '-'}`,
+      ]);
+      return 0;
+    },
+  },
+  'webhooks replay': {
+    synopsis: '<id>',
+    summary: 'runs one stored webhook again through its adapter and the wallet rules (safe to repeat)',
+    args: 1,
+    options: [],
+    async run(ctx, [id]) {
+      const result = await ctx.gateway().replayer.replay(valid(webhookId, id));
+      if (result.outcome === 'not_found') return ctx.out.refused('not_found', `no webhook ${id}`);
+      if (result.outcome === 'unknown_provider') return ctx.out.refused('unknown_provider', `provider ${result.provider} is not configured`);
+      if (result.outcome === 'not_replayable') return ctx.out.refused('not_replayable', result.detail);
+      return replayed(ctx, [result], 'replayed');
+    },
+  },
+  'webhooks replay-matching': {
+    synopsis: '--provider <id> --since <ISO> --until <ISO> [--outcome <a,b>]',
+    summary: "replays a provider's webhooks in a time window, oldest first (default: failures not yet settled)",
+    args: 0,
+    options: ['provider', 'since', 'until', 'outcome'],
+    required: ['provider', 'since', 'until'],
+    async run(ctx, _args, v) {
+      const filter = valid(replayRequest, { provider: v.provider, since: v.since, until: v.until, outcomes: v.outcome?.split(',').map((o) => o.trim()) });
+      if (!knownProvider(ctx, filter.provider)) return ctx.out.refused('unknown_provider', `provider ${filter.provider} is not configured`);
+      return replayed(ctx, await ctx.gateway().replayer.replayMatching(filter), 'replayed');
+    },
+  },
+  'webhooks import': {
+    synopsis: '<file> --provider <id>',
+    summary: "processes a vendor's export of failed notifications: JSON lines or a JSON array of {\"body\"} or {\"payload\"}",
+    args: 1,
+    options: ['provider'],
+    required: ['provider'],
+    async run(ctx, [file], v) {
+      const provider = valid(z.string().trim().min(1).max(200), v.provider);
+      if (!knownProvider(ctx, provider)) return ctx.out.refused('unknown_provider', `provider ${provider} is not configured`);
+      const notifications = parseExport(await readFile(file!, 'utf8'));
+      if (!notifications.ok) throw new Error(`${file}: ${notifications.message}`);
+      return replayed(ctx, await ctx.gateway().replayer.import(provider, notifications.value), 'imported');
+    },
+  },
+};
 
 /** Every command, by the words that name it. */
 export const COMMANDS: Record<string, Command> = {
@@ -214,4 +349,5 @@ export const COMMANDS: Record<string, Command> = {
       return 0;
     },
   },
+  ...webhooks,
 };

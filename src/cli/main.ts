@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { dialects } from '../../providers/index.ts';
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { createDatabase, type Db } from '../ledger/database.ts';
+import { createLogger } from '../logging.ts';
+import { createGateway, type Gateway } from '../service.ts';
 import { refusalJson } from '../wallet/backoffice-wire.ts';
 import { COMMANDS, OPTIONS, UsageError, type Command, type Output, type Values } from './commands.ts';
 
@@ -36,9 +38,10 @@ function output(json: boolean): Output {
     answer(value, lines) {
       process.stdout.write(json ? `${JSON.stringify(value)}\n` : lines.map((l) => `${l}\n`).join(''));
     },
-    refused(reason) {
-      if (json) process.stdout.write(`${JSON.stringify(refusalJson(reason))}\n`);
-      else process.stderr.write(`refused: ${reason}\n`);
+    refused(reason, message) {
+      const refusal = refusalJson(reason);
+      if (json) process.stdout.write(`${JSON.stringify(message ? { error: { ...refusal.error, message } } : refusal)}\n`);
+      else process.stderr.write(`refused: ${reason}${message ? `: ${message}` : ''}\n`);
       return FAILED;
     },
   };
@@ -88,8 +91,11 @@ async function main(argv: string[]): Promise<number> {
   // One connection: a CLI command is a handful of sequential statements.
   // Maintenance commands (reconcile over a large ledger) may take longer than a callback's statement limit.
   const openDb = () => (db ??= createDatabase({ ...config.database, poolSize: 1, statementTimeoutMs: 0 }));
+  let gateway: Gateway | undefined;
+  // Logs go to stderr: stdout carries the answer.
+  const openGateway = () => (gateway ??= createGateway(config, createLogger(config.logLevel, process.stderr)));
   try {
-    return await command.run({ config, db: openDb, out: output(values.json === true) }, args, values);
+    return await command.run({ config, db: openDb, gateway: openGateway, out: output(values.json === true) }, args, values);
   } catch (error) {
     if (error instanceof UsageError) return wrong(error.message);
     const e = error as Error & { code?: string };
@@ -97,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
     return FAILED;
   } finally {
     await db?.destroy();
+    await gateway?.close();
   }
 }
 

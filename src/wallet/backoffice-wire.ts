@@ -31,7 +31,7 @@ export function cashierAmount(text: string, currency: Currency): ParseResult {
   return amount;
 }
 
-export const refusalJson = (reason: BackOfficeRefusal) => ({ error: { code: reason, message: reason.replaceAll('_', ' ') } });
+export const refusalJson = <R extends string = BackOfficeRefusal>(reason: R) => ({ error: { code: reason, message: reason.replaceAll('_', ' ') } });
 
 export const walletsJson = (p: PlayerView) =>
   p.wallets.map((w) => ({ currency: w.currency, balance: formatAmount(w.balance, asCurrency(w.currency)) }));

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as command from '../command/helpers.ts';
+import * as ev from '../event/helpers.ts';
+import type { TestGateway } from '../support/gateway.ts';
+import { holdWallet, startFaultyGateway, vendorRowOf } from '../webhooks/helpers.ts';
+
+/** `npm run cli -- webhooks ...` as an operator runs it, against a gateway's database and Redis. */
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const NODE = path.join(ROOT, 'node_modules/.bin/node');
+const SCORPIO = 'scorpio-play';
+
+let gw: TestGateway;
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(NODE, ['src/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'test',
+        SEED_DEMO: 'false',
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: gw.database.url,
+        REDIS_PREFIX: gw.config.redis.prefix,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`croupier ${args.join(' ')} did not exit: ${stderr}`));
+    }, 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const parked = command.transId();
+const later = command.transId();
+let started: string;
+
+beforeAll(async () => {
+  gw = await startFaultyGateway();
+  await gw.fund('cw', { USD: '20' });
+  await gw.fund('cw_ev', { USD: '20' });
+  started = new Date().toISOString();
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', command.transId(), 1), command.ok('21'));
+  const release = await holdWallet(gw, 'cw', 'USD');
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', parked, 4), command.bare(99));
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', later, 2), command.bare(99));
+  await release();
+});
+afterAll(() => gw?.close());
+
+describe('webhooks list and show', () => {
+  it('lists the unsettled failures, as text and as JSON', async () => {
+    const text = await cli(['webhooks', 'list', '--failed']);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    const lines = text.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(new RegExp(`^\\d+  \\S+  ${SCORPIO}  vendor  credit  cw  ${parked}  parked$`));
+    const json = JSON.parse((await cli(['webhooks', 'list', '--provider', SCORPIO, '--outcome', 'ok,parked', '--limit', '2', '--json'])).stdout);
+    expect(json.items.map((i: any) => [i.transactionId, i.outcome])).toEqual([
+      [String(later), 'parked'],
+      [String(parked), 'parked'],
+    ]);
+    expect(json.next).toBe(json.items[1].id);
+  });
+
+  it('shows one webhook with its redacted headers, body and answer', async () => {
+    const row = await vendorRowOf(gw, parked);
+    const run = await cli(['webhooks', 'show', row.id.toString()]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`webhook ${row.id}  ${SCORPIO}  vendor  received `);
+    expect(run.stdout).toMatch(/\noutcome: parked \(.*lock.*\), not settled\n/);
+    expect(run.stdout).toContain('"callback-token":"[redacted]"');
+    expect(run.stdout).toContain(`\nbody (utf8): {"command":"win"`);
+    expect(run.stdout).toContain(`\nanswer: ${command.bare(99)}\n`);
+  });
+});
+
+describe('webhooks replay', () => {
+  it('applies a parked win once; a second replay moves nothing', async () => {
+    const row = await vendorRowOf(gw, parked);
+    const run = await cli(['webhooks', 'replay', row.id.toString()]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^${row.id} -> \\d+  ${SCORPIO}  ok\nreplayed 1 webhook: 1 ok\n$`));
+    expect(await command.wallet(gw, 'cw', 'USD')).toBe(2500n);
+    const again = JSON.parse((await cli(['webhooks', 'replay', row.id.toString(), '--json'])).stdout);
+    expect(again).toMatchObject({ count: 1, outcomes: { duplicate: 1 }, results: [{ outcome: 'duplicate', answer: command.withBalance(41, '25') }] });
+    expect(await command.wallet(gw, 'cw', 'USD')).toBe(2500n);
+    expect((await gw.gateway.history.get(row.id))!.resolved_by).not.toBeNull();
+  });
+
+  it('replays the rest of a provider\'s failures in a window', async () => {
+    const until = new Date(Date.now() + 1000).toISOString();
+    const run = await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/ok\nreplayed 1 webhook: 1 ok\n$/);
+    expect(await command.wallet(gw, 'cw', 'USD')).toBe(2700n);
+    expect(await gw.gateway.history.search({ unresolved: true, limit: 10 })).toEqual([]);
+  });
+
+  it('refuses what it cannot do, and says how a command line is wrong', async () => {
+    expect(await cli(['webhooks', 'replay', '999999999'])).toMatchObject({ code: 1, stderr: 'refused: not_found: no webhook 999999999\n' });
+    const window = ['--since', started, '--until', new Date().toISOString()];
+    expect(await cli(['webhooks', 'replay-matching', '--provider', 'nobody', ...window])).toMatchObject({ code: 1, stderr: 'refused: unknown_provider: provider nobody is not configured\n' });
+    expect((await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started])).stderr).toContain('needs --until');
+    expect(await cli(['webhooks', 'list', '--outcome', 'bogus'])).toMatchObject({ code: 2, stderr: expect.stringContaining('outcome') });
+  });
+});
+
+describe('webhooks import', () => {
+  it("processes a vendor's export once; importing it again changes nothing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'croupier-cli-import-'));
+    const round = ev.newRound();
+    await ev.expectEvent(gw, ev.bet('cw_ev', round, [[1, 5]]), 'R0', 15);
+    const file = path.join(dir, 'dowinn-failed.jsonl');
+    writeFileSync(file, `${JSON.stringify({ payload: ev.result('cw_ev', round, 5, 10) })}\n`);
+
+    const first = await cli(['webhooks', 'import', file, '--provider', ev.DOWINN.id]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^\\d+  ${ev.DOWINN.id}  ok\nimported 1 webhook: 1 ok\n$`));
+    expect(await ev.balanceOf(gw, 'cw_ev')).toBe(3000n);
+    const again = await cli(['webhooks', 'import', file, '--provider', ev.DOWINN.id]);
+    expect(again.stdout).toMatch(/imported 1 webhook: 1 duplicate\n$/);
+    expect(await ev.balanceOf(gw, 'cw_ev')).toBe(3000n);
+
+    writeFileSync(path.join(dir, 'broken.jsonl'), '{"body": ');
+    const broken = await cli(['webhooks', 'import', path.join(dir, 'broken.jsonl'), '--provider', SCORPIO]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toMatch(/broken\.jsonl: line 1: not JSON/);
+  });
+});
