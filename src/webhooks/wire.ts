@@ -147,6 +147,8 @@ export function webhookJson(w: WebhookRow) {
     resolvedBy: w.resolved_by?.toString() ?? null,
     headers: w.headers,
     ...bodyJson(w.body),
+    /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
+    plaintext: w.plaintext,
     payload: w.payload ?? null,
   };
 }

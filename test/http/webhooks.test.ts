@@ -100,6 +100,7 @@ describe('GET /v1/webhooks', () => {
       headers: expect.objectContaining({ 'callback-token': '[redacted]', 'content-type': 'application/json' }),
       body: expect.stringContaining(`"trans_id":${win}`),
       bodyEncoding: 'utf8',
+      plaintext: false,
       payload: expect.objectContaining({ command: 'win', data: expect.objectContaining({ account: 'wh', amount: 1 }) }),
     });
     expect(new Date(item.receivedAt).getTime()).toBeGreaterThanOrEqual(started.getTime());
@@ -235,9 +236,13 @@ describe('POST /v1/webhooks/import', () => {
     expect(again.json).toMatchObject({ count: 2, outcomes: { duplicate: 2 } });
     expect(await command.wallet(gw, 'wh', 'USD')).toBe(10875n);
     const imported = await list(`transactionId=${a}`);
-    expect(imported.items.map((i) => [i.source, i.outcome])).toEqual([
-      ['import', 'duplicate'],
-      ['import', 'ok'],
+    expect(imported.items.map((i) => [i.source, i.outcome, i.plaintext])).toEqual([
+      ['import', 'duplicate', false],
+      ['import', 'ok', false],
+    ]);
+    expect((await list(`transactionId=${b}`)).items.map((i) => [i.source, i.outcome, i.plaintext])).toEqual([
+      ['import', 'duplicate', true],
+      ['import', 'ok', true],
     ]);
   });
 
