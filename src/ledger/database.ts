@@ -37,6 +37,10 @@ export function createPool(options: DatabaseOptions): pg.Pool {
   });
   // Unhandled, this event would crash the process on any restart of the database.
   pool.on('error', (error) => options.onIdleError?.(error));
+  // The pool listens for errors only on idle clients: a client checked out (in a transaction) when the
+  // server goes away emits 'error' with no listener, which crashes the process. Its query or
+  // transaction already fails with the same error, and the pool discards the broken client on release.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
