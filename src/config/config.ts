@@ -23,12 +23,13 @@ const environment = z.object({
   PORT: int(0, 65535).default(8080),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/croupier'),
   DATABASE_POOL_SIZE: int(1, 500).default(20),
-  DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(1500),
+  DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(700),
+  DB_POOL_WAIT_MS: int(10, 60_000).default(500),
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,50}$/, 'letters, digits, _ . -').default('croupier'),
-  LOCK_WAIT_MS: int(10, 10_000).default(1000),
-  LOCK_TTL_MS: int(500, 600_000).default(5000),
+  LOCK_WAIT_MS: int(10, 10_000).default(700),
+  LOCK_TTL_MS: int(500, 600_000).default(2000),
   RETRY_MAX_ATTEMPTS: int(1, 1000).default(40),
   RETRY_MAX_BACKOFF_MS: int(100, 86_400_000).default(300_000),
   WEBHOOK_RETENTION_DAYS: int(1, 3650).default(30),
@@ -85,7 +86,7 @@ export type Environment = z.infer<typeof environment>;
 export interface Config {
   env: Environment['NODE_ENV'];
   http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string };
-  database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number };
+  database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
   redis: { url: string; prefix: string };
   locks: { waitMs: number; ttlMs: number };
   queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
@@ -142,6 +143,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
       poolSize: env.DATABASE_POOL_SIZE,
       lockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      poolWaitMs: env.DB_POOL_WAIT_MS,
     },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
     locks: { waitMs: env.LOCK_WAIT_MS, ttlMs: env.LOCK_TTL_MS },

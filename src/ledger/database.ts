@@ -9,8 +9,10 @@ export interface DatabaseOptions {
   poolSize: number;
   /** Longest wait for a row lock; past it the operation fails fast instead of outliving the vendor's deadline. */
   lockTimeoutMs: number;
-  /** Longest statement, and longest wait for a pooled connection. 0: no statement limit (maintenance commands). */
+  /** Longest statement. 0: no limit (maintenance commands). */
   statementTimeoutMs: number;
+  /** Longest wait for a pooled connection: under saturation a call fails in time rather than answering late. */
+  poolWaitMs?: number;
   /** Told when an idle pooled connection dies (a Postgres restart): the pool replaces it; the process goes on. */
   onIdleError?: (error: Error) => void;
 }
@@ -32,7 +34,7 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     types,
     lock_timeout: options.lockTimeoutMs,
     ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
-    connectionTimeoutMillis: options.statementTimeoutMs || 10_000,
+    connectionTimeoutMillis: options.poolWaitMs ?? 10_000,
     application_name: 'croupier',
   });
   // Unhandled, this event would crash the process on any restart of the database.
