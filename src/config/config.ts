@@ -42,7 +42,7 @@ const environment = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
   IMPORT_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 10mb').default('10mb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  CONFIG_DIR: z.string().default(path.resolve(import.meta.dirname, '../../config')),
+  CONFIG_DIR: z.string().default('config'),
   SEED_DEMO: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
 });
