@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
+import { PgError } from '../ledger/database.ts';
 import type { Database, PlayerStatus, ProviderTransactionKind, TransferKind } from '../ledger/schema.ts';
 import type { ExternalTxId, PlayerCode, ProviderId, Refusal } from './types.ts';
 
@@ -43,6 +44,25 @@ export interface KnownLine {
   settled: boolean;
 }
 
+/** Everything an operation decides on, read in one statement with the wallet row locked. */
+export interface Snapshot {
+  wallet: LockedWallet;
+  /** The provider transaction with the operation's key (its own id, or a rollback's target). */
+  tx: KnownTx | undefined;
+  /** A rollback marker naming that key. */
+  marker: { id: bigint; target_id: bigint | null; player_id: bigint } | undefined;
+  /** The player's round of the operation's round id at that provider. */
+  round: { id: bigint; currency: string } | undefined;
+}
+
+/**
+ * The loser of a race the wallet lock does not order (the same player's round created meanwhile by
+ * an operation in another currency): the transaction is rolled back and run again, and then sees it.
+ */
+export class LostRace extends Error {
+  readonly code = PgError.serializationFailure;
+}
+
 /** The ledger rows the wallet rules read and write, inside one operation's transaction. */
 export class Records {
   readonly #trx: Trx;
@@ -67,23 +87,90 @@ export class Records {
     return known ? 'currency_mismatch' : 'unknown_player';
   }
 
-  findTx(provider: ProviderId, txId: ExternalTxId): Promise<KnownTx | undefined> {
-    return this.#trx
-      .selectFrom('provider_transactions as t')
-      .leftJoin('rounds as r', 'r.id', 't.round_id')
-      .select(['t.id', 't.player_id', 't.kind', 't.currency', 't.amount', 't.status', 't.refusal', 'r.external_id as round'])
-      .where('t.provider_id', '=', provider)
-      .where('t.external_id', '=', txId)
-      .executeTakeFirst();
+  /**
+   * One round trip: the wallet (locked with `lock`), the transaction and rollback marker keyed
+   * `key`, and the round `roundId`, or why the player has no wallet in `currency`.
+   */
+  async snapshot(
+    player: PlayerCode,
+    currency: Currency,
+    at: { provider: ProviderId; key: ExternalTxId; roundId?: string | undefined },
+    lock = true,
+  ): Promise<Snapshot | Refusal> {
+    const { rows } = await sql<Record<string, any>>`
+      select p.id as player_id, p.status, a.id as account_id, a.balance,
+        t.id as tx_id, t.player_id as tx_player_id, t.kind as tx_kind, t.currency as tx_currency, t.amount as tx_amount,
+        t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round,
+        m.id as marker_id, m.target_id as marker_target_id, m.player_id as marker_player_id,
+        r.id as round_id, r.currency as round_currency
+      from players p
+      join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
+      left join provider_transactions t on t.provider_id = ${at.provider} and t.external_id = ${at.key}
+      left join rounds tr on tr.id = t.round_id
+      left join rollbacks m on m.provider_id = ${at.provider} and m.target_external_id = ${at.key}
+      left join rounds r on r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null}
+      where p.code = ${player}
+      ${lock ? sql`for update of a` : sql``}`.execute(this.#trx);
+    const row = rows[0];
+    if (!row) {
+      const known = await this.#trx.selectFrom('players').select('id').where('code', '=', player).executeTakeFirst();
+      return known ? 'currency_mismatch' : 'unknown_player';
+    }
+    return {
+      wallet: { playerId: row.player_id, status: row.status, accountId: row.account_id, balance: row.balance },
+      tx:
+        row.tx_id === null
+          ? undefined
+          : {
+              id: row.tx_id,
+              player_id: row.tx_player_id,
+              kind: row.tx_kind,
+              currency: row.tx_currency,
+              amount: row.tx_amount,
+              status: row.tx_status,
+              refusal: row.tx_refusal,
+              round: row.tx_round,
+            },
+      marker: row.marker_id === null ? undefined : { id: row.marker_id, target_id: row.marker_target_id, player_id: row.marker_player_id },
+      round: row.round_id === null ? undefined : { id: row.round_id, currency: row.round_currency },
+    };
   }
 
-  findRollback(provider: ProviderId, target: ExternalTxId) {
-    return this.#trx
-      .selectFrom('rollbacks')
-      .select(['id', 'target_id', 'player_id'])
-      .where('provider_id', '=', provider)
-      .where('target_external_id', '=', target)
-      .executeTakeFirst();
+  /**
+   * Records a provider transaction in one statement: its round (unless `knownRound`), its transfer
+   * when it moves money (the transfer's trigger moves both balances), and the transaction itself.
+   */
+  async post(
+    tx: NewTx,
+    playerId: bigint,
+    knownRound: bigint | undefined,
+    result: { status: 'applied'; from: bigint; to: bigint; amount: Minor; kind: TransferKind } | { status: 'refused'; refusal: Refusal },
+  ): Promise<{ id: bigint; roundId: bigint | null }> {
+    const newRound = tx.roundId !== undefined && knownRound === undefined;
+    const applied = result.status === 'applied';
+    const { rows } = await sql<{ id: bigint; round_id: bigint | null }>`
+      with new_round as (
+        insert into rounds (provider_id, external_id, player_id, currency)
+        select ${tx.provider}, ${tx.roundId ?? null}, ${playerId}, ${tx.currency} where ${newRound}
+        on conflict on constraint round_unique do nothing
+        returning id
+      ), moved as (
+        insert into transfers (debit_account_id, credit_account_id, amount, currency, kind)
+        select ${applied ? result.from : null}::bigint, ${applied ? result.to : null}::bigint, ${applied ? result.amount : null}::bigint,
+          ${tx.currency}, ${applied ? result.kind : null}
+        where ${applied}
+        returning id
+      )
+      insert into provider_transactions
+        (provider_id, external_id, player_id, kind, currency, amount, round_id, details, status, refusal, transfer_id)
+      values (${tx.provider}, ${tx.txId}, ${playerId}, ${tx.kind}, ${tx.currency}, ${tx.amount},
+        ${newRound ? sql`(select id from new_round)` : sql`${knownRound ?? null}::bigint`},
+        ${tx.details ? JSON.stringify(tx.details) : null}::jsonb, ${result.status}, ${applied ? null : result.refusal},
+        (select id from moved))
+      returning id, round_id`.execute(this.#trx);
+    const row = rows[0]!;
+    if (newRound && row.round_id === null) throw new LostRace('the round was created meanwhile');
+    return { id: row.id, roundId: row.round_id };
   }
 
   insertRollback(provider: ProviderId, target: ExternalTxId, playerId: bigint, targetId: bigint | null, transferId: bigint | null) {
@@ -91,29 +178,6 @@ export class Records {
       .insertInto('rollbacks')
       .values({ provider_id: provider, target_external_id: target, player_id: playerId, target_id: targetId, transfer_id: transferId })
       .execute();
-  }
-
-  /** The player's round of that id at that provider (a live table's round is one round per player). */
-  findRound(provider: ProviderId, externalId: string, playerId: bigint) {
-    return this.#trx
-      .selectFrom('rounds')
-      .select(['id', 'currency'])
-      .where('provider_id', '=', provider)
-      .where('player_id', '=', playerId)
-      .where('external_id', '=', externalId)
-      .executeTakeFirst();
-  }
-
-  async round(provider: ProviderId, externalId: string, playerId: bigint, currency: Currency): Promise<bigint> {
-    const inserted = await this.#trx
-      .insertInto('rounds')
-      .values({ provider_id: provider, external_id: externalId, player_id: playerId, currency })
-      .onConflict((oc) => oc.constraint('round_unique').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) return inserted.id;
-    const { id } = (await this.findRound(provider, externalId, playerId))!;
-    return id;
   }
 
   gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {
@@ -127,32 +191,6 @@ export class Records {
       .returning('id')
       .executeTakeFirstOrThrow();
     return id;
-  }
-
-  async insertTx(
-    tx: NewTx,
-    playerId: bigint,
-    result: { status: 'applied'; transferId: bigint } | { status: 'refused'; refusal: Refusal },
-  ): Promise<{ id: bigint; roundId: bigint | null }> {
-    const roundId = tx.roundId === undefined ? null : await this.round(tx.provider, tx.roundId, playerId, tx.currency);
-    const { id } = await this.#trx
-      .insertInto('provider_transactions')
-      .values({
-        provider_id: tx.provider,
-        external_id: tx.txId,
-        player_id: playerId,
-        kind: tx.kind,
-        currency: tx.currency,
-        amount: tx.amount,
-        round_id: roundId,
-        details: tx.details ? JSON.stringify(tx.details) : null,
-        status: result.status,
-        transfer_id: result.status === 'applied' ? result.transferId : null,
-        refusal: result.status === 'refused' ? result.refusal : null,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id, roundId };
   }
 
   async insertLines(transactionId: bigint, roundId: bigint, lines: readonly { ref: string; amount: Minor }[]): Promise<void> {

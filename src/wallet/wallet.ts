@@ -1,7 +1,7 @@
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import { transact, type Db } from '../ledger/database.ts';
-import { Records, type KnownTx, type LockedWallet, type Trx } from './records.ts';
+import { Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
 import type { Check, Outcome, Refusal, WalletOperation } from './types.ts';
 
 type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
@@ -92,19 +92,16 @@ async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
   if (lines.length && (op.roundId === undefined || lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount)) {
     throw new Error('a debit with bet lines needs a round and lines summing to its amount');
   }
-  const wallet = await records.wallet(op.player, op.currency, true);
-  if (typeof wallet === 'string') return refused(wallet);
-  const existing = await records.findTx(op.provider, op.txId);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
   let unique: Outcome | undefined;
   if (existing) {
     unique = repeatOf(existing, op, wallet);
     if (unique.type !== 'refused' && lines.length && !sameLines(await records.linesOf(existing.id), lines)) unique = refused('conflict', wallet.balance);
   } else {
     const refs = lines.map((l) => l.ref);
-    const cancelledFirst =
-      (await records.findRollback(op.provider, op.txId)) !== undefined ||
-      (await records.cancelledLines(op.provider, wallet.playerId, op.roundId ?? '', refs)).size > 0;
-    const round = op.roundId === undefined ? undefined : await records.findRound(op.provider, op.roundId, wallet.playerId);
+    const cancelledFirst = snap.marker !== undefined || (await records.cancelledLines(op.provider, wallet.playerId, op.roundId ?? '', refs)).size > 0;
     if (cancelledFirst) unique = refused('rolled_back', wallet.balance);
     else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
     else if (round && lines.length && (await records.lines(round.id, refs)).size > 0) unique = refused('conflict', wallet.balance);
@@ -117,45 +114,47 @@ async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
     },
     op.precedence,
   );
-  if (failure) return recordRefusal(records, op, wallet, existing, failure);
+  if (failure) return recordRefusal(records, op, snap, failure);
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const transferId = await records.transfer(wallet.accountId, game, op.amount, op.currency, 'bet');
-  const tx = await records.insertTx({ ...op, kind: 'debit' }, wallet.playerId, { status: 'applied', transferId });
-  if (tx.roundId !== null) await records.insertLines(tx.id, tx.roundId, lines);
+  const posted = await records.post({ ...op, kind: 'debit' }, wallet.playerId, round?.id, {
+    status: 'applied',
+    from: wallet.accountId,
+    to: game,
+    amount: op.amount,
+    kind: 'bet',
+  });
+  if (posted.roundId !== null) await records.insertLines(posted.id, posted.roundId, lines);
   return { type: 'ok', balance: wallet.balance - op.amount, moved: true };
 }
 
 /** Credits are owed to the player: paid even when the player is blocked (rule 7). */
 async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
-  const wallet = await records.wallet(op.player, op.currency, true);
-  if (typeof wallet === 'string') return refused(wallet);
-  const existing = await records.findTx(op.provider, op.txId);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
   let unique: Outcome | undefined = existing ? repeatOf(existing, op, wallet) : undefined;
   if (!existing) {
-    const round = op.roundId === undefined ? undefined : await records.findRound(op.provider, op.roundId, wallet.playerId);
-    if ((await records.findRollback(op.provider, op.txId)) !== undefined) unique = refused('rolled_back', wallet.balance);
+    if (snap.marker !== undefined) unique = refused('rolled_back', wallet.balance);
     else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
     else if (round && op.settles && (await records.settled(round.id))) unique = refused('conflict', wallet.balance);
   }
   const failure = pick({ unique }, op.precedence);
-  if (failure) return recordRefusal(records, op, wallet, existing, failure);
+  if (failure) return recordRefusal(records, op, snap, failure);
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const transferId = await records.transfer(game, wallet.accountId, op.amount, op.currency, 'win');
-  await records.insertTx({ ...op, kind: 'credit' }, wallet.playerId, { status: 'applied', transferId });
+  await records.post({ ...op, kind: 'credit' }, wallet.playerId, round?.id, { status: 'applied', from: game, to: wallet.accountId, amount: op.amount, kind: 'win' });
   return { type: 'ok', balance: wallet.balance + op.amount, moved: true };
 }
 
 async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> {
-  const wallet = await records.wallet(op.player, op.currency, true);
-  if (typeof wallet === 'string') return refused(wallet);
-  const marker = await records.findRollback(op.provider, op.target);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.target });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, marker, tx: target } = snap;
   if (marker) {
     // A second rollback changes nothing; one of a transaction never seen stays "not found".
     return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
   }
-  const target = await records.findTx(op.provider, op.target);
   if (!target) {
     // Rollback before the transaction: remembered durably so the late transaction is refused (rule 2).
     await records.insertRollback(op.provider, op.target, wallet.playerId, null, null);
@@ -191,13 +190,12 @@ async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> 
  */
 async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outcome> {
   if (op.lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount) throw new Error('cancelled lines must sum to the cancel amount');
-  const wallet = await records.wallet(op.player, op.currency, true);
-  if (typeof wallet === 'string') return refused(wallet);
-  const existing = await records.findTx(op.provider, op.txId);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
   if (existing) return repeatOf(existing, op, wallet);
 
   const refs = op.lines.map((l) => l.ref);
-  const round = await records.findRound(op.provider, op.roundId, wallet.playerId);
   if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
   const placed = round ? await records.lines(round.id, refs) : new Map();
   if (op.lines.some((l) => placed.has(l.ref) && placed.get(l.ref)!.amount !== l.amount)) return refused('conflict', wallet.balance);
@@ -214,24 +212,28 @@ async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outc
     return { ref: l.ref, lineId: line && !line.settled ? line.id : null };
   });
   if (placed.size === 0) {
-    const tx = await records.insertTx({ ...op, kind: 'refund' }, wallet.playerId, { status: 'refused', refusal: 'target_not_found' });
-    await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, tx.id, marks);
+    const posted = await records.post({ ...op, kind: 'refund' }, wallet.playerId, round?.id, { status: 'refused', refusal: 'target_not_found' });
+    await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, posted.id, marks);
     return refused('target_not_found', wallet.balance);
   }
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
-  const tx = await records.insertTx({ ...op, kind: 'refund' }, wallet.playerId, { status: 'applied', transferId });
-  await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, tx.id, marks);
+  const posted = await records.post({ ...op, kind: 'refund' }, wallet.playerId, round?.id, {
+    status: 'applied',
+    from: game,
+    to: wallet.accountId,
+    amount: refund,
+    kind: 'bet_refund',
+  });
+  await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, posted.id, marks);
   return { type: 'ok', balance: wallet.balance + refund, moved: refund > 0n };
 }
 
 /** A result change: the round's settlement becomes `op.amount`; the difference from what it paid so far moves either way. */
 async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
-  const wallet = await records.wallet(op.player, op.currency, true);
-  if (typeof wallet === 'string') return refused(wallet);
-  const existing = await records.findTx(op.provider, op.txId);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
   if (existing) return repeatOf(existing, op, wallet);
-  const round = await records.findRound(op.provider, op.roundId, wallet.playerId);
   if (!round) return refused('target_not_found', wallet.balance);
   if (round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
 
@@ -239,28 +241,24 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
   if (delta < 0n && wallet.balance < -delta) return refused('insufficient_funds', wallet.balance);
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const transferId =
-    delta >= 0n
-      ? await records.transfer(game, wallet.accountId, delta, op.currency, 'adjustment')
-      : await records.transfer(wallet.accountId, game, -delta, op.currency, 'adjustment');
-  await records.insertTx({ ...op, kind: 'adjust' }, wallet.playerId, { status: 'applied', transferId });
+  const [from, to] = delta >= 0n ? [game, wallet.accountId] : [wallet.accountId, game];
+  await records.post({ ...op, kind: 'adjust' }, wallet.playerId, round.id, { status: 'applied', from, to, amount: delta >= 0n ? delta : -delta, kind: 'adjustment' });
   return { type: 'ok', balance: wallet.balance + delta, moved: delta !== 0n };
 }
 
 async function status(records: Records, op: Op<'status'>): Promise<Outcome> {
-  const wallet = await records.wallet(op.player, op.currency, false);
-  if (typeof wallet === 'string') return refused(wallet);
-  const tx = await records.findTx(op.provider, op.txId);
-  const marker = await records.findRollback(op.provider, op.txId);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId }, false);
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx, marker } = snap;
   const mine = (tx ?? marker)?.player_id === wallet.playerId;
   const state = !mine ? 'unknown' : marker ? 'cancelled' : tx?.status === 'refused' ? 'refused' : 'processed';
   return { type: 'status', state, balance: wallet.balance };
 }
 
 /** A refused transaction is recorded too: a later rollback of it then knows there is nothing to give back. */
-async function recordRefusal(records: Records, op: Op<'debit' | 'credit'>, wallet: LockedWallet, existing: KnownTx | undefined, failure: Outcome) {
-  if (!existing && failure.type === 'refused') {
-    await records.insertTx({ ...op, kind: op.op }, wallet.playerId, { status: 'refused', refusal: failure.reason });
+async function recordRefusal(records: Records, op: Op<'debit' | 'credit'>, snap: Snapshot, failure: Outcome) {
+  if (!snap.tx && failure.type === 'refused') {
+    await records.post({ ...op, kind: op.op }, snap.wallet.playerId, snap.round?.id, { status: 'refused', refusal: failure.reason });
   }
   return failure;
 }
