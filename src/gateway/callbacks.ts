@@ -67,6 +67,7 @@ export class Pipeline {
     let detail: string | undefined;
     let answer: Answer;
     let parked = false;
+    let keptId: bigint | undefined;
 
     if (!trusted && !allowed(instance, request.ip)) {
       [outcome, detail, answer] = ['rejected', `address ${request.ip} is not allowed`, await adapter.fail('forbidden')];
@@ -84,9 +85,14 @@ export class Pipeline {
       } else {
         const { operation, context } = decoded;
         try {
-          const result = await this.#deps.wallet.execute(operation);
-          answer = await adapter.answer(context, result);
-          [outcome, detail] = classify(result);
+          // The history row commits with the money it describes: one transaction, one disk flush.
+          const kept = await this.#deps.wallet.execute(operation, async (trx, result) => {
+            const said = await adapter.answer(context, result);
+            const [o, d] = classify(result);
+            const id = await this.#deps.history.record(this.#recordOf(instance, request, mode, decoded, o, d, said, started), trx);
+            return { said, o, d, id };
+          });
+          [outcome, detail, answer, keptId] = [kept.o, kept.d, kept.said, kept.id];
         } catch (error) {
           log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
           [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context)];
@@ -95,28 +101,16 @@ export class Pipeline {
     }
 
     const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
-    const seconds = (performance.now() - started) / 1000;
-    this.#deps.observe({ provider: instance.id, operation: operation?.op ?? 'none', outcome, seconds });
+    this.#deps.observe({ provider: instance.id, operation: operation?.op ?? 'none', outcome, seconds: (performance.now() - started) / 1000 });
     if (mode.source === 'retry' && outcome === 'fault') throw new StillFailing(detail);
+    if (keptId !== undefined) {
+      if (mode.source !== 'vendor' && mode.replayOf !== undefined && !FAILED.includes(outcome)) {
+        await this.#deps.history.resolve(mode.replayOf, keptId).catch((error: unknown) => log.warn({ err: error }, 'could not mark a failure settled'));
+      }
+      return { answer, outcome, detail, webhookId: keptId };
+    }
 
-    const record: WebhookRecord = {
-      captureId: newCaptureId(),
-      provider: instance.id,
-      receivedAt: mode.source === 'vendor' ? request.receivedAt : new Date(),
-      source: mode.source,
-      headers: redactHeaders(request.headers),
-      body: request.body,
-      plaintext,
-      payload: decoded?.payload,
-      operation,
-      player: operation?.player ?? playerOf(decoded?.payload),
-      transactionId: operation ? transactionOf(operation) : undefined,
-      outcome,
-      detail,
-      answer: answer.body,
-      durationMs: seconds * 1000,
-      replayOf: mode.source === 'vendor' ? undefined : mode.replayOf,
-    };
+    const record = this.#recordOf(instance, request, mode, decoded, outcome, detail, answer, started);
     if (outcome === 'fault' && mode.source === 'vendor' && operation && OWED.has(operation.op) && this.#deps.parking) {
       try {
         await this.#deps.parking.park({ ...record, outcome: 'parked' });
@@ -128,6 +122,37 @@ export class Pipeline {
     }
     const webhookId = await this.#keep(record, parked);
     return { answer, outcome: record.outcome, detail, webhookId };
+  }
+
+  #recordOf(
+    instance: ProviderInstance,
+    request: InboundRequest,
+    mode: Mode,
+    decoded: Decoded<unknown> | undefined,
+    outcome: WebhookOutcome,
+    detail: string | undefined,
+    answer: Answer,
+    started: number,
+  ): WebhookRecord {
+    const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
+    return {
+      captureId: newCaptureId(),
+      provider: instance.id,
+      receivedAt: mode.source === 'vendor' ? request.receivedAt : new Date(),
+      source: mode.source,
+      headers: redactHeaders(request.headers),
+      body: request.body,
+      plaintext: 'plaintext' in mode && mode.plaintext === true,
+      payload: decoded?.payload,
+      operation,
+      player: operation?.player ?? playerOf(decoded?.payload),
+      transactionId: operation ? transactionOf(operation) : undefined,
+      outcome,
+      detail,
+      answer: answer.body,
+      durationMs: performance.now() - started,
+      replayOf: mode.source === 'vendor' ? undefined : mode.replayOf,
+    };
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Mutex, TimeoutError } from 'redis-semaphore';
 import type { Outcome, WalletOperation } from '../wallet/types.ts';
+import type { Within } from '../wallet/wallet.ts';
 
 /** A wallet operation could not get its player's lock within the wait: a fault, answered as one. */
 export class LockTimeout extends Error {}
@@ -13,6 +14,7 @@ export interface LockObserver {
 
 export interface WalletExecutor {
   execute(op: WalletOperation): Promise<Outcome>;
+  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
 }
 
 export interface PlayerLockOptions {
@@ -48,7 +50,9 @@ export class LockedWallet implements WalletExecutor {
   /** Per player, the end of this process's line: only its head polls Redis, the others wait in memory. */
   readonly #lines = new Map<string, Promise<void>>();
 
-  async execute(op: WalletOperation): Promise<Outcome> {
+  execute(op: WalletOperation): Promise<Outcome>;
+  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
+  async execute<T>(op: WalletOperation, within?: Within<T>): Promise<Outcome | T> {
     const started = performance.now();
     const waited = () => (performance.now() - started) / 1000;
     const ahead = this.#lines.get(op.player) ?? Promise.resolve();
@@ -67,17 +71,18 @@ export class LockedWallet implements WalletExecutor {
         this.#observer.waited(waited(), 'timeout');
         throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
       }
-      return await this.#locked(op, started, waited);
+      const run = (): Promise<Outcome | T> => (within ? this.#wallet.execute(op, within) : this.#wallet.execute(op));
+      return await this.#locked(op, started, waited, run);
     } finally {
       leave();
       if (this.#lines.get(op.player) === line) this.#lines.delete(op.player);
     }
   }
 
-  async #locked(op: WalletOperation, started: number, waited: () => number): Promise<Outcome> {
+  async #locked<R>(op: WalletOperation, started: number, waited: () => number, run: () => Promise<R>): Promise<R> {
     if (this.#redis.status !== 'ready') {
       this.#observer.waited(waited(), 'bypassed');
-      return this.#wallet.execute(op);
+      return run();
     }
     const remaining = Math.max(1, this.#options.waitMs - (performance.now() - started));
     const mutex = new Mutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
@@ -98,11 +103,11 @@ export class LockedWallet implements WalletExecutor {
       }
       this.#observer.waited(waited(), 'bypassed');
       this.#log.warn({ err: error, player: op.player }, 'player lock unavailable; running on the Postgres row lock alone');
-      return this.#wallet.execute(op);
+      return run();
     }
     this.#observer.waited(waited(), 'acquired');
     try {
-      return await this.#wallet.execute(op);
+      return await run();
     } finally {
       mutex.release().catch((error: unknown) => this.#log.warn({ err: error, player: op.player }, 'player lock release failed; it expires on its own'));
     }

@@ -4,6 +4,8 @@ import { transact, type Db } from '../ledger/database.ts';
 import { Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
 import type { Check, Outcome, Refusal, WalletOperation } from './types.ts';
 
+export type Within<T> = (trx: Trx, outcome: Outcome) => Promise<T>;
+
 type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
 type MoneyOperation = Op<'debit' | 'credit' | 'cancel_bets' | 'adjust'>;
 
@@ -44,8 +46,14 @@ export class Wallet {
     this.#house = house;
   }
 
-  execute(op: WalletOperation): Promise<Outcome> {
-    return transact(this.#db, RACE_KEYS, (trx) => this.#apply(trx, op));
+  execute(op: WalletOperation): Promise<Outcome>;
+  /** `within` runs in the operation's transaction once its outcome is known, and commits (or not) with it. */
+  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
+  execute<T>(op: WalletOperation, within?: Within<T>): Promise<Outcome | T> {
+    return transact(this.#db, RACE_KEYS, async (trx) => {
+      const outcome = await this.#apply(trx, op);
+      return within ? within(trx, outcome) : outcome;
+    });
   }
 
   #apply(trx: Trx, op: WalletOperation): Promise<Outcome> {

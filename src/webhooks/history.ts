@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Selectable } from 'kysely';
+import { sql, type Selectable, type Transaction } from 'kysely';
 import type { Db } from '../ledger/database.ts';
-import type { WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
+import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 
 /** Headers whose values are credentials: kept by name, never by value. */
 const SECRET_HEADER = /token|key|secret|authorization|cookie|signature|password/i;
@@ -69,8 +69,8 @@ export class WebhookHistory {
   }
 
   /** Stores a record; a second write of one capture (a late flush after an outage) is a no-op. Returns its id. */
-  async record(r: WebhookRecord): Promise<bigint> {
-    const inserted = await this.#db
+  async record(r: WebhookRecord, executor: Db | Transaction<Database> = this.#db): Promise<bigint> {
+    const inserted = await executor
       .insertInto('webhooks')
       .values({
         capture_id: r.captureId,
@@ -94,7 +94,7 @@ export class WebhookHistory {
       .returning('id')
       .executeTakeFirst();
     if (inserted) return inserted.id;
-    const { id } = await this.#db.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
+    const { id } = await executor.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
     return id;
   }
 
