@@ -1,0 +1,83 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * CPU time of the processes under test, from /proc (utime + stime, in clock ticks of 1/100 s on
+ * Linux), sampled at the start and the end of a measured window. Postgres is every process named
+ * `postgres` (the postmaster, its background workers and every backend): backends born during the
+ * window count from zero, those that ended during it are lost, so keep connections pooled.
+ */
+
+const TICKS_PER_SECOND = 100;
+
+function ticksOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself hold spaces and parentheses.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+  } catch {
+    return undefined; // gone
+  }
+}
+
+function pidsNamed(name: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Busy and stolen ticks of the whole machine (/proc/stat's first line: user nice system idle iowait irq softirq steal ...). */
+function machine(): { busy: number; steal: number } {
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { busy: user + nice + system + irq + softirq, steal };
+}
+
+export interface CpuGroups {
+  gateway: number[];
+  driver: number[];
+}
+
+type Snapshot = { at: number; groups: Record<string, Map<number, number>>; machine: { busy: number; steal: number } };
+
+export interface CpuUse {
+  /** CPU seconds per wall second (1.0 = one core busy), per group. */
+  gateway: number;
+  postgres: number;
+  redis: number;
+  driver: number;
+  /** Everything else on the machine (other work running at the same time makes the numbers low). */
+  other: number;
+  /** Time the hypervisor gave to other guests while this one wanted it (a virtual machine's noise). */
+  steal: number;
+}
+
+export function snapshot(groups: CpuGroups): Snapshot {
+  const named = { gateway: groups.gateway, driver: groups.driver, postgres: pidsNamed('postgres'), redis: pidsNamed('redis-server') };
+  const taken: Record<string, Map<number, number>> = {};
+  for (const [group, pids] of Object.entries(named)) {
+    taken[group] = new Map(
+      pids.flatMap((pid) => {
+        const ticks = ticksOf(pid);
+        return ticks === undefined ? [] : [[pid, ticks] as const];
+      }),
+    );
+  }
+  return { at: performance.now(), groups: taken, machine: machine() };
+}
+
+export function cpuBetween(before: Snapshot, after: Snapshot): CpuUse {
+  const seconds = (after.at - before.at) / 1000;
+  const cores = (ticks: number) => Math.round((ticks / TICKS_PER_SECOND / seconds) * 100) / 100;
+  const use = (group: string) => {
+    let ticks = 0;
+    for (const [pid, end] of after.groups[group]!) ticks += end - (before.groups[group]!.get(pid) ?? 0);
+    return cores(ticks);
+  };
+  const groups = { gateway: use('gateway'), postgres: use('postgres'), redis: use('redis'), driver: use('driver') };
+  const busy = cores(after.machine.busy - before.machine.busy);
+  const known = groups.gateway + groups.postgres + groups.redis + groups.driver;
+  return { ...groups, other: Math.max(0, Math.round((busy - known) * 100) / 100), steal: cores(after.machine.steal - before.machine.steal) };
+}

@@ -1,0 +1,47 @@
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { cpuBetween, snapshot, type CpuUse } from './cpu.ts';
+import { withClient } from './database.ts';
+import type { LoadConfig, LoadResult } from './load.ts';
+import { NODE, ROOT, stopOnExit, type Gateway } from './processes.ts';
+
+export interface Measurement {
+  label: string;
+  load: LoadResult;
+  cpu: CpuUse;
+  /** Lines the gateways logged during the run (at LOG_LEVEL=warn: warnings and errors). */
+  gatewayLogLines: number;
+}
+
+/**
+ * One load run: starts the driver (bench/load.ts) as its own process, samples the CPU of the
+ * gateways, Postgres, Redis and the driver over exactly the measured window (the driver says when it
+ * starts and ends), and returns the driver's result with it.
+ */
+export async function measure(label: string, config: LoadConfig, gateways: readonly Gateway[], database: string): Promise<Measurement> {
+  // A checkpoint now rather than in the middle of the window: runs compare like with like.
+  await withClient(database, (client) => client.query('checkpoint'));
+  const linesBefore = gateways.reduce((n, g) => n + g.lines(), 0);
+  const driver = fork(path.join(ROOT, 'bench/load.ts'), [JSON.stringify(config)], { execPath: NODE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  stopOnExit(driver);
+  const groups = () => ({ gateway: gateways.map((g) => g.pid), driver: [driver.pid!] });
+  let start: ReturnType<typeof snapshot> | undefined;
+  let cpu: CpuUse | undefined;
+  const load = await new Promise<LoadResult>((resolve, reject) => {
+    driver.on('message', (message: { type: string; result?: LoadResult }) => {
+      if (message.type === 'start') start = snapshot(groups());
+      else if (message.type === 'end' && start) cpu = cpuBetween(start, snapshot(groups()));
+      else if (message.type === 'result' && message.result) resolve(message.result);
+    });
+    driver.on('error', reject);
+    driver.on('exit', (code) => reject(new Error(`load driver exited (${code}) without a result`)));
+  });
+  const dead = gateways.find((g) => g.exited());
+  if (dead) throw new Error(`gateway ${dead.name} died during "${label}":\n${dead.output()}`);
+  return {
+    label,
+    load,
+    cpu: cpu ?? { gateway: 0, postgres: 0, redis: 0, driver: 0, other: 0, steal: 0 },
+    gatewayLogLines: gateways.reduce((n, g) => n + g.lines(), 0) - linesBefore,
+  };
+}

@@ -1,0 +1,55 @@
+import { cpuBetween, snapshot } from './cpu.ts';
+import { withClient } from './database.ts';
+import { run, runOrThrow } from './processes.ts';
+import { PGBENCH_DATABASE } from './world.ts';
+
+/**
+ * Postgres's own ceiling on this machine, the yardstick of the gateway's numbers: pgbench's built-in
+ * scripts against the same server, with as many clients as the gateway had callers. simple-update is
+ * one small write transaction (an UPDATE, a SELECT and an INSERT); tpcb-like adds two contended rows.
+ */
+
+const PGBENCH = 'pgbench';
+const CONNECT = ['-h', '127.0.0.1', '-U', 'postgres'];
+
+export type Script = 'simple-update' | 'tpcb-like';
+
+export interface PgbenchResult {
+  script: Script;
+  /** The client count asked for, and the one used (capped by the server's free connections). */
+  clients: number;
+  ran: number;
+  tps: number;
+  latencyMs: number;
+  /** Cores Postgres used meanwhile (the whole run, its connection set-up included). */
+  postgresCores: number;
+}
+
+/** Creates its tables at `scale` (scale x 100 000 accounts) with server-side generation (fastest). */
+export async function initPgbench(scale: number): Promise<void> {
+  await runOrThrow(PGBENCH, [...CONNECT, '-i', '-s', String(scale), '-I', 'dtGvp', '-q', PGBENCH_DATABASE]);
+}
+
+/** How many more connections the server takes now, less a margin for the superuser and the bench. */
+export async function freeConnections(): Promise<number> {
+  return withClient('postgres', async (client) => {
+    const { rows } = await client.query<{ max: string; used: string; reserved: string }>(
+      `select current_setting('max_connections') as max, current_setting('superuser_reserved_connections') as reserved,
+              (select count(*) from pg_stat_activity where backend_type = 'client backend') as used`,
+    );
+    const r = rows[0]!;
+    return Number(r.max) - Number(r.reserved) - Number(r.used) - 5;
+  });
+}
+
+export async function runPgbench(script: Script, clients: number, seconds: number): Promise<PgbenchResult> {
+  const ran = Math.min(clients, await freeConnections());
+  const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', PGBENCH_DATABASE];
+  const before = snapshot({ gateway: [], driver: [] });
+  const out = await run(PGBENCH, args);
+  const cpu = cpuBetween(before, snapshot({ gateway: [], driver: [] }));
+  const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
+  const latency = /latency average = ([\d.]+) ms/.exec(out.stdout)?.[1];
+  if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
+  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores: cpu.postgres };
+}

@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import type { Measurement } from './measure.ts';
+import type { PgbenchResult } from './pgbench.ts';
+import { ROOT } from './processes.ts';
+
+/** Plain-text tables for the terminal, and the whole run as JSON under bench-results/ (for docs). */
+
+export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+  const cells = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]?.length ?? 0)));
+  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
+}
+
+export function loadTable(runs: readonly Measurement[]): string {
+  return table(
+    ['run', 'calls/s', 'money/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '>2s', 'cpu gw', 'cpu pg', 'cpu redis', 'cpu driver', 'cpu other', 'steal'],
+    runs.map(({ label, load, cpu }) => [
+      label,
+      load.callsPerSecond,
+      load.moneyCallsPerSecond,
+      load.latency.p50,
+      load.latency.p95,
+      load.latency.p99,
+      load.latency.max,
+      load.errors,
+      load.past2s,
+      cpu.gateway,
+      cpu.postgres,
+      cpu.redis,
+      cpu.driver,
+      cpu.other,
+      cpu.steal,
+    ]),
+  );
+}
+
+export interface Yardstick {
+  callers: number;
+  gateway: Measurement;
+  simpleUpdate: PgbenchResult;
+  tpcbLike: PgbenchResult;
+}
+
+export function yardstickTable(rows: readonly Yardstick[]): string {
+  const clients = (p: PgbenchResult) => (p.ran === p.clients ? `${p.ran}` : `${p.ran}*`);
+  return table(
+    [
+      'callers',
+      'gateway money/s',
+      'gateway calls/s',
+      'pgbench clients',
+      'simple-update tps',
+      'tpcb-like tps',
+      'money/tpcb-like',
+      'calls/simple-update',
+      'pg cpu ms/call',
+      'pg cpu ms/tpcb tx',
+    ],
+    rows.map((r) => [
+      r.callers,
+      r.gateway.load.moneyCallsPerSecond,
+      r.gateway.load.callsPerSecond,
+      clients(r.tpcbLike),
+      r.simpleUpdate.tps,
+      r.tpcbLike.tps,
+      ratio(r.gateway.load.moneyCallsPerSecond, r.tpcbLike.tps),
+      ratio(r.gateway.load.callsPerSecond, r.simpleUpdate.tps),
+      // Postgres CPU per unit of work: what a gateway call costs the database next to a pgbench transaction.
+      perUnit(r.gateway.cpu.postgres, r.gateway.load.callsPerSecond),
+      perUnit(r.tpcbLike.postgresCores, r.tpcbLike.tps),
+    ]),
+  );
+}
+
+export const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
+/** CPU milliseconds per operation, from cores and operations per second. */
+const perUnit = (cores: number, perSecond: number) => (perSecond > 0 ? Math.round((cores * 1000 * 100) / perSecond) / 100 : 0);
+
+export interface Target {
+  target: string;
+  measured: string;
+  pass: boolean;
+}
+
+export function targetTable(targets: readonly Target[]): string {
+  return table(
+    ['target', 'measured', 'result'],
+    targets.map((t) => [t.target, t.measured, t.pass ? 'PASS' : 'FAIL']),
+  );
+}
+
+/** Writes the run's data to bench-results/<name>-<time>.json and returns the path. */
+export function writeResults(name: string, data: unknown): string {
+  const dir = path.join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
+
+/** What the numbers were measured on, and which code. */
+export function machine() {
+  const git = (...a: string[]) => {
+    try {
+      return execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+    } catch {
+      return '';
+    }
+  };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? '',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    commit: git('rev-parse', '--short', 'HEAD'),
+    // The gateway under test is built from the working tree, so uncommitted changes are part of it.
+    dirty: git('status', '--porcelain', '--', 'src', 'providers', 'migrations', 'config') !== '',
+  };
+}

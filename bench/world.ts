@@ -1,0 +1,55 @@
+/**
+ * The bench's fixed world, shared by the orchestrator (which configures the gateway and preloads the
+ * database) and the load driver (which plays the vendors): provider instances, their secrets, the
+ * currencies, the player codes. Both sides must agree on every value here.
+ */
+
+/** Bench-only secrets: production mode insists that each one is set; none of them guards real money. */
+export const SECRETS = {
+  ADMIN_JWT_SECRET: 'croupier-bench-admin-jwt-secret-0123456789',
+  SCORPIO_PLAY_CALLBACK_TOKEN: 'bench-scorpio-play-callback-token',
+  SLOTCITY_CALLBACK_TOKEN: 'bench-slotcity-callback-token',
+  MEGANODES_CALLBACK_TOKEN: 'bench-meganodes-callback-token',
+  // 32 bytes: the event dialect's credential and its AES-256 key.
+  DOWINN_API_KEY: 'bench-dowinn-api-key-0123456789a',
+} as const;
+
+export type Currency = 'USD' | 'EUR' | 'KRW';
+export const CURRENCIES: readonly Currency[] = ['USD', 'EUR', 'KRW'];
+/** Minor units per currency unit (README: KRW has no decimals). */
+export const EXPONENT: Readonly<Record<Currency, number>> = { USD: 2, EUR: 2, KRW: 0 };
+
+export interface CommandProvider {
+  dialect: 'command';
+  id: string;
+  currency: Currency;
+  token: string;
+}
+export interface EventProvider {
+  dialect: 'event';
+  id: string;
+  currency: Currency;
+  apiId: string;
+  apiKey: string;
+}
+export type Provider = CommandProvider | EventProvider;
+
+/** The instances of config/providers.json, with the secrets above. */
+export const PROVIDERS: readonly Provider[] = [
+  { dialect: 'command', id: 'scorpio-play', currency: 'USD', token: SECRETS.SCORPIO_PLAY_CALLBACK_TOKEN },
+  { dialect: 'command', id: 'slotcity', currency: 'EUR', token: SECRETS.SLOTCITY_CALLBACK_TOKEN },
+  { dialect: 'command', id: 'meganodes', currency: 'KRW', token: SECRETS.MEGANODES_CALLBACK_TOKEN },
+  { dialect: 'event', id: 'dowinn', currency: 'USD', apiId: 'demo-dowinn-agent', apiKey: SECRETS.DOWINN_API_KEY },
+];
+
+/** Every preloaded wallet starts with this many currency units: no bench run can spend it. */
+export const DEPOSIT_UNITS = 10_000_000n;
+
+/** Player number k (0-based) is known to the vendors as this code. */
+export const playerCode = (k: number) => `p${k}`;
+
+export const REDIS_PREFIX = 'croupier_bench';
+export const DATABASE = 'croupier_bench';
+export const PGBENCH_DATABASE = 'croupier_bench_pgbench';
+export const SERVER_URL = 'postgres://postgres@127.0.0.1:5432';
+export const REDIS_URL = 'redis://127.0.0.1:6379';
