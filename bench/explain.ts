@@ -14,6 +14,8 @@ import { withClient } from './database.ts';
 export interface Plan {
   query: string;
   ms: number;
+  /** Planning happens on every call the driver does not prepare (node-postgres prepares nothing unnamed). */
+  planningMs: number;
   /** "Index Scan using players_code_key on players", ... */
   scans: string[];
   sharedHit: number;
@@ -135,6 +137,7 @@ function hotQueries(s: Sample): { name: string; text: string; values: unknown[] 
 interface ExplainJson {
   Plan: PlanNode & Record<string, number>;
   'Execution Time': number;
+  'Planning Time': number;
   Triggers?: { 'Trigger Name': string; Time: number; Calls: number }[];
 }
 
@@ -187,6 +190,7 @@ export async function explainHotQueries(database: string): Promise<Plan[]> {
       plans.push({
         query: q.name,
         ms: Math.round(top!['Execution Time'] * 1000) / 1000,
+        planningMs: Math.round(top!['Planning Time'] * 1000) / 1000,
         scans: scans.map((s) => s.scan),
         sharedHit: top!.Plan['Shared Hit Blocks'] ?? 0,
         sharedRead: top!.Plan['Shared Read Blocks'] ?? 0,

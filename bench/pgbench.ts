@@ -21,7 +21,7 @@ export interface PgbenchResult {
   ran: number;
   tps: number;
   latencyMs: number;
-  /** Cores Postgres used meanwhile (the whole run, its connection set-up included). */
+  /** Cores Postgres used while pgbench ran (from 1 s in to 0.5 s before its end: its backends exit with it). */
   postgresCores: number;
 }
 
@@ -45,11 +45,16 @@ export async function freeConnections(): Promise<number> {
 export async function runPgbench(script: Script, clients: number, seconds: number): Promise<PgbenchResult> {
   const ran = Math.min(clients, await freeConnections());
   const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', PGBENCH_DATABASE];
-  const before = snapshot({ gateway: [], driver: [] });
-  const out = await run(PGBENCH, args);
-  const cpu = cpuBetween(before, snapshot({ gateway: [], driver: [] }));
+  const sample = () => snapshot({ gateway: [], driver: [] });
+  let before: ReturnType<typeof sample> | undefined;
+  let cpu: ReturnType<typeof cpuBetween> | undefined;
+  const timers = [
+    setTimeout(() => (before = sample()), 1000),
+    setTimeout(() => (cpu = before && cpuBetween(before, sample())), seconds * 1000 - 500),
+  ];
+  const out = await run(PGBENCH, args).finally(() => timers.forEach(clearTimeout));
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   const latency = /latency average = ([\d.]+) ms/.exec(out.stdout)?.[1];
   if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
-  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores: cpu.postgres };
+  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores: cpu?.postgres ?? 0 };
 }

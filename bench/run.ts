@@ -61,12 +61,11 @@ async function defaultRun(): Promise<void> {
       if (gateways.length < count) gateways = [...gateways, ...(await startGateways(DATABASE, ports.slice(gateways.length, count), gateways.length))];
       processes.push(await load(`${count} processes, ${REFERENCE_CALLERS} callers`, closed(REFERENCE_CALLERS, { ports: ports.slice(0, count) }), gateways.slice(0, count), DATABASE));
     }
-    runs.push(...processes.filter((p) => !p.label.startsWith('1 process')));
     await stopGateways(gateways);
     const reconciled = await reconcile(DATABASE);
     await dropDatabase(PGBENCH_DATABASE);
 
-    const targets = defaultTargets(runs, yardsticks, reconciled.clean);
+    const targets = defaultTargets([...runs, ...processes], yardsticks, reconciled.clean);
     const printed = [
       '',
       `Croupier bench: ${machine().cpus} cores, ${o.players} players, ${o.warmupS}s warm-up + ${o.durationS}s per run, total ${elapsed()}`,

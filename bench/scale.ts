@@ -114,7 +114,7 @@ export async function scaleRun(o: Options): Promise<void> {
     table(['run', 'p50', 'p99', 'calls/s'], growth.map((g) => [g.judged ? g.run : `${g.run} (saturated: not judged)`, g.p50, g.p99, g.throughput])),
     '',
     'Hot queries on the 10M ledger (EXPLAIN ANALYZE, BUFFERS):',
-    ...plans.map((p) => `  ${p.query}\n    ${p.ms} ms, buffers hit ${p.sharedHit} read ${p.sharedRead}: ${[...p.scans, ...p.triggers.map((t) => `trigger ${t}`)].join('; ')}`),
+    ...plans.map((p) => `  ${p.query}\n    ${p.ms} ms (planning ${p.planningMs} ms), buffers hit ${p.sharedHit} read ${p.sharedRead}: ${[...p.scans, ...p.triggers.map((t) => `trigger ${t}`)].join('; ')}`),
     '',
     'Scans made by the traffic (pg_stat_user_tables, during the 10M runs):',
     table(['table', 'rows', 'seq scans', 'rows read by seq scans', 'index scans'], scans.map((s) => [s.table, s.rows, s.seqScans, s.seqRowsRead, s.indexScans])),
