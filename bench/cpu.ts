@@ -1,14 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { withClient } from './database.ts';
 
 /**
  * CPU time of the processes under test, from /proc (utime + stime, in clock ticks of 1/100 s on
  * Linux), sampled at the start and the end of a measured window. Postgres is every process named
- * `postgres` (the postmaster, its background workers and every backend): backends born during the
- * window count from zero, those that ended during it are lost, so keep connections pooled.
+ * `postgres` (the postmaster, its background workers and the backends of the bench's databases):
+ * backends born during the window count from zero, those that ended during it are lost, so keep
+ * connections pooled. Backends serving other databases (a test suite sharing the server) count as
+ * other work, like everything else the groups do not name.
  */
 
 const TICKS_PER_SECOND = 100;
+
+/** Above this many cores of other work, a run shared the machine: its numbers are low. */
+export const DISTURBED_CORES = 0.25;
 
 function ticksOf(pid: number): number | undefined {
   try {
@@ -40,7 +46,7 @@ export interface CpuGroups {
   driver: number[];
 }
 
-type Snapshot = { at: number; groups: Record<string, Map<number, number>>; machine: { busy: number; steal: number } };
+export type Snapshot = { at: number; groups: Record<string, Map<number, number>>; machine: { busy: number; steal: number } };
 
 export interface CpuUse {
   /** CPU seconds per wall second (1.0 = one core busy), per group. */
@@ -54,8 +60,20 @@ export interface CpuUse {
   steal: number;
 }
 
-export function snapshot(groups: CpuGroups): Snapshot {
-  const named = { gateway: groups.gateway, driver: groups.driver, postgres: pidsNamed('postgres'), redis: pidsNamed('redis-server') };
+/** Postgres backends serving databases other than the bench's. */
+async function foreignBackends(): Promise<Set<number>> {
+  return withClient('postgres', async (client) => {
+    const { rows } = await client.query<{ pid: number }>(
+      `select pid from pg_stat_activity where backend_type = 'client backend' and datname not like 'croupier\\_bench%'`,
+    );
+    return new Set(rows.map((r) => r.pid));
+  });
+}
+
+export async function snapshot(groups: CpuGroups): Promise<Snapshot> {
+  const foreign = await foreignBackends();
+  const postgres = pidsNamed('postgres').filter((pid) => !foreign.has(pid));
+  const named = { gateway: groups.gateway, driver: groups.driver, postgres, redis: pidsNamed('redis-server') };
   const taken: Record<string, Map<number, number>> = {};
   for (const [group, pids] of Object.entries(named)) {
     taken[group] = new Map(
@@ -80,4 +98,11 @@ export function cpuBetween(before: Snapshot, after: Snapshot): CpuUse {
   const busy = cores(after.machine.busy - before.machine.busy);
   const known = groups.gateway + groups.postgres + groups.redis + groups.driver;
   return { ...groups, other: Math.max(0, Math.round((busy - known) * 100) / 100), steal: cores(after.machine.steal - before.machine.steal) };
+}
+
+/** Cores other work kept busy over `ms`, besides the bench's own processes. */
+export async function otherWork(groups: CpuGroups, ms: number): Promise<number> {
+  const before = await snapshot(groups);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return cpuBetween(before, await snapshot(groups)).other;
 }

@@ -1,14 +1,17 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
-import { cpuBetween, snapshot, type CpuUse } from './cpu.ts';
+import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
 import { withClient } from './database.ts';
 import type { LoadConfig, LoadResult } from './load.ts';
 import { NODE, ROOT, stopOnExit, type Gateway } from './processes.ts';
+import { sampleWaits, type WaitProfile, type WaitSampler } from './waits.ts';
 
 export interface Measurement {
   label: string;
   load: LoadResult;
   cpu: CpuUse;
+  /** Average number of the gateway's Postgres sessions in each state over the window. */
+  waits: WaitProfile;
   /** Lines the gateways logged during the run (at LOG_LEVEL=warn: warnings and errors). */
   gatewayLogLines: number;
 }
@@ -25,13 +28,20 @@ export async function measure(label: string, config: LoadConfig, gateways: reado
   const driver = fork(path.join(ROOT, 'bench/load.ts'), [JSON.stringify(config)], { execPath: NODE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   stopOnExit(driver);
   const groups = () => ({ gateway: gateways.map((g) => g.pid), driver: [driver.pid!] });
-  let start: ReturnType<typeof snapshot> | undefined;
-  let cpu: CpuUse | undefined;
+  let start: Promise<Snapshot> | undefined;
+  let cpu: Promise<CpuUse> | undefined;
+  let sampler: Promise<WaitSampler> | undefined;
+  let waits: Promise<WaitProfile> | undefined;
   const load = await new Promise<LoadResult>((resolve, reject) => {
     driver.on('message', (message: { type: string; result?: LoadResult }) => {
-      if (message.type === 'start') start = snapshot(groups());
-      else if (message.type === 'end' && start) cpu = cpuBetween(start, snapshot(groups()));
-      else if (message.type === 'result' && message.result) resolve(message.result);
+      if (message.type === 'start') {
+        start = snapshot(groups());
+        sampler = sampleWaits(database);
+      } else if (message.type === 'end' && start && sampler) {
+        const first = start;
+        cpu = snapshot(groups()).then(async (end) => cpuBetween(await first, end));
+        waits = sampler.then((s) => s.stop());
+      } else if (message.type === 'result' && message.result) resolve(message.result);
     });
     driver.on('error', reject);
     driver.on('exit', (code) => reject(new Error(`load driver exited (${code}) without a result`)));
@@ -41,7 +51,8 @@ export async function measure(label: string, config: LoadConfig, gateways: reado
   return {
     label,
     load,
-    cpu: cpu ?? { gateway: 0, postgres: 0, redis: 0, driver: 0, other: 0, steal: 0 },
+    cpu: (await cpu) ?? { gateway: 0, postgres: 0, redis: 0, driver: 0, other: 0, steal: 0 },
+    waits: (await waits) ?? {},
     gatewayLogLines: gateways.reduce((n, g) => n + g.lines(), 0) - linesBefore,
   };
 }

@@ -1,4 +1,4 @@
-import { cpuBetween, snapshot } from './cpu.ts';
+import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
 import { withClient } from './database.ts';
 import { run, runOrThrow } from './processes.ts';
 import { PGBENCH_DATABASE } from './world.ts';
@@ -46,15 +46,19 @@ export async function runPgbench(script: Script, clients: number, seconds: numbe
   const ran = Math.min(clients, await freeConnections());
   const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', PGBENCH_DATABASE];
   const sample = () => snapshot({ gateway: [], driver: [] });
-  let before: ReturnType<typeof sample> | undefined;
-  let cpu: ReturnType<typeof cpuBetween> | undefined;
+  let before: Promise<Snapshot> | undefined;
+  let cpu: Promise<CpuUse> | undefined;
   const timers = [
     setTimeout(() => (before = sample()), 1000),
-    setTimeout(() => (cpu = before && cpuBetween(before, sample())), seconds * 1000 - 500),
+    setTimeout(() => {
+      const first = before;
+      if (first) cpu = sample().then(async (end) => cpuBetween(await first, end));
+    }, seconds * 1000 - 500),
   ];
   const out = await run(PGBENCH, args).finally(() => timers.forEach(clearTimeout));
+  const postgresCores = (await cpu)?.postgres ?? 0;
   const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
   const latency = /latency average = ([\d.]+) ms/.exec(out.stdout)?.[1];
   if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
-  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores: cpu?.postgres ?? 0 };
+  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores };
 }

@@ -2,9 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
+import { DISTURBED_CORES } from './cpu.ts';
 import type { Measurement } from './measure.ts';
 import type { PgbenchResult } from './pgbench.ts';
 import { ROOT } from './processes.ts';
+import { describeWaits } from './waits.ts';
 
 /** Plain-text tables for the terminal, and the whole run as JSON under bench-results/ (for docs). */
 
@@ -16,10 +18,11 @@ export function table(headers: readonly string[], rows: readonly (readonly (stri
 }
 
 export function loadTable(runs: readonly Measurement[]): string {
-  return table(
+  const disturbed = runs.some((r) => r.cpu.other > DISTURBED_CORES);
+  const rows = table(
     ['run', 'calls/s', 'money/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', '>2s', 'cpu gw', 'cpu pg', 'cpu redis', 'cpu driver', 'cpu other', 'steal'],
     runs.map(({ label, load, cpu }) => [
-      label,
+      cpu.other > DISTURBED_CORES ? `! ${label}` : label,
       load.callsPerSecond,
       load.moneyCallsPerSecond,
       load.latency.p50,
@@ -36,6 +39,12 @@ export function loadTable(runs: readonly Measurement[]): string {
       cpu.steal,
     ]),
   );
+  return disturbed ? `${rows}\n! other work on the machine used more than ${DISTURBED_CORES} cores during the run (cpu other): its numbers are low` : rows;
+}
+
+/** Where each run's Postgres sessions were, on average: running, waiting on a lock or the WAL, idle in a transaction. */
+export function waitLines(runs: readonly Measurement[]): string {
+  return runs.map((r) => `  ${r.label}: ${describeWaits(r.waits)}`).join('\n');
 }
 
 export interface Yardstick {

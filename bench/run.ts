@@ -4,7 +4,7 @@ import type { Measurement } from './measure.ts';
 import { initPgbench, runPgbench } from './pgbench.ts';
 import { OPEN_LOOP_SHARE, options, REFERENCE_CALLERS } from './options.ts';
 import { freePorts, type Gateway } from './processes.ts';
-import { loadTable, machine, ratio, targetTable, writeResults, yardstickTable, type Target, type Yardstick } from './report.ts';
+import { loadTable, machine, ratio, targetTable, waitLines, writeResults, yardstickTable, type Target, type Yardstick } from './report.ts';
 import { scaleRun } from './scale.ts';
 import { build, elapsed, freshDatabaseWithPlayers, load, reconcile, say, startGateways, stopGateways } from './stages.ts';
 import { DATABASE, PGBENCH_DATABASE } from './world.ts';
@@ -71,6 +71,9 @@ async function defaultRun(): Promise<void> {
       `Croupier bench: ${machine().cpus} cores, ${o.players} players, ${o.warmupS}s warm-up + ${o.durationS}s per run, total ${elapsed()}`,
       '',
       loadTable(runs),
+      '',
+      "The gateway's Postgres sessions during each run (average count per state; pg_stat_activity every 100 ms):",
+      waitLines([...runs, ...processes.filter((p) => !p.label.startsWith('1 process'))]),
       '',
       'Postgres yardstick (pgbench on the same server; * = clients capped by max_connections):',
       yardstickTable(yardsticks),

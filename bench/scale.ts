@@ -4,7 +4,7 @@ import type { LoadConfig } from './load.ts';
 import type { Measurement } from './measure.ts';
 import { OPEN_LOOP_SHARE, REFERENCE_CALLERS, type Options } from './options.ts';
 import { freePorts, sleep } from './processes.ts';
-import { loadTable, machine, ratio, table, targetTable, writeResults, type Target } from './report.ts';
+import { loadTable, machine, ratio, table, targetTable, waitLines, writeResults, type Target } from './report.ts';
 import { scaleShape, seededShape, seedScale } from './seed-scale.ts';
 import { build, elapsed, freshDatabase, freshDatabaseWithPlayers, load, reconcile, say, startGateways, stopGateways } from './stages.ts';
 import { DATABASE } from './world.ts';
@@ -109,6 +109,9 @@ export async function scaleRun(o: Options): Promise<void> {
     table(['table', 'rows', 'size'], sizes.map((s) => [s.name, s.rows, s.size])),
     '',
     loadTable([...empty, ...big]),
+    '',
+    "The gateway's Postgres sessions during each run (average count per state):",
+    waitLines([...empty, ...big]),
     '',
     'Growth from the empty ledger to the 10M one (ratio 10M / empty):',
     table(['run', 'p50', 'p99', 'calls/s'], growth.map((g) => [g.judged ? g.run : `${g.run} (saturated: not judged)`, g.p50, g.p99, g.throughput])),
