@@ -12,6 +12,14 @@ export const SECRETS = {
   MEGANODES_CALLBACK_TOKEN: 'bench-meganodes-callback-token',
   // 32 bytes: the event dialect's credential and its AES-256 key.
   DOWINN_API_KEY: 'bench-dowinn-api-key-0123456789a',
+  // The vendors' own APIs are not called by the bench; production still insists they are configured.
+  SCORPIO_PLAY_API_URL: 'http://127.0.0.1:9',
+  SCORPIO_PLAY_API_TOKEN: 'bench-scorpio-play-api-token',
+  SLOTCITY_API_URL: 'http://127.0.0.1:9',
+  SLOTCITY_API_TOKEN: 'bench-slotcity-api-token',
+  MEGANODES_API_URL: 'http://127.0.0.1:9',
+  MEGANODES_API_TOKEN: 'bench-meganodes-api-token',
+  DOWINN_API_URL: 'http://127.0.0.1:9',
 } as const;
 
 export type Currency = 'USD' | 'EUR' | 'KRW';

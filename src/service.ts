@@ -15,6 +15,8 @@ import { WebhookHistory, type WebhookRecord } from './webhooks/history.ts';
 import { Replayer } from './webhooks/replay.ts';
 import { BackOffice } from './wallet/backoffice.ts';
 import { Wallet } from './wallet/wallet.ts';
+import { VendorHttp } from './vendors/transport.ts';
+import { Vendors } from './vendors/vendors.ts';
 
 export interface PrepareSummary {
   /** The database did not exist and was created. */
@@ -61,6 +63,7 @@ export interface Gateway {
   redis: Redis;
   wallet: Wallet;
   backOffice: BackOffice;
+  vendors: Vendors;
   history: WebhookHistory;
   parking: Parking;
   pipeline: Pipeline;
@@ -97,12 +100,24 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
+  const vendors = new Vendors(
+    db,
+    config.providers.map((p) => ({
+      id: p.id,
+      dialect: p.adapter.dialect,
+      api: p.vendor(
+        (limits) =>
+          new VendorHttp({ provider: p.id, limits, retries: config.vendorRetries, redis, prefix: `${config.redis.prefix}:`, log, observe: metrics.vendorCall }),
+      ),
+    })),
+  );
 
   const state = { stopping: false };
   const app = createApp({
     db,
     redis,
     backOffice,
+    vendors,
     history,
     replayer,
     parking,
@@ -130,6 +145,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     redis,
     wallet,
     backOffice,
+    vendors,
     history,
     parking,
     pipeline,

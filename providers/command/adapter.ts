@@ -6,12 +6,15 @@ import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type Check, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { CHECKS, REFUSAL_RESULT, RESULT, duplicateResult } from './codes.ts';
+import { apiOptions, commandVendor } from './vendor.ts';
 import { BET_TYPES, WIN_TYPES, call, commandData, envelope, isCommand, type CommandName } from './wire.ts';
 
 const options = z.object({
   /** One vendor account is one currency. */
   currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
   callbackToken: z.string().min(16, 'a callback token must be at least 16 characters').transform((s) => new Secret(s)),
+  /** The vendor's own API (register players, list games, launch); without it the instance only receives callbacks. */
+  api: apiOptions.optional(),
 });
 
 type Options = z.infer<typeof options>;
@@ -161,4 +164,5 @@ export const commandDialect: Dialect<Options> = {
   name: 'command',
   options,
   create: (id, opts) => new CommandAdapter(id, opts),
+  vendor: (_id, opts, transport) => commandVendor(opts.currency, opts.api, transport),
 };

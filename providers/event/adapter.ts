@@ -8,6 +8,7 @@ import { ExternalTxId, PlayerCode, type BetLine, type Outcome, type ProviderId, 
 import { createCodec, UndecryptableBody, type Codec } from './codec.ts';
 import { codeFor, type Code } from './codes.ts';
 import { RESULT_CHANGE_EVENT, idempotencyKey, roundKey, settlement } from './inferred.ts';
+import { apiOptions, checkTables, eventVendor } from './vendor.ts';
 import { envelope, eventData, isEventType, type EventType } from './wire.ts';
 
 const options = z.object({
@@ -25,7 +26,9 @@ const options = z.object({
    * and no nonce, so without a window a captured body could be replayed forever. 0 turns it off.
    */
   timestampWindowSeconds: z.number().int().min(0).max(86_400).default(300),
-});
+  /** The vendor's own API (game lobby); without it the instance only receives webhooks. */
+  api: apiOptions.optional(),
+}).superRefine((o, ctx) => checkTables(o.api, o.currency, ctx));
 
 type Options = z.infer<typeof options>;
 
@@ -204,5 +207,12 @@ export const eventDialect: Dialect<Options> = {
   name: 'event',
   options,
   create: (id, opts) => new EventAdapter(id, opts),
+  vendor: (_id, opts, transport) =>
+    eventVendor(
+      opts.currency,
+      opts.api,
+      { apiId: opts.apiId, apiKey: opts.apiKey, codec: createCodec(opts.encryption, new TextEncoder().encode(opts.apiKey.reveal())) },
+      transport,
+    ),
 };
 

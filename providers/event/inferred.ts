@@ -19,3 +19,11 @@ export const settlement = (totalBet: Minor, totalWinloss: Minor): Minor => {
 
 /** A round is identified by table and game number. */
 export const roundKey = (tableNo: string, gameNo: string) => `${tableNo}:${gameNo}`;
+
+/**
+ * The game-lobby call (the vendor's own API): its `agent_id` is the instance's Api-Id, and its body is
+ * plain JSON (the spec shows the encryption only for webhooks). The vendor has no user API: a player
+ * is known to it by the `user_id` its webhooks carry, the player code.
+ */
+export const lobbyAgentId = (apiId: string) => apiId;
+export const LOBBY_BODY_ENCRYPTED = false;

@@ -18,6 +18,10 @@ import {
   walletsJson,
 } from '../wallet/backoffice-wire.ts';
 import { PlayerCode } from '../wallet/types.ts';
+import type { VendorError } from '../gateway/vendor-api.ts';
+import type { VendorsRefusal } from '../vendors/vendors.ts';
+import { UsageError, valid } from './input.ts';
+import { vendorCommands } from './vendor-commands.ts';
 import type { ReplayResult } from '../webhooks/replay.ts';
 import {
   parseExport,
@@ -47,21 +51,27 @@ export const OPTIONS = {
   failed: { type: 'boolean' },
   since: { type: 'string' },
   until: { type: 'string' },
+  game: { type: 'string' },
+  studio: { type: 'string' },
+  lang: { type: 'string' },
+  'return-url': { type: 'string' },
+  'bet-min': { type: 'string' },
+  'bet-max': { type: 'string' },
 } as const;
+
+export { UsageError };
 
 export type OptionName = Exclude<keyof typeof OPTIONS, 'json' | 'help'>;
 export type Values = {
   [K in OptionName]?: (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K] extends { type: 'boolean' } ? boolean : string;
 };
 
-/** The command line is wrong: the message says how, and the process exits 2. */
-export class UsageError extends Error {}
 
 export interface Output {
   /** Prints an answer: `json` with --json, the human lines otherwise. */
   answer(json: unknown, lines: readonly string[]): void;
   /** Prints a refusal (of the back office, or about a webhook); returns the exit code for it. */
-  refused(reason: BackOfficeRefusal | WebhookRefusal, message?: string): number;
+  refused(reason: BackOfficeRefusal | WebhookRefusal | VendorsRefusal | VendorError, message?: string): number;
 }
 
 export interface Context {
@@ -83,11 +93,6 @@ export interface Command {
   run(ctx: Context, args: readonly string[], values: Values): Promise<number>;
 }
 
-const valid = <T>(schema: z.ZodType<T>, input: unknown): T => {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
-  return parsed.data;
-};
 
 const playerLines = (p: PlayerView) => {
   const view = playerJson(p);
@@ -350,4 +355,5 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   ...webhooks,
+  ...vendorCommands,
 };

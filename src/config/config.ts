@@ -3,6 +3,7 @@ import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Dialect, ProviderInstance } from '../gateway/contract.ts';
+import type { TransportFactory } from '../gateway/vendor-api.ts';
 import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
 import { parseAmount, type Minor } from '../money/minor.ts';
 import { ProviderId, PlayerCode } from '../wallet/types.ts';
@@ -33,6 +34,7 @@ const environment = z.object({
   RETRY_MAX_ATTEMPTS: int(1, 1000).default(40),
   RETRY_MAX_BACKOFF_MS: int(100, 86_400_000).default(300_000),
   WEBHOOK_RETENTION_DAYS: int(1, 3650).default(30),
+  VENDOR_API_RETRIES: int(0, 5).default(2),
   WORKERS: bool.default(true),
   ADMIN_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TRUST_PROXY: z
@@ -91,6 +93,8 @@ export interface Config {
   locks: { waitMs: number; ttlMs: number };
   queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
   webhookRetentionDays: number;
+  /** Extra attempts of a vendor API call that failed in a way that may be repeated. */
+  vendorRetries: number;
   adminJwtSecret: Secret;
   logLevel: Environment['LOG_LEVEL'];
   seedDemo: boolean;
@@ -129,7 +133,12 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     const resolved = resolveSecrets(instance.options, source, production, `${where}.options`);
     const options = check(dialect.options, resolved, `${where}.options`);
     const id = ProviderId(instance.id);
-    return { id, adapter: dialect.create(id, options), allowFrom: instance.allowFrom ? blockList(instance.allowFrom) : null };
+    return {
+      id,
+      adapter: dialect.create(id, options),
+      allowFrom: instance.allowFrom ? blockList(instance.allowFrom) : null,
+      vendor: (transport: TransportFactory) => dialect.vendor?.(id, options, transport),
+    };
   });
 
   const seedDemo = env.SEED_DEMO ?? !production;
@@ -149,6 +158,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     locks: { waitMs: env.LOCK_WAIT_MS, ttlMs: env.LOCK_TTL_MS },
     queue: { maxAttempts: env.RETRY_MAX_ATTEMPTS, maxBackoffMs: env.RETRY_MAX_BACKOFF_MS, workers: env.WORKERS },
     webhookRetentionDays: env.WEBHOOK_RETENTION_DAYS,
+    vendorRetries: env.VENDOR_API_RETRIES,
     adminJwtSecret: new Secret(adminSecret),
     logLevel: env.LOG_LEVEL,
     seedDemo,

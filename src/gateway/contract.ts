@@ -1,6 +1,7 @@
 import type { BlockList } from 'node:net';
 import type { z } from 'zod';
 import type { Outcome, ProviderId, WalletOperation } from '../wallet/types.ts';
+import type { TransportFactory, VendorApi } from './vendor-api.ts';
 
 /** A vendor's webhook as it arrived, before anything was trusted. */
 export interface InboundRequest {
@@ -58,6 +59,8 @@ export interface Dialect<Options = any> {
   readonly name: string;
   readonly options: z.ZodType<Options>;
   create(id: ProviderId, options: Options): ProviderAdapter;
+  /** The vendor's own API for an instance (vendor-api.ts), when the dialect has one and the instance configures it. */
+  vendor?(id: ProviderId, options: Options, transport: TransportFactory): VendorApi | undefined;
 }
 
 /** A configured provider: its adapter, and the addresses allowed to call it (null: any). */
@@ -65,4 +68,6 @@ export interface ProviderInstance {
   readonly id: ProviderId;
   readonly adapter: ProviderAdapter;
   readonly allowFrom: BlockList | null;
+  /** Builds the instance's outbound client on the gateway's transport; undefined when it has none. */
+  readonly vendor: (transport: TransportFactory) => VendorApi | undefined;
 }

@@ -10,17 +10,20 @@ import type { Parking } from '../queue/parking.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
 import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
+import type { Vendors } from '../vendors/vendors.ts';
 import { adminRouter } from './admin.ts';
 import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
 import { healthRouter } from './health.ts';
 import type { Metrics } from './metrics.ts';
+import { vendorsRouter } from './vendors.ts';
 import { webhooksRouter } from './webhooks.ts';
 
 export interface AppDeps {
   db: Db;
   redis: Redis;
   backOffice: BackOffice;
+  vendors: Vendors;
   history: WebhookHistory;
   replayer: Replayer;
   parking: Parking;
@@ -65,6 +68,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use('/callbacks', callbackRouter(providers, deps.pipeline, deps.bodyLimit, deps.log));
   const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit } = deps;
   app.use('/v1/webhooks', webhooksRouter({ history, replayer, providers: new Set(providers.keys()), secret, bodyLimit, importLimit }));
+  app.use('/v1', vendorsRouter(deps.vendors, secret, bodyLimit));
   app.use('/v1', adminRouter(deps.backOffice, secret, bodyLimit));
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret));
   app.use((_req: express.Request, res: express.Response) => {

@@ -2,6 +2,7 @@ import express from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Observation } from '../gateway/callbacks.ts';
 import type { LockObserver } from '../locks/player-lock.ts';
+import type { VendorCallObservation } from '../vendors/transport.ts';
 
 export interface MetricsSources {
   queueDepth(): Promise<Record<string, Record<string, number>>>;
@@ -15,6 +16,8 @@ export class Metrics {
   readonly #latency: Histogram<'provider' | 'operation'>;
   readonly #lockWait: Histogram<'result'>;
   readonly #locksLost: Counter;
+  readonly #vendorCalls: Counter<'provider' | 'route' | 'result'>;
+  readonly #vendorLatency: Histogram<'provider' | 'route'>;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'croupier_' });
@@ -39,7 +42,25 @@ export class Metrics {
       registers: [this.registry],
     });
     this.#locksLost = new Counter({ name: 'croupier_player_locks_lost_total', help: 'Player locks lost while held', registers: [this.registry] });
+    this.#vendorCalls = new Counter({
+      name: 'croupier_vendor_calls_total',
+      help: "Calls to vendors' own APIs by provider, route and result (ok: the vendor answered, whatever it said)",
+      labelNames: ['provider', 'route', 'result'],
+      registers: [this.registry],
+    });
+    this.#vendorLatency = new Histogram({
+      name: 'croupier_vendor_call_duration_seconds',
+      help: "Time of a call to a vendor's API, retries included",
+      labelNames: ['provider', 'route'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20],
+      registers: [this.registry],
+    });
   }
+
+  vendorCall = (o: VendorCallObservation): void => {
+    this.#vendorCalls.inc({ provider: o.provider, route: o.route, result: o.result });
+    this.#vendorLatency.observe({ provider: o.provider, route: o.route }, o.seconds);
+  };
 
   observe = (o: Observation): void => {
     this.#callbacks.inc({ provider: o.provider, operation: o.operation, outcome: o.outcome });

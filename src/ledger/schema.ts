@@ -139,7 +139,16 @@ export interface WebhooksTable {
   resolved_by: ColumnType<bigint | null, never, bigint>;
 }
 
+/** A player's user at a vendor (the vendor's user code, stored at registration). */
+export interface ProviderUsersTable {
+  player_id: bigint;
+  provider_id: string;
+  user_code: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  provider_users: ProviderUsersTable;
   webhooks: WebhooksTable;
   bet_lines: BetLinesTable;
   line_cancels: LineCancelsTable;

@@ -17,6 +17,13 @@ const PRODUCTION_SECRETS = {
   SLOTCITY_CALLBACK_TOKEN: 'prod-slotcity-token-0123456789',
   MEGANODES_CALLBACK_TOKEN: 'prod-meganodes-token-0123456789',
   DOWINN_API_KEY: 'prod-dowinn-api-key-0123456789ab',
+  SCORPIO_PLAY_API_URL: 'https://api.scorpio.example',
+  SCORPIO_PLAY_API_TOKEN: 'prod-scorpio-api-token-0123',
+  SLOTCITY_API_URL: 'https://api.slotcity.example',
+  SLOTCITY_API_TOKEN: 'prod-slotcity-api-token-0123',
+  MEGANODES_API_URL: 'https://api.meganodes.example',
+  MEGANODES_API_TOKEN: 'prod-meganodes-api-token-0123',
+  DOWINN_API_URL: 'https://api.dowinn.example',
 };
 
 const dirs: string[] = [];
