@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Courier, type Answer } from './courier.ts';
+import { Courier, withBalance, type Answer } from './courier.ts';
 import { isFailure, isSuccess, Journal, type Attempt, type Call, type Final, type Operation, type Reply } from './journal.ts';
 import { ExactNumber, jsonUnits, parseJson, parseUnits } from './money.ts';
 import { amountBetween, between, type Random } from './random.ts';
@@ -95,6 +95,8 @@ export interface CommandPlayerOptions {
   /** Stops the player: calls in flight are aborted, no retry follows. */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Told of every concluded operation (the vendor keeps its own transaction list from them). */
+  onOperation?: (op: Operation) => void;
 }
 
 const DEFAULTS = {
@@ -137,7 +139,7 @@ export class CommandPlayer {
   readonly bets: Bet[] = [];
   readonly wins: Win[] = [];
   readonly cancels: Cancel[] = [];
-  readonly #o: Required<Omit<CommandPlayerOptions, 'session' | 'signal' | 'log' | 'journal' | 'nextTransId'>> & Pick<CommandPlayerOptions, 'session' | 'signal' | 'log'>;
+  readonly #o: Required<Omit<CommandPlayerOptions, 'session' | 'signal' | 'log' | 'onOperation' | 'journal' | 'nextTransId'>> & Pick<CommandPlayerOptions, 'session' | 'signal' | 'log' | 'onOperation'>;
   readonly #courier: Courier;
   readonly #id: () => string;
   readonly #balances = new Map<string, bigint>();
@@ -223,7 +225,7 @@ export class CommandPlayer {
     this.#seen(player, answer);
     const bet: Bet = { player, transId, round, amount, ok: success !== undefined, cancelled: false, reply: answer.reply };
     this.bets.push(bet);
-    this.#conclude({ ...call, final: success ? 'ok' : failed ? 'failed' : 'refused', reply: answer.reply, effect: success ? -amount : 0n });
+    this.#conclude({ ...call, final: success ? 'ok' : failed ? 'failed' : 'refused', reply: answer.reply, effect: success ? -amount : 0n, ...withBalance(answer) });
     // Never retried: a bet without a success answer, failed or unanswered, is cancelled.
     if (failed) await this.cancel(player, transId, round, 'bet', bet);
     return bet;
@@ -237,7 +239,7 @@ export class CommandPlayer {
     const paid = !settled || answer.reply === 0 || answer.reply === 41;
     const win: Win = { player, transId, round, amount, final: settled ? answer.reply : 'gave_up', cancelled: false };
     this.wins.push(win);
-    this.#conclude({ ...call, final: settled ? (paid ? 'ok' : 'refused') : 'gave_up', reply: answer.reply, effect: paid ? amount : 0n });
+    this.#conclude({ ...call, final: settled ? (paid ? 'ok' : 'refused') : 'gave_up', reply: answer.reply, effect: paid ? amount : 0n, ...withBalance(answer) });
     return win;
   }
 
@@ -261,7 +263,7 @@ export class CommandPlayer {
     }
     // 42 for a bet the casino never took is the settled answer: nothing to give back.
     const final: Final = !settled ? 'gave_up' : done || (answer.reply === 42 && !acknowledged) ? 'ok' : 'refused';
-    this.#conclude({ ...call, target, final, reply: answer.reply, effect: done ? -standing : 0n });
+    this.#conclude({ ...call, target, final, reply: answer.reply, effect: done ? -standing : 0n, ...withBalance(answer) });
     return this.cancels.at(-1)!;
   }
 
@@ -328,6 +330,7 @@ export class CommandPlayer {
 
   #conclude(op: Omit<Operation, 'at'>): void {
     const done = this.journal.conclude(op);
+    this.#o.onOperation?.(done);
     this.#o.log?.(`${this.#o.provider} ${describeOperation(done)}`);
   }
 }

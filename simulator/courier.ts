@@ -16,6 +16,9 @@ export interface Answer {
   balance?: bigint;
 }
 
+/** The answer's balance as an optional field (absent, not undefined). */
+export const withBalance = (answer: Answer): { balance?: bigint } => (answer.balance === undefined ? {} : { balance: answer.balance });
+
 export interface CourierOptions {
   /** The casino's callback URL(s) for this vendor account. */
   endpoints: readonly string[];
@@ -76,7 +79,7 @@ export class Courier {
         const { answer, ms, refused } = await this.#post(endpoint, body, timeoutMs, call);
         // A refused connection: that process is gone; the next calls go to the others.
         if (refused) this.#down.add(endpoint);
-        journal.record({ ...call, endpoint, reply: answer.reply, ...(answer.balance === undefined ? {} : { balance: answer.balance }), ms, retry, copy, at });
+        journal.record({ ...call, endpoint, reply: answer.reply, ...withBalance(answer), ms, retry, copy, at });
         return answer;
       }),
     );

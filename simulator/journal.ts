@@ -74,6 +74,8 @@ export interface Operation extends Call {
   reply: Reply;
   /** The net change of the player's wallet the vendor believes this made, in minor units. */
   effect: bigint;
+  /** The balance the settling answer carried, in minor units. */
+  balance?: bigint;
   /** When it concluded, in ms since the journal was created. */
   at: number;
 }
