@@ -164,7 +164,9 @@ type Answer = ReturnType<typeof ok> | ReturnType<typeof error>;
 
 // Request bodies: numbers arrive as ExactNumber (parseJson), never as floats.
 const text = z.string().max(200);
-const integer = z.instanceof(ExactNumber).refine((n) => /^\d{1,15}$/.test(n.text)).transform((n) => Number(n.text));
+const integer = z.instanceof(ExactNumber).refine((n) => /^\d{1,9}$/.test(n.text)).transform((n) => Number(n.text));
+/** A transaction id: an integer kept as its digits (it may not fit a double). */
+const transId = z.instanceof(ExactNumber).refine((n) => /^\d{1,19}$/.test(n.text)).transform((n) => n.text.replace(/^0+(?=\d)/, ''));
 const lang = z.union([text, integer]);
 const BODIES = {
   '/v4/user/create': z.object({ name: z.string().regex(/^[A-Za-z0-9_]{2,50}$/) }),
@@ -180,7 +182,7 @@ const BODIES = {
     win_ratio: z.instanceof(ExactNumber).transform((n) => Number(n.text)).pipe(z.number().min(0).max(100)),
   }),
   '/v4/game/transaction': z.object({ start_time: text, end_time: text, offset: integer, limit: integer.pipe(z.number().min(1).max(2000)) }),
-  '/v4/game/transaction-id': z.object({ last_id: integer, limit: integer.pipe(z.number().min(1).max(2000)) }),
+  '/v4/game/transaction-id': z.object({ last_id: transId, limit: integer.pipe(z.number().min(1).max(2000)) }),
   '/v4/game/round-details': z.object({ user_code: text, round_id: text, provider_id: text, game_code: text }),
 } as const;
 type Route = keyof typeof BODIES;
@@ -310,8 +312,8 @@ export async function startCommandVendor(options: CommandVendorOptions): Promise
     },
     '/v4/game/transaction-id': (b) => {
       // The rows after the one named last_id, in the order the vendor recorded them (0: from the first).
-      const from = b.last_id === 0 ? 0 : rows.findIndex((r) => r.trans_id === String(b.last_id)) + 1;
-      if (from === 0 && b.last_id !== 0) return error('validation');
+      const from = b.last_id === '0' ? 0 : rows.findIndex((r) => r.trans_id === b.last_id) + 1;
+      if (from === 0 && b.last_id !== '0') return error('validation');
       return ok(rows.slice(from, from + b.limit).map(rowJson));
     },
     '/v4/game/round-details': (b) => {

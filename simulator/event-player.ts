@@ -143,12 +143,13 @@ export class EventPlayer {
     return this.#balances.get(user);
   }
 
+  /** The dialect names no time limits: a bet gets the command dialect's 2 s, everything else its 4 s. */
   async login(user: string, currency: string): Promise<Answer> {
-    return this.#session('login', user, currency, this.#o.betTimeoutMs);
+    return this.#session('login', user, currency);
   }
 
   async logout(user: string, currency: string): Promise<Answer> {
-    return this.#session('logout', user, currency, this.#o.otherTimeoutMs);
+    return this.#session('logout', user, currency);
   }
 
   /**
@@ -296,9 +297,9 @@ export class EventPlayer {
     return this.#conclude({ ...call, final: !settled ? 'gave_up' : counts ? 'ok' : 'refused', reply: answer.reply, effect: counts ? effect : 0n, ...withBalance(answer) });
   }
 
-  async #session(type: 'login' | 'logout', user: string, currency: string, timeoutMs: number): Promise<Answer> {
+  async #session(type: 'login' | 'logout', user: string, currency: string): Promise<Answer> {
     const { call, body } = this.#event(type, user, currency);
-    const answers = await this.#courier.deliver(call, body, timeoutMs, 0);
+    const answers = await this.#courier.deliver(call, body, this.#o.otherTimeoutMs, 0);
     const answer = answers.find((a) => isSuccess(a.reply)) ?? answers[0]!;
     this.#seen(user, answer);
     return answer;
