@@ -212,17 +212,19 @@ export class CommandPlayer {
       return { bet };
     }
     const win = await this.win(player, this.#id(), round, r() < this.#o.lossRate ? 0n : this.#winFor(stake, o.rtp ?? this.#o.rtp));
-    if (r() < this.#o.winCancelRate && win.final !== 'gave_up' && !isFailure(win.final)) await this.cancel(player, win.transId, round, 'win');
+    if (r() < this.#o.winCancelRate && (win.final === 0 || win.final === 41)) await this.cancel(player, win.transId, round, 'win');
     return { bet, win };
   }
 
   async bet(player: string, transId: string, round: string, amount: bigint): Promise<Bet> {
     const call = this.#call('bet', player, transId, round, amount);
     const answers = await this.#courier.deliver(call, this.#body('bet', this.#money(player, transId, round, amount, 1), '21,22,41,31'), this.#o.betTimeoutMs, 0);
+    for (const a of answers) this.#seen(player, a);
+    // Any success stands the bet; otherwise any failure (even beside a definite answer of the other copy) calls for a cancel.
     const success = answers.find((a) => isSuccess(a.reply));
-    const failed = !success && answers.some((a) => isFailure(a.reply));
-    const answer = success ?? answers.find((a) => !isFailure(a.reply)) ?? answers[0]!;
-    this.#seen(player, answer);
+    const failure = success ? undefined : answers.find((a) => isFailure(a.reply));
+    const failed = failure !== undefined;
+    const answer = success ?? failure ?? answers[0]!;
     const bet: Bet = { player, transId, round, amount, ok: success !== undefined, cancelled: false, reply: answer.reply };
     this.bets.push(bet);
     this.#conclude({ ...call, final: success ? 'ok' : failed ? 'failed' : 'refused', reply: answer.reply, effect: success ? -amount : 0n, ...withBalance(answer) });

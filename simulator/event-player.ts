@@ -201,10 +201,11 @@ export class EventPlayer {
     const data = { ...round, total_bet_amount: jsonUnits(total, round.currency), bets: lines.map((l) => this.#line(l, round.currency)) };
     const { call, body } = this.#event('bet', user, round.currency, data, total);
     const answers = await this.#courier.deliver(call, body, this.#o.betTimeoutMs, 0);
+    for (const a of answers) this.#seen(user, a);
     const success = answers.find((a) => isSuccess(a.reply));
-    const failed = !success && answers.some((a) => isFailure(a.reply));
-    const answer = success ?? answers.find((a) => !isFailure(a.reply)) ?? answers[0]!;
-    this.#seen(user, answer);
+    const failure = success ? undefined : answers.find((a) => isFailure(a.reply));
+    const failed = failure !== undefined;
+    const answer = success ?? failure ?? answers[0]!;
     return this.#conclude({ ...call, final: success ? 'ok' : failed ? 'failed' : 'refused', reply: answer.reply, effect: success ? -total : 0n, ...withBalance(answer) });
   }
 

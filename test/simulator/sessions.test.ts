@@ -146,7 +146,7 @@ describe('every demo provider against the gateway', () => {
     expect([unknown.ended, blocked.ended, event.ended]).toEqual(['refused', 'refused', 'refused']);
     expect([unknown.change, blocked.change, event.change]).toEqual([0n, 0n, 0n]);
     // The unknown player fails its authenticate (21); the blocked one bets once and is refused (22); the event login answers R3.
-    const replies = (id: string) => vendors.journal.attempts.filter((a) => a.session === id).map((a) => `${a.call}:${String(a.reply)}`);
+    const replies = (id: string) => vendors.journal.attempts.filter((a) => a.session === id && a.copy === 0).map((a) => `${a.call}:${String(a.reply)}`);
     expect(replies(unknown.id)).toEqual(['authenticate:21']);
     expect(replies(blocked.id)).toEqual(expect.arrayContaining(['authenticate:0', 'bet:22']));
     expect(replies(event.id)).toEqual(['login:R3']);
