@@ -19,9 +19,6 @@ export function amountBetween(random: Random, min: bigint, max: bigint): bigint 
   return min + BigInt(Math.floor(random() * Number(max - min + 1n)));
 }
 
-/** One element of a non-empty list. */
-export const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-
 /** A shuffled copy (Fisher-Yates). */
 export function shuffle<T>(random: Random, items: readonly T[]): T[] {
   const out = [...items];
