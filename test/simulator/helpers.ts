@@ -140,9 +140,9 @@ export async function expectBalancesMatchJournal(gw: TestGateway, journal: Journ
       if (actual !== expected) wrong.push(`${player} ${currency}: gateway ${actual}, vendors expect ${expected} (funded ${funded})`);
     }
   }
-  // And the vendors touched no wallet the test did not fund.
-  for (const { player, currency } of journal.expectations()) {
-    if (!funding.get(player)?.has(currency)) wrong.push(`${player} ${currency}: played but never funded`);
+  // And the vendors moved no wallet the test did not fund.
+  for (const { player, currency, change } of journal.expectations()) {
+    if (change !== 0n && !funding.get(player)?.has(currency)) wrong.push(`${player} ${currency}: moved by ${change} but never funded`);
   }
   expect(wrong).toEqual([]);
   return checked;
