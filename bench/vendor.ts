@@ -1,11 +1,12 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { decrypt, encrypt } from '../simulator/aes.ts';
 import type { Reply } from './http.ts';
 import { EXPONENT, type CommandProvider, type Currency, type EventProvider, type Provider } from './world.ts';
 
 /**
  * The vendors' side of the wire (../shared/specs/command-dialect.md and event-dialect.md): the bodies
  * they send and how they read the answers. Written from the specs, not from the gateway's code, so
- * the bench exercises the gateway exactly as a vendor would (the AES code is the vendor's copy).
+ * the bench exercises the gateway exactly as a vendor would (the AES code is the vendor's copy, shared
+ * with the simulator).
  */
 
 export type Op = 'balance' | 'bet' | 'win' | 'cancel';
@@ -73,17 +74,6 @@ export function commandRetry(call: Call): Call {
 
 // ---------------------------------------------------------------------------------------------
 // Event dialect
-
-/** AES-256-ECB, PKCS#7, base64, keyed by the API key's 32 UTF-8 bytes (the vendor's encryption guide). */
-export function encrypt(key: string, plain: string): string {
-  const cipher = createCipheriv('aes-256-ecb', Buffer.from(key, 'utf8'), null);
-  return Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]).toString('base64');
-}
-
-export function decrypt(key: string, body: string): string {
-  const decipher = createDecipheriv('aes-256-ecb', Buffer.from(key, 'utf8'), null);
-  return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]).toString('utf8');
-}
 
 export interface TableRound {
   table: string;

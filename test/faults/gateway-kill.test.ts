@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { killGateway, sleep } from './harness.ts';
 import {
   PROVIDER,
+  callbackUrl,
   TOKEN,
   expectAlive,
   expectBalancesReplay,
@@ -18,7 +19,7 @@ import {
   vendorSummary,
   type Lab,
 } from './lab.ts';
-import { Vendor, playStreams, prng } from './vendor.ts';
+import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
 /**
  * One of two gateway processes is killed with SIGKILL under load: its calls in flight get no answer
@@ -46,10 +47,10 @@ it('kill -9 of one of two gateway processes under load: clients fail over, nothi
   const l = lab!;
   const survivor = l.gateways[0]!;
   const victim = l.gateways[1]!;
-  const vendor = new Vendor({
+  const vendor = new CommandPlayer({
     provider: PROVIDER,
     token: TOKEN,
-    endpoints: l.gateways.map((g) => g.url),
+    endpoints: l.gateways.map(callbackUrl),
     // The vendors retry every 2-4 s; scaled down to keep the test short.
     retryDelayMs: [250, 500],
     random: prng(83_003),
@@ -69,10 +70,10 @@ it('kill -9 of one of two gateway processes under load: clients fail over, nothi
   expectAlive(l);
   await expectHealthy(l); // the survivor
   // The clients noticed and moved: the dead process is out of their rotation, and every later call went to the survivor.
-  expect(vendor.down()).toEqual([victim.url]);
+  expect(vendor.down()).toEqual([callbackUrl(victim)]);
   const afterKill = vendor.attempts.filter((a) => a.at > killedAt + 100);
-  expect(afterKill.filter((a) => a.endpoint === survivor.url).length).toBeGreaterThan(0);
-  const cutOff = vendor.attempts.filter((a) => a.endpoint === victim.url && a.reply === 'network');
+  expect(afterKill.filter((a) => a.endpoint === callbackUrl(survivor)).length).toBeGreaterThan(0);
+  const cutOff = vendor.attempts.filter((a) => a.endpoint === callbackUrl(victim) && a.reply === 'network');
 
   // A job the dead worker held is taken over once BullMQ sees it stalled (its check runs every 30 s).
   const { waitedMs } = await settle(l, 75_000);

@@ -22,7 +22,7 @@ import {
   type PostgresInstance,
   type RedisInstance,
 } from './harness.ts';
-import { isFailure, type Attempt, type Reply, type Vendor } from './vendor.ts';
+import { isFailure, type Attempt, type CommandPlayer, type Reply } from '../../simulator/command-player.ts';
 
 /**
  * One fault scenario's world: its own Postgres cluster and Redis, gateway processes on them, the
@@ -31,6 +31,8 @@ import { isFailure, type Attempt, type Reply, type Vendor } from './vendor.ts';
 
 export const PROVIDER = 'scorpio-play';
 export const TOKEN = 'demo-scorpio-play-callback-token';
+/** The callback URL of the lab's vendor account on one gateway process. */
+export const callbackUrl = (gateway: GatewayProcess) => `${gateway.url}/callbacks/${PROVIDER}`;
 const USD = asCurrency('USD');
 const DATABASE = 'croupier_faults';
 const PREFIX = 'croupier-faults';
@@ -127,14 +129,14 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 
 export function replySummary(attempts: readonly Attempt[]) {
   const replies: Record<string, number> = {};
-  for (const a of attempts) replies[`${a.command}:${String(a.reply)}`] = (replies[`${a.command}:${String(a.reply)}`] ?? 0) + 1;
+  for (const a of attempts) replies[`${a.call}:${String(a.reply)}`] = (replies[`${a.call}:${String(a.reply)}`] ?? 0) + 1;
   const latency: Record<string, { p50: number; p99: number; max: number }> = {};
   for (const command of ['bet', 'win', 'cancel'] as const) {
-    const ms = attempts.filter((a) => a.command === command && typeof a.reply === 'number').map((a) => a.ms).sort((x, y) => x - y);
+    const ms = attempts.filter((a) => a.call === command && typeof a.reply === 'number').map((a) => a.ms).sort((x, y) => x - y);
     latency[command] = { p50: quantile(ms, 0.5), p99: quantile(ms, 0.99), max: ms.at(-1) ?? 0 };
   }
   // Rule 9: the vendor's limits (2 s for a bet, 4 s for the rest); calls past them are the vendor's timeouts.
-  const late = attempts.filter((a) => a.reply === 'timeout').map((a) => `${a.command} ${a.transId} of ${a.player} at ${Math.round(a.at)} ms`);
+  const late = attempts.filter((a) => a.reply === 'timeout').map((a) => `${a.call} ${a.transId} of ${a.player} at ${Math.round(a.at)} ms`);
   return { replies, latency, pastVendorLimit: late.length, pastVendorLimitSamples: late.length > 5 ? [...late.slice(0, 3), '...', ...late.slice(-2)] : late };
 }
 
@@ -230,19 +232,19 @@ export async function expectCleanLedger(lab: Lab): Promise<void> {
  * transaction with its transfer of the amount sent; each cancel answered 0 has its rollback row,
  * with a reversing transfer exactly when its target had moved money.
  */
-export async function expectSuccessAnswersCommitted(lab: Lab, vendor: Vendor): Promise<number> {
+export async function expectSuccessAnswersCommitted(lab: Lab, vendor: CommandPlayer): Promise<number> {
   const { tx, rollback } = await ledgerRows(lab.db());
   const problems: string[] = [];
   let checked = 0;
   for (const a of vendor.attempts) {
     if (a.reply !== 0) continue;
     checked++;
-    const where = `${a.command} ${a.transId} of ${a.player} answered 0`;
-    if (a.command === 'bet' || a.command === 'win') {
+    const where = `${a.call} ${a.transId} of ${a.player} answered 0`;
+    if (a.call === 'bet' || a.call === 'win') {
       const row = tx.get(a.transId);
       if (!row) problems.push(`${where}: no provider transaction`);
       else if (row.status !== 'applied' || row.transfer_id === null) problems.push(`${where}: ${row.status}, transfer ${row.transfer_id}`);
-      else if (row.kind !== (a.command === 'bet' ? 'debit' : 'credit') || row.amount !== a.amount || row.transfer_amount !== a.amount || row.player !== a.player) {
+      else if (row.kind !== (a.call === 'bet' ? 'debit' : 'credit') || row.amount !== a.amount || row.transfer_amount !== a.amount || row.player !== a.player) {
         problems.push(`${where}: recorded as ${JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
       }
     } else {
@@ -291,7 +293,7 @@ export async function expectParkedAppliedOnce(lab: Lab): Promise<{ parked: numbe
  * holds as standing is debited once and never reversed; a bet it cancelled moved nothing in the end;
  * every win it sent (money owed) is paid exactly once, and reversed exactly when it cancelled it.
  */
-export async function expectVendorViewHolds(lab: Lab, vendor: Vendor): Promise<void> {
+export async function expectVendorViewHolds(lab: Lab, vendor: CommandPlayer): Promise<void> {
   const { tx, rollback } = await ledgerRows(lab.db());
   const problems: string[] = [];
   const reversed = (id: string) => rollback.get(id)?.transfer_id != null;
@@ -314,7 +316,7 @@ export async function expectVendorViewHolds(lab: Lab, vendor: Vendor): Promise<v
  * Final balances equal a serial replay of the recorded history: each player's deposits plus its
  * applied provider transactions and reversals; and equal what the vendor's answers add up to.
  */
-export async function expectBalancesReplay(lab: Lab, vendor: Vendor): Promise<void> {
+export async function expectBalancesReplay(lab: Lab, vendor: CommandPlayer): Promise<void> {
   const db = lab.db();
   const wallets = await walletBalances(db);
   const { rows } = await sql<{ code: string; replayed: bigint }>`
@@ -343,10 +345,8 @@ export async function expectBalancesReplay(lab: Lab, vendor: Vendor): Promise<vo
   }
   expect(negative).toEqual([]);
 
-  const fromAnswers = new Map(lab.funding);
-  const add = (player: string, delta: bigint) => fromAnswers.set(player, (fromAnswers.get(player) ?? 0n) + delta);
-  for (const bet of vendor.bets) if (bet.ok && !bet.cancelled) add(bet.player, -bet.amount);
-  for (const win of vendor.wins) if (!win.cancelled) add(win.player, win.amount);
+  // What the vendor's answers add up to: the funding plus the journal's expected change.
+  const fromAnswers = new Map([...lab.funding].map(([player, funded]) => [player, funded + vendor.journal.expectedChange(player, 'USD')]));
 
   const table = [...lab.funding.keys()].map((player) => ({
     player,
@@ -360,7 +360,7 @@ export async function expectBalancesReplay(lab: Lab, vendor: Vendor): Promise<vo
 }
 
 /** Every call the gateway answered is in the webhook history (written later from Redis if Postgres was away). */
-export async function expectHistoryKept(lab: Lab, vendor: Vendor): Promise<{ vendorRows: number; answered: number }> {
+export async function expectHistoryKept(lab: Lab, vendor: CommandPlayer): Promise<{ vendorRows: number; answered: number }> {
   const { rows } = await sql<{ n: number }>`select count(*)::int as n from webhooks where source = 'vendor' and provider_id = ${PROVIDER}`.execute(lab.db());
   const answered = vendor.attempts.filter((a) => typeof a.reply === 'number').length;
   const sent = vendor.attempts.filter((a) => a.endpoint !== '').length;
@@ -408,7 +408,7 @@ export interface ReplayReport {
  * it), every failure is settled afterwards, and a second replay of them all moves nothing.
  * `owedAlwaysParked`: with Redis up, no owed operation (win, cancel) may be left as a bare fault.
  */
-export async function expectFailedWebhooksReplay(lab: Lab, vendor: Vendor, owedAlwaysParked: boolean): Promise<ReplayReport> {
+export async function expectFailedWebhooksReplay(lab: Lab, vendor: CommandPlayer, owedAlwaysParked: boolean): Promise<ReplayReport> {
   const gateway = lab.inProcess();
   const db = lab.db();
   const failed = (await gateway.history.search({ outcomes: FAILED, limit: 100_000 })).reverse();
@@ -427,7 +427,7 @@ export async function expectFailedWebhooksReplay(lab: Lab, vendor: Vendor, owedA
     expect(JSON.parse(row.answer ?? '{}'), `failed webhook ${row.id}`).toMatchObject({ result: 99, status: 'ERROR' });
   }
   const answered99 = new Map<string, number>();
-  for (const a of vendor.attempts) if (a.reply === 99) answered99.set(`${a.command}:${a.transId}`, (answered99.get(`${a.command}:${a.transId}`) ?? 0) + 1);
+  for (const a of vendor.attempts) if (a.reply === 99) answered99.set(`${a.call}:${a.transId}`, (answered99.get(`${a.call}:${a.transId}`) ?? 0) + 1);
   const unlisted = [...answered99].filter(([key, n]) => (rowsPerKey.get(key) ?? 0) < n);
   expect(unlisted, 'failure answers with no failed webhook listed').toEqual([]);
 
@@ -508,7 +508,7 @@ export function expectAlive(lab: Lab): void {
 }
 
 /** Counts of the vendor's operations and attempts, for the report. */
-export function vendorSummary(vendor: Vendor) {
+export function vendorSummary(vendor: CommandPlayer) {
   const failures = vendor.attempts.filter((a) => isFailure(a.reply)).length;
   const gaveUp = (final: Reply | 'gave_up') => final === 'gave_up';
   return {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   PROVIDER,
+  callbackUrl,
   TOKEN,
   expectAlive,
   expectBalancesReplay,
@@ -16,7 +17,7 @@ import {
   vendorSummary,
   type Lab,
 } from './lab.ts';
-import { Vendor, playStreams, prng } from './vendor.ts';
+import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
 /**
  * Rule 5 and rule 8 under load: three gateway processes on one database and one Redis, 50 players,
@@ -46,10 +47,10 @@ afterAll(async () => {
 
 it('three gateways, 50 players, ~3000 mixed operations in parallel with duplicates and retries: serial, exactly once, clean', async () => {
   const l = lab!;
-  const vendor = new Vendor({
+  const vendor = new CommandPlayer({
     provider: PROVIDER,
     token: TOKEN,
-    endpoints: l.gateways.map((g) => g.url),
+    endpoints: l.gateways.map(callbackUrl),
     retryDelayMs: [250, 500],
     random: prng(84_004),
     duplicateRate: 0.1,

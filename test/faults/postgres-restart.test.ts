@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sleep } from './harness.ts';
 import {
   PROVIDER,
+  callbackUrl,
   TOKEN,
   expectAlive,
   expectBalancesReplay,
@@ -18,7 +19,7 @@ import {
   vendorSummary,
   type Lab,
 } from './lab.ts';
-import { Vendor, playStreams, prng } from './vendor.ts';
+import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
 /**
  * Rule 8 with the database gone: Postgres is stopped (immediate shutdown: every connection cut) in
@@ -43,10 +44,10 @@ afterAll(async () => {
 
 it('Postgres stopped and restarted under a stream of bets, wins and cancels: nothing acknowledged is lost, parked work applies once', async () => {
   const l = lab!;
-  const vendor = new Vendor({
+  const vendor = new CommandPlayer({
     provider: PROVIDER,
     token: TOKEN,
-    endpoints: l.gateways.map((g) => g.url),
+    endpoints: l.gateways.map(callbackUrl),
     // The vendors retry every 2-4 s; scaled down so the 3 retries fall inside (and some after) the outage.
     retryDelayMs: [250, 500],
     random: prng(81_001),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sleep } from './harness.ts';
 import {
   PROVIDER,
+  callbackUrl,
   TOKEN,
   expectAlive,
   expectBalancesReplay,
@@ -19,7 +20,7 @@ import {
   vendorSummary,
   type Lab,
 } from './lab.ts';
-import { Vendor, playStreams, prng } from './vendor.ts';
+import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
 /**
  * Redis holds the player locks, the parked credits and the history's fallback; Postgres alone guards
@@ -49,10 +50,10 @@ afterAll(async () => {
 
 it('Redis killed and restarted under a stream of bets, wins and cancels: the wallet stays serial on Postgres, nothing acknowledged is lost', async () => {
   const l = lab!;
-  const vendor = new Vendor({
+  const vendor = new CommandPlayer({
     provider: PROVIDER,
     token: TOKEN,
-    endpoints: l.gateways.map((g) => g.url),
+    endpoints: l.gateways.map(callbackUrl),
     // The vendors retry every 2-4 s; scaled down so the 3 retries fall inside (and some after) the fault.
     retryDelayMs: [250, 500],
     random: prng(82_002),
