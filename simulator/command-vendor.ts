@@ -60,7 +60,8 @@ export interface CommandVendorOptions {
   /** The bearer token the casino uses on this API. */
   apiToken: string;
   /** The casino's callback URL for this account. */
-  callbackUrl: string;
+  /** A function when the casino's address is known only after the vendor starts (it is read per session). */
+  callbackUrl: string | (() => string);
   callbackToken: string;
   host?: string;
   /** 0 (the default) picks a free port. */
@@ -330,7 +331,7 @@ export async function startCommandVendor(options: CommandVendorOptions): Promise
       const player = new CommandPlayer({
         provider: options.id,
         token: options.callbackToken,
-        endpoints: [options.callbackUrl],
+        endpoints: [typeof options.callbackUrl === 'function' ? options.callbackUrl() : options.callbackUrl],
         currency: options.currency,
         game: { provider_id: link.studio.provider_id, game_code: link.game.game_symbol, game_name: link.game.game_name, game_type: link.game.game_type },
         retryDelayMs: o.retryDelayMs,

@@ -21,8 +21,8 @@ export const DEMO_IDS = Object.keys(DEMO) as DemoVendorId[];
 export const EPHEMERAL_PORTS: Readonly<Record<DemoVendorId, number>> = { 'scorpio-play': 0, slotcity: 0, meganodes: 0, dowinn: 0 };
 
 export interface StartVendorsOptions {
-  /** The gateway the vendors call back: `<gatewayUrl>/callbacks/<id>`. */
-  gatewayUrl: string;
+  /** The gateway the vendors call back: `<gatewayUrl>/callbacks/<id>`; a function when it starts after them. */
+  gatewayUrl: string | (() => string);
   host?: string;
   /** Per vendor; default the demo ports 9101-9104 (EPHEMERAL_PORTS: any free port). */
   ports?: Partial<Record<DemoVendorId, number>>;
@@ -55,7 +55,8 @@ export interface Vendors {
 /** Starts the four demo vendors; a failure to start one closes those already started. */
 export async function startVendors(options: StartVendorsOptions): Promise<Vendors> {
   const journal = options.journal ?? new Journal();
-  const gateway = options.gatewayUrl.replace(/\/+$/, '');
+  const gatewayUrl = options.gatewayUrl;
+  const callback = (id: DemoVendorId) => () => `${(typeof gatewayUrl === 'function' ? gatewayUrl() : gatewayUrl).replace(/\/+$/, '')}/callbacks/${id}`;
   const common = {
     host: options.host ?? '127.0.0.1',
     journal,
@@ -72,7 +73,7 @@ export async function startVendors(options: StartVendorsOptions): Promise<Vendor
         id,
         currency: demo.currency,
         apiToken: options.secrets?.apiTokens?.[id] ?? demo.apiToken,
-        callbackUrl: `${gateway}/callbacks/${id}`,
+        callbackUrl: callback(id),
         callbackToken: options.secrets?.callbackTokens?.[id] ?? demo.callbackToken,
         port: options.ports?.[id] ?? demo.port,
       });
@@ -87,7 +88,7 @@ export async function startVendors(options: StartVendorsOptions): Promise<Vendor
       id: 'dowinn',
       apiId: DEMO.dowinn.apiId,
       apiKey: options.secrets?.dowinnApiKey ?? DEMO.dowinn.apiKey,
-      callbackUrl: `${gateway}/callbacks/dowinn`,
+      callbackUrl: callback('dowinn'),
       currencies: [DEMO.dowinn.currency],
       port: options.ports?.dowinn ?? DEMO.dowinn.port,
     });

@@ -52,7 +52,8 @@ export interface EventVendorOptions {
   /** 32 UTF-8 bytes: the Api-Key header and the AES-256 key of the events. */
   apiKey: string;
   /** The casino's webhook URL for this account. */
-  callbackUrl: string;
+  /** A function when the casino's address is known only after the vendor starts (it is read per session). */
+  callbackUrl: string | (() => string);
   /** Currencies the agent may open the lobby in (default USD). */
   currencies?: readonly string[];
   /** The table of a lobby call without table_code. */
@@ -185,7 +186,7 @@ export async function startEventVendor(options: EventVendorOptions): Promise<Eve
         provider: options.id,
         apiId: options.apiId,
         apiKey: options.apiKey,
-        endpoints: [options.callbackUrl],
+        endpoints: [typeof options.callbackUrl === 'function' ? options.callbackUrl() : options.callbackUrl],
         retryDelayMs: o.retryDelayMs,
         random: o.seed === undefined ? Math.random : prng(o.seed),
         betTimeoutMs: o.betTimeoutMs,

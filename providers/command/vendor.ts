@@ -27,8 +27,8 @@ export const apiOptions = z.object({
   timeoutMs: z.number().int().min(100).max(60_000).default(5000),
   /** The vendor accepts 50 calls in flight per account and answers 1018 past that. */
   maxConcurrent: z.number().int().min(1).max(50).default(50),
-  /** Passed as `win_ratio` on game launch when set (the vendor's per-launch payout setting). */
-  winRatio: z.number().min(0).max(100).optional(),
+  /** `win_ratio` of every game launch: the player's RTP in percent; 0, the vendor's documented default, is the agent's own. */
+  winRatio: z.number().min(0).max(100).default(0),
 });
 
 export type ApiOptions = z.infer<typeof apiOptions>;
@@ -119,7 +119,7 @@ class CommandVendor implements VendorApi {
       game_symbol: request.game,
       lang: request.lang,
       return_url: request.returnUrl ?? '',
-      ...(this.#api.winRatio === undefined ? {} : { win_ratio: this.#api.winRatio }),
+      win_ratio: this.#api.winRatio,
     };
     // Each call mints a new one-time URL: not repeated after an ambiguous failure.
     const answer = await this.#call('/v4/game/game-url', body, false, gameUrl);
