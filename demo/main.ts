@@ -1,0 +1,168 @@
+import type { AddressInfo } from 'node:net';
+import { parseArgs } from 'node:util';
+import { SignJWT } from 'jose';
+import { dialects } from '../providers/index.ts';
+import { DEMO_IDS, EPHEMERAL_PORTS, startVendors } from '../simulator/demo.ts';
+import type { Operation } from '../simulator/journal.ts';
+import { units } from '../simulator/money.ts';
+import type { SessionReport } from '../simulator/session.ts';
+import { loadConfig } from '../src/config/config.ts';
+import { reconcile } from '../src/ledger/reconcile.ts';
+import { dropDatabase } from '../src/ledger/migrate.ts';
+import { createLogger } from '../src/logging.ts';
+import { createGateway, prepareDatabase } from '../src/service.ts';
+import { PlayerCode } from '../src/wallet/types.ts';
+
+/**
+ * `npm run demo`: Croupier at work without a vendor contract. Starts the gateway on a demo database of
+ * its own and the four simulated vendors (scorpio-play, slotcity, meganodes in the command dialect;
+ * dowinn in the event dialect); the casino registers the demo players and launches games through /v1;
+ * the vendors play the sessions; the terminal shows every money call and the balances moving; at the
+ * end the ledger is reconciled and every wallet is checked against what the vendors' answers promised.
+ * Exit 0 when both hold.
+ */
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '8' }, database: { type: 'string', default: 'croupier_demo' }, help: { type: 'boolean', short: 'h' } },
+});
+if (values.help) {
+  console.log('usage: npm run demo [-- --rounds <n>] [--database <name>]\n  the database (default croupier_demo) is dropped and created anew');
+  process.exit(0);
+}
+const rounds = Number(values.rounds);
+if (!Number.isInteger(rounds) || rounds < 1 || rounds > 200) {
+  console.error('demo: --rounds must be a whole number from 1 to 200');
+  process.exit(2);
+}
+const PLAYERS = ['alice', 'bob', 'carol', 'mallory'];
+
+const tty = process.stdout.isTTY;
+const paint = (code: number) => (text: string) => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
+const [dim, green, red, bold, cyan] = [paint(2), paint(32), paint(31), paint(1), paint(36)];
+const say = (line: string) => console.log(line);
+
+const databaseUrl = `${process.env.DEMO_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432'}/${values.database}`;
+let gatewayUrl = '';
+const vendors = await startVendors({
+  gatewayUrl: () => gatewayUrl,
+  ports: EPHEMERAL_PORTS,
+  // Watchable: a short pause between rounds; a few duplicate deliveries, as vendors send.
+  play: { rounds, pauseMs: [100, 350], duplicateRate: 0.05 },
+});
+
+const config = loadConfig(
+  {
+    ...process.env,
+    NODE_ENV: 'development',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    SEED_DEMO: 'true',
+    DATABASE_URL: databaseUrl,
+    REDIS_PREFIX: values.database,
+    SCORPIO_PLAY_API_URL: vendors['scorpio-play'].url,
+    SLOTCITY_API_URL: vendors.slotcity.url,
+    MEGANODES_API_URL: vendors.meganodes.url,
+    DOWINN_API_URL: vendors.dowinn.url,
+  },
+  dialects,
+);
+const log = createLogger(config.logLevel, process.stderr);
+await dropDatabase(databaseUrl);
+await prepareDatabase(config, log);
+const gateway = createGateway(config, log);
+const server = await gateway.listen(0, '127.0.0.1');
+await gateway.startWorkers();
+gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('demo').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(config.adminJwtSecret.reveal()));
+async function v1(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${gatewayUrl}/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+async function wallets(): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>();
+  for (const p of PLAYERS) {
+    const view = await gateway.backOffice.player(PlayerCode(p));
+    if (view.ok) for (const w of view.value.wallets) out.set(`${p} ${w.currency}`, w.balance);
+  }
+  return out;
+}
+const money = (minor: bigint, currency: string) => `${units(minor, currency)} ${currency}`;
+const balanceLine = (balances: Map<string, bigint>) =>
+  PLAYERS.filter((p) => p !== 'mallory')
+    .map((p) => `${bold(p)} ${['USD', 'EUR', 'KRW'].map((c) => money(balances.get(`${p} ${c}`) ?? 0n, c)).join(' / ')}`)
+    .join('   ');
+
+say(bold('Croupier demo'));
+say(`gateway ${gatewayUrl} on database ${values.database} (made anew); vendors:`);
+for (const id of DEMO_IDS) say(`  ${cyan(id.padEnd(13))} ${vendors[id].dialect} dialect, ${vendors[id].url}`);
+const start = await wallets();
+say(`demo players seeded: ${balanceLine(start)}   (mallory is blocked)`);
+say('');
+
+// The casino's platform: for each provider, a game for each player, through /v1.
+const sessions: Promise<SessionReport>[] = [];
+for (const provider of DEMO_IDS) {
+  const games = (await v1('GET', `/providers/${provider}/games`)).json.games as { id: string; name: string }[];
+  for (const [i, player] of PLAYERS.entries()) {
+    const game = games[i % games.length]!;
+    const launch = await v1('POST', `/players/${player}/launch`, { provider, game: game.id, returnUrl: `${gatewayUrl}/` });
+    if (launch.status !== 200) {
+      say(`${cyan(provider.padEnd(13))} ${player.padEnd(7)} launch of ${game.name}: ${red(`${launch.status} ${launch.json.error.code}`)} ${dim(launch.json.error.message)}`);
+      continue;
+    }
+    say(`${cyan(provider.padEnd(13))} ${player.padEnd(7)} launched ${game.name} ${dim(`(user ${launch.json.userCode})`)}`);
+    sessions.push(vendors[provider].open(launch.json.url));
+  }
+}
+say('');
+
+// Live: every concluded money call as the vendor saw it, and the balances every few seconds.
+const journal = vendors.journal;
+let shown = 0;
+const show = (op: Operation) => {
+  const amount = op.amount === undefined ? '' : ` ${money(op.amount, op.currency)}`;
+  const verdict = op.final === 'ok' ? green(String(op.reply)) : red(`${String(op.reply)} ${op.final}`);
+  const balance = op.balance === undefined ? '' : dim(`  balance ${money(op.balance, op.currency)}`);
+  say(`${cyan(op.provider.padEnd(13))} ${op.player.padEnd(7)} ${op.call.padEnd(13)}${amount} -> ${verdict}${balance}`);
+};
+let ticks = 0;
+const timer = setInterval(() => {
+  for (; shown < journal.operations.length; shown++) {
+    const op = journal.operations[shown]!;
+    if (op.amount !== undefined) show(op);
+  }
+  if (++ticks % 10 === 0) void wallets().then((b) => say(bold(`balances: ${balanceLine(b)}`)));
+}, 200);
+
+const reports = await Promise.all(sessions);
+await vendors.idle();
+clearInterval(timer);
+for (; shown < journal.operations.length; shown++) if (journal.operations[shown]!.amount !== undefined) show(journal.operations[shown]!);
+
+say('');
+say(bold('sessions'));
+for (const r of reports) {
+  say(`  ${cyan(r.provider.padEnd(13))} ${r.player.padEnd(7)} ${r.game.padEnd(16)} ${String(r.rounds).padStart(3)} rounds, ${r.ended.padEnd(9)} change ${money(r.change, r.currency)}`);
+}
+const end = await wallets();
+say(bold(`balances: ${balanceLine(end)}`));
+
+// The checks: the ledger's own invariants, and every wallet where the vendors' answers say it must be.
+const breaks = await reconcile(gateway.db);
+say(breaks.length ? red(`reconcile: ${breaks.length} breaks: ${breaks.map((b) => b.detail).join('; ')}`) : green('reconcile: every ledger invariant holds'));
+const wrong = [...start.entries()].filter(([key, before]) => {
+  const [player, currency] = key.split(' ') as [string, string];
+  return end.get(key) !== before + journal.expectedChange(player, currency);
+});
+say(wrong.length ? red(`wallets off the vendors' view: ${wrong.map(([k]) => k).join(', ')}`) : green("every wallet holds what the vendors' answers promised"));
+const calls = journal.attempts.length;
+say(dim(`${calls} callbacks (${journal.attempts.filter((a) => a.copy > 0).length} duplicate deliveries, ${journal.attempts.filter((a) => a.retry > 0).length} retries) in ${reports.length} sessions`));
+
+await vendors.close();
+await gateway.close();
+process.exit(breaks.length || wrong.length || journal.problems.length ? 1 : 0);

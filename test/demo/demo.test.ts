@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dropDatabase } from '../../src/ledger/migrate.ts';
+import { adminUrl } from '../support/db.ts';
+import { deleteRedisKeys } from '../support/gateway.ts';
+
+/** `npm run demo` as a newcomer runs it (on a database of the test's own): it plays, reconciles and exits 0. */
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const NODE = path.join(ROOT, 'node_modules/.bin/node');
+const database = `croupier_t_demo_${randomBytes(4).toString('hex')}`;
+
+afterAll(async () => {
+  await dropDatabase(adminUrl(database));
+  await deleteRedisKeys('redis://127.0.0.1:6379', `${database}:*`);
+});
+
+describe('npm run demo', () => {
+  it('plays sessions at all four demo providers, shows them, and ends reconciled (exit 0)', async () => {
+    const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn(NODE, ['demo/main.ts', '--rounds', '2', '--database', database], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
+      let out = '';
+      child.stdout.on('data', (c) => (out += c));
+      child.stderr.on('data', (c) => (out += c));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`demo did not exit:\n${out}`));
+      }, 50_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, out });
+      });
+    });
+    expect(run.code, run.out).toBe(0);
+    for (const provider of ['scorpio-play', 'slotcity', 'meganodes', 'dowinn']) {
+      expect(run.out).toMatch(new RegExp(`^${provider}\\s+alice\\s+launched `, 'm'));
+      expect(run.out).toMatch(new RegExp(`^${provider}\\s+bob\\s+bet\\s+\\d`, 'm'));
+    }
+    expect(run.out).toMatch(/^scorpio-play\s+mallory launch of .*: 403 player_blocked/m);
+    expect(run.out).toContain('reconcile: every ledger invariant holds');
+    expect(run.out).toContain("every wallet holds what the vendors' answers promised");
+  });
+});
