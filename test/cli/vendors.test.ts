@@ -1,12 +1,8 @@
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.ts';
 import { startWorld, type World } from '../vendors/world.ts';
 
 /** The CLI's vendor commands, run as an operator would, against the simulated demo vendors. */
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
 
 let w: World;
 beforeAll(async () => {
@@ -17,37 +13,15 @@ beforeAll(async () => {
 });
 afterAll(() => w?.close());
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        SEED_DEMO: 'false',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: w.gw.database.url,
-        REDIS_PREFIX: w.gw.config.redis.prefix,
-        SCORPIO_PLAY_API_URL: w.vendors['scorpio-play'].url,
-        SLOTCITY_API_URL: w.vendors.slotcity.url,
-        MEGANODES_API_URL: w.vendors.meganodes.url,
-        DOWINN_API_URL: w.vendors.dowinn.url,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`croupier ${args.join(' ')} did not exit: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+const cli = (args: string[]) =>
+  runCli(args, {
+    DATABASE_URL: w.gw.database.url,
+    REDIS_PREFIX: w.gw.config.redis.prefix,
+    SCORPIO_PLAY_API_URL: w.vendors['scorpio-play'].url,
+    SLOTCITY_API_URL: w.vendors.slotcity.url,
+    MEGANODES_API_URL: w.vendors.meganodes.url,
+    DOWINN_API_URL: w.vendors.dowinn.url,
   });
-}
 
 describe('vendor commands', () => {
   it('providers: each with its dialect and whether its API is configured', async () => {

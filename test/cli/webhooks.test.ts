@@ -1,49 +1,20 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as command from '../command/helpers.ts';
 import * as ev from '../event/helpers.ts';
+import { runCli } from '../support/cli.ts';
 import type { TestGateway } from '../support/gateway.ts';
 import { holdWallet, startFaultyGateway, vendorRowOf } from '../webhooks/helpers.ts';
 
 /** `npm run cli -- webhooks ...` as an operator runs it, against a gateway's database and Redis. */
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const NODE = path.join(ROOT, 'node_modules/.bin/node');
 const SCORPIO = 'scorpio-play';
 
 let gw: TestGateway;
+const cli = (args: string[]) => runCli(args, { DATABASE_URL: gw.database.url, REDIS_PREFIX: gw.config.redis.prefix });
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(NODE, ['src/cli/main.ts', ...args], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        SEED_DEMO: 'false',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: gw.database.url,
-        REDIS_PREFIX: gw.config.redis.prefix,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`croupier ${args.join(' ')} did not exit: ${stderr}`));
-    }, 20_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 const parked = command.transId();
 const later = command.transId();
