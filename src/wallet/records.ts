@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
-import { PgError } from '../ledger/database.ts';
+import { PgError, prepared } from '../ledger/database.ts';
 import type { Database, PlayerStatus, ProviderTransactionKind, TransferKind } from '../ledger/schema.ts';
 import type { ExternalTxId, PlayerCode, ProviderId, Refusal } from './types.ts';
 
@@ -77,11 +77,11 @@ export class Records {
   async wallet(player: PlayerCode, currency: Currency, lock: boolean): Promise<LockedWallet | Refusal> {
     let query = this.#trx
       .selectFrom('players as p')
-      .innerJoin('accounts as a', (join) => join.onRef('a.player_id', '=', 'p.id').on('a.kind', '=', 'player').on('a.currency', '=', currency))
+      .innerJoin('accounts as a', (join) => join.onRef('a.player_id', '=', 'p.id').on('a.kind', '=', sql.lit('player')).on('a.currency', '=', currency))
       .select(['p.id as playerId', 'p.status', 'a.id as accountId', 'a.balance'])
       .where('p.code', '=', player);
     if (lock) query = query.forUpdate('a');
-    const row = await query.executeTakeFirst();
+    const [row] = (await this.#trx.executeQuery(prepared(query, this.#trx))).rows;
     if (row) return row;
     const known = await this.#trx.selectFrom('players').select('id').where('code', '=', player).executeTakeFirst();
     return known ? 'currency_mismatch' : 'unknown_player';
@@ -97,7 +97,9 @@ export class Records {
     at: { provider: ProviderId; key: ExternalTxId; roundId?: string | undefined },
     lock = true,
   ): Promise<Snapshot | Refusal> {
-    const { rows } = await sql<Record<string, any>>`
+    const { rows } = await this.#trx.executeQuery(
+      prepared(
+        sql<Record<string, any>>`
       select p.id as player_id, p.status, a.id as account_id, a.balance,
         t.id as tx_id, t.player_id as tx_player_id, t.kind as tx_kind, t.currency as tx_currency, t.amount as tx_amount,
         t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round,
@@ -110,7 +112,10 @@ export class Records {
       left join rollbacks m on m.provider_id = ${at.provider} and m.target_external_id = ${at.key}
       left join rounds r on r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null}
       where p.code = ${player}
-      ${lock ? sql`for update of a` : sql``}`.execute(this.#trx);
+      ${lock ? sql`for update of a` : sql``}`,
+        this.#trx,
+      ),
+    );
     const row = rows[0];
     if (!row) {
       const known = await this.#trx.selectFrom('players').select('id').where('code', '=', player).executeTakeFirst();
@@ -148,7 +153,9 @@ export class Records {
   ): Promise<{ id: bigint; roundId: bigint | null }> {
     const newRound = tx.roundId !== undefined && knownRound === undefined;
     const applied = result.status === 'applied';
-    const { rows } = await sql<{ id: bigint; round_id: bigint | null }>`
+    const { rows } = await this.#trx.executeQuery(
+      prepared(
+        sql<{ id: bigint; round_id: bigint | null }>`
       with new_round as (
         insert into rounds (provider_id, external_id, player_id, currency)
         select ${tx.provider}, ${tx.roundId ?? null}, ${playerId}, ${tx.currency} where ${newRound}
@@ -167,7 +174,10 @@ export class Records {
         ${newRound ? sql`(select id from new_round)` : sql`${knownRound ?? null}::bigint`},
         ${tx.details ? JSON.stringify(tx.details) : null}::jsonb, ${result.status}, ${applied ? null : result.refusal},
         (select id from moved))
-      returning id, round_id`.execute(this.#trx);
+      returning id, round_id`,
+        this.#trx,
+      ),
+    );
     const row = rows[0]!;
     if (newRound && row.round_id === null) throw new LostRace('the round was created meanwhile');
     return { id: row.id, roundId: row.round_id };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable, type Transaction } from 'kysely';
-import type { Db } from '../ledger/database.ts';
+import { prepared, type Db } from '../ledger/database.ts';
 import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 
 /** Headers whose values are credentials: kept by name, never by value. */
@@ -70,7 +70,7 @@ export class WebhookHistory {
 
   /** Stores a record; a second write of one capture (a late flush after an outage) is a no-op. Returns its id. */
   async record(r: WebhookRecord, executor: Db | Transaction<Database> = this.#db): Promise<bigint> {
-    const inserted = await executor
+    const insert = executor
       .insertInto('webhooks')
       .values({
         capture_id: r.captureId,
@@ -91,8 +91,8 @@ export class WebhookHistory {
         replay_of: r.replayOf ?? null,
       })
       .onConflict((oc) => oc.column('capture_id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
+      .returning('id');
+    const inserted = (await executor.executeQuery(prepared(insert, executor))).rows[0];
     if (inserted) return inserted.id;
     const { id } = await executor.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
     return id;
