@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect, type CompiledQuery, type Transaction } from 'kysely';
 import pg from 'pg';
+import { LedgerClient, PREPARED } from './client.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -27,42 +28,15 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
-/**
- * Marks a statement to be prepared on the server: parsed once per connection and planned from a
- * cached plan, instead of parsed, analysed and planned again on every call (which was about 40% of
- * Postgres's CPU on the wallet's hot path). Only for statements of a fixed text with explicit
- * result columns: a prepared `select *` would fail once a migration adds a column.
- */
-const PREPARED = '/* prepared */ ';
-
-/** `query` (a builder's or a sql`` template's) compiled for `db`, with the PREPARED mark on the front of its text. */
+/** `query` (a builder's or a sql`` template's) compiled for `db`, marked to be prepared on the server (see LedgerClient). */
 export function prepared<R>(query: { compile(db: Db | Transaction<Database>): CompiledQuery<R> }, db: Db | Transaction<Database>): CompiledQuery<R> {
   const compiled = query.compile(db);
   return { ...compiled, sql: PREPARED + compiled.sql };
 }
 
-/** One name per marked text, the same on every connection (each connection prepares it on first use). */
-const statementNames = new Map<string, string>();
-function statementName(text: string): string {
-  let name = statementNames.get(text);
-  if (name === undefined) statementNames.set(text, (name = `croupier_${statementNames.size + 1}`));
-  return name;
-}
-
-/** pg's Client, sending marked statements as named (server-side prepared) statements. */
-class PreparingClient extends pg.Client {
-  override query(...args: any[]): any {
-    const [text, values] = args;
-    if (typeof text === 'string' && text.startsWith(PREPARED) && Array.isArray(values)) {
-      return super.query({ name: statementName(text), text, values }, ...args.slice(2));
-    }
-    return (super.query as (...a: unknown[]) => unknown)(...args);
-  }
-}
-
 export function createPool(options: DatabaseOptions): pg.Pool {
   const pool = new pg.Pool({
-    Client: PreparingClient,
+    Client: LedgerClient,
     connectionString: options.url,
     max: options.poolSize,
     types,
