@@ -3,22 +3,24 @@ import pg from 'pg';
 /**
  * The gateway's Postgres connection (node-postgres's Client, in its pipeline mode), made to spend as
  * few round trips and socket writes as the money rules allow. On this project's machine a message
- * between two processes costs more than most statements do (a CPU profile of the gateway put 40% of
- * its time in socket writes), and every round trip inside a transaction keeps the wallet row locked.
+ * between two processes costs more than most statements do, and every round trip inside a
+ * transaction keeps the wallet row locked longer.
  *
  * - A statement marked PREPARED is sent as a named statement: parsed once per connection and run
  *   from a cached plan, instead of parsed, analysed and planned on every call (that was about 40% of
  *   Postgres's CPU on the wallet's path). Only for statements of a fixed text with explicit result
  *   columns: a prepared `select *` would fail once a migration adds a column.
- * - BEGIN is answered at once and goes out with the statement that follows it, when that statement
- *   is a prepared read (the wallet's first statement, which locks the wallet row): one round trip
- *   for both. Should the BEGIN fail, the read ran on its own and changed nothing, and the BEGIN's
- *   error is the read's. Before any other statement the BEGIN's own answer is awaited, so no write
- *   ever runs outside its transaction.
+ * - BEGIN, and a prepared read marked AHEAD (one whose rows nobody needs: the wallet's row lock),
+ *   are answered at once and go out with the next statement when that is a prepared read too: one
+ *   round trip for all. Postgres still runs them one after the other, each read with a snapshot
+ *   taken when it starts. Their errors are that statement's; if the BEGIN failed, they ran on their
+ *   own and, being reads, changed nothing. Before any other statement their own answers are
+ *   awaited, so no write ever runs outside its transaction.
  * - Statements issued in the same turn of the event loop leave in one write: the webhook history
  *   row and the COMMIT sent right behind it (see Pipeline.handle) travel together.
  */
 export const PREPARED = '/* prepared */ ';
+export const AHEAD = '/* prepared, ahead */ ';
 
 /** One name per marked text, the same on every connection (each prepares it on first use). */
 const statementNames = new Map<string, string>();
@@ -28,12 +30,12 @@ function statementName(text: string): string {
   return name;
 }
 
-const READ = /^select\b/i;
-const BEGUN = { command: 'BEGIN', rowCount: null, oid: 0, rows: [], fields: [] };
+const READ = /^\s*select\b/i;
+const answered = (command: string) => ({ command, rowCount: null, oid: 0, rows: [], fields: [] });
 
 export class LedgerClient extends pg.Client {
-  /** The BEGIN sent and answered to the caller already, whose own answer the next statement waits for. */
-  #begin: Promise<unknown> | undefined;
+  /** BEGIN and statements sent ahead, answered to the caller already, whose own answers the next statement waits for. */
+  #ahead: Promise<unknown>[] = [];
   #corked = false;
 
   constructor(config?: pg.ClientConfig) {
@@ -46,21 +48,21 @@ export class LedgerClient extends pg.Client {
       return (super.query as (...a: unknown[]) => unknown)(...args);
     }
     this.#coalesce();
-    const prepared = text.startsWith(PREPARED) && Array.isArray(values);
-    const config: pg.QueryConfig = prepared ? { name: statementName(text), text, values } : { text, values };
-    if (text === 'begin') {
-      const begin = super.query(config);
-      begin.catch(() => {}); // reported with the statement that follows it
-      this.#begin = begin;
-      return Promise.resolve(BEGUN);
+    const mark = text.startsWith(PREPARED) ? PREPARED : text.startsWith(AHEAD) ? AHEAD : undefined;
+    const config: pg.QueryConfig = mark && Array.isArray(values) ? { name: statementName(text), text, values } : { text, values };
+    const read = mark !== undefined && READ.test(text.slice(mark.length));
+    if (text === 'begin' || mark === AHEAD) {
+      if (mark === AHEAD && !read) throw new Error('only a read can be sent ahead of its answer');
+      const sent = super.query(config);
+      sent.catch(() => {}); // reported with the statement that follows
+      this.#ahead.push(sent);
+      return Promise.resolve(answered(text === 'begin' ? 'BEGIN' : 'SELECT'));
     }
-    const begin = this.#begin;
-    if (begin === undefined) return super.query(config);
-    this.#begin = undefined;
-    if (prepared && READ.test(text.slice(PREPARED.length).trimStart())) {
-      return Promise.all([begin, super.query(config)]).then(([, result]) => result);
-    }
-    return begin.then(() => super.query(config));
+    if (this.#ahead.length === 0) return super.query(config);
+    const ahead = this.#ahead;
+    this.#ahead = [];
+    if (read) return Promise.all([...ahead, super.query(config)]).then((results) => results.at(-1));
+    return Promise.all(ahead).then(() => super.query(config));
   }
 
   /** Holds this turn's statements in the socket's buffer and writes them together at its end. */

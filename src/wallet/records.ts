@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
-import { PgError, prepared } from '../ledger/database.ts';
+import { ahead, PgError, prepared } from '../ledger/database.ts';
 import type { Database, PlayerStatus, ProviderTransactionKind, TransferKind } from '../ledger/schema.ts';
 import type { ExternalTxId, PlayerCode, ProviderId, Refusal } from './types.ts';
 
@@ -90,6 +90,13 @@ export class Records {
   /**
    * One round trip: the wallet (locked with `lock`), the transaction and rollback marker keyed
    * `key`, and the round `roundId`, or why the player has no wallet in `currency`.
+   *
+   * The lock is its own statement, run before the read: under READ COMMITTED a statement that
+   * waits for a row lock sees the locked row as the holder left it but every other table as of its
+   * own start, so a read that locked the wallet itself could miss the transaction, rollback marker
+   * or round that a concurrent operation of the player (in another process, or with Redis away)
+   * committed while it waited, and take a bet its rollback had refused or refuse a rollback of a
+   * bet it then left standing. The read after the lock starts once the lock is held: it sees all.
    */
   async snapshot(
     player: PlayerCode,
@@ -97,6 +104,15 @@ export class Records {
     at: { provider: ProviderId; key: ExternalTxId; roundId?: string | undefined },
     lock = true,
   ): Promise<Snapshot | Refusal> {
+    if (lock) {
+      await this.#trx.executeQuery(
+        ahead(
+          sql`select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
+            where p.code = ${player} for update of a`,
+          this.#trx,
+        ),
+      );
+    }
     const { rows } = await this.#trx.executeQuery(
       prepared(
         sql<Record<string, any>>`
@@ -111,8 +127,7 @@ export class Records {
       left join rounds tr on tr.id = t.round_id
       left join rollbacks m on m.provider_id = ${at.provider} and m.target_external_id = ${at.key}
       left join rounds r on r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null}
-      where p.code = ${player}
-      ${lock ? sql`for update of a` : sql``}`,
+      where p.code = ${player}`,
         this.#trx,
       ),
     );
