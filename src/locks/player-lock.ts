@@ -40,9 +40,10 @@ interface Held {
 interface Line {
   /** Settles when the last call to join has left. */
   tail: Promise<void>;
-  /** Calls waiting for their turn (the running one not counted). */
+  /** Calls waiting for their turn. */
   waiting: number;
-  running: boolean;
+  /** Calls that had their turn and have not finished: two while one commits and the next starts. */
+  busy: number;
   /** The Redis lock, kept between calls while more are waiting: passed down the line, not taken again. */
   held: Held | undefined;
   /** A lock released for its age is not taken again before this, so a waiter in another process gets it. */
@@ -62,6 +63,9 @@ interface Line {
  * LOCK_WAIT_MS: then it is released and not taken again for two retry intervals, so that a call
  * waiting for the player in another process (polling every retry interval, for up to LOCK_WAIT_MS)
  * gets its turn. A lock that was lost is never passed on; the last call of a line releases it.
+ * A call steps aside for the next as soon as only its COMMIT is left to answer (the next one's
+ * locking read then waits on the wallet row in Postgres): the line costs one Postgres connection
+ * more per busy player, and a busy player's calls follow each other without a round trip between.
  */
 export class LockedWallet implements WalletExecutor {
   readonly #wallet: WalletExecutor;
@@ -85,37 +89,51 @@ export class LockedWallet implements WalletExecutor {
     const started = performance.now();
     const waited = () => (performance.now() - started) / 1000;
     let line = this.#lines.get(op.player);
-    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, running: false, held: undefined, yieldUntil: 0 }));
+    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0 }));
     const ahead = line.tail;
     let leave!: () => void;
     const mine = new Promise<void>((resolve) => (leave = resolve));
     line.tail = ahead.then(() => mine);
     line.waiting++;
+    let timer: NodeJS.Timeout | undefined;
+    const turn = await Promise.race([
+      ahead.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.waitMs))),
+    ]);
+    clearTimeout(timer);
+    line.waiting--;
+    if (!turn) {
+      leave();
+      this.#done(op.player, line);
+      this.#observer.waited(waited(), 'timeout');
+      throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
+    }
+    line.busy++;
     try {
-      let timer: NodeJS.Timeout | undefined;
-      const turn = await Promise.race([
-        ahead.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.waitMs))),
-      ]).finally(() => line.waiting--);
-      clearTimeout(timer);
-      if (!turn) {
-        this.#observer.waited(waited(), 'timeout');
-        throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
-      }
-      const run = (): Promise<Outcome | T> => (within ? this.#wallet.execute(op, within) : this.#wallet.execute(op));
-      line.running = true;
-      try {
-        return await this.#locked(op, line, started, waited, run);
-      } finally {
-        line.running = false;
-      }
+      // Once the operation's last statement is sent and only its COMMIT is left, the next call of the
+      // line may start: its locking read waits in Postgres for that COMMIT, instead of in this
+      // process for the COMMIT's answer to come back first.
+      const run = (): Promise<Outcome | T> =>
+        within
+          ? this.#wallet.execute(op, async (trx, outcome) => {
+              const result = await within(trx, outcome);
+              leave();
+              return result;
+            })
+          : this.#wallet.execute(op);
+      return await this.#locked(op, line, started, waited, run);
     } finally {
       leave();
-      if (line.waiting === 0 && !line.running) {
-        this.#release(op.player, line);
-        if (this.#lines.get(op.player) === line) this.#lines.delete(op.player);
-      }
+      line.busy--;
+      this.#done(op.player, line);
     }
+  }
+
+  /** The last call of a line releases the lock and the line. */
+  #done(player: string, line: Line): void {
+    if (line.waiting > 0 || line.busy > 0) return;
+    this.#release(player, line);
+    if (this.#lines.get(player) === line) this.#lines.delete(player);
   }
 
   async #locked<R>(op: WalletOperation, line: Line, started: number, waited: () => number, run: () => Promise<R>): Promise<R> {
