@@ -147,6 +147,30 @@ describe('player lock', () => {
     expect(await probe.get(keyOf('lost'))).toBeNull();
   });
 
+  it('the next call starts once the previous one has only its COMMIT left, and the lock outlives both', async () => {
+    const events: string[] = [];
+    // Stands in for the wallet: 10 ms of statements, then `within`, then a 30 ms COMMIT.
+    const wallet = {
+      async execute(op: WalletOperation, within?: (trx: never, outcome: Outcome) => Promise<unknown>) {
+        const id = (op as { txId?: string }).txId ?? '?';
+        events.push(`${id} start`);
+        await sleep(10);
+        const outcome: Outcome = { type: 'ok', balance: 0n, moved: false };
+        const result = within ? await within(undefined as never, outcome) : outcome;
+        await sleep(30);
+        events.push(`${id} committed`);
+        return result;
+      },
+    } as WalletExecutor;
+    const locked = new LockedWallet(wallet, redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
+    const call = (id: string) => ({ ...balance('stepping'), txId: id }) as WalletOperation;
+    const within = async () => 'answered';
+    await Promise.all([locked.execute(call('first'), within), locked.execute(call('second'), within)]);
+    expect(events).toEqual(['first start', 'second start', 'first committed', 'second committed']);
+    await sleep(50);
+    expect(await probe.get(keyOf('stepping'))).toBeNull();
+  });
+
   it('a call that cannot have its turn within LOCK_WAIT_MS fails as a lock timeout, and the line goes on', async () => {
     const runs: Run[] = [];
     const { seen, observer } = counting();
