@@ -97,6 +97,11 @@ export class Records {
    * or round that a concurrent operation of the player (in another process, or with Redis away)
    * committed while it waited, and take a bet its rollback had refused or refuse a rollback of a
    * bet it then left standing. The read after the lock starts once the lock is held: it sees all.
+   *
+   * The round is looked up by its whole key (provider, player, round id) whatever the statistics
+   * say: joined plainly, the planner could take the index on (provider, round id) alone, a scan of
+   * every round of the provider, which grows with the ledger (0.9 ms at 33k rounds, found in a
+   * generic plan; the LIMIT keeps the subquery from being flattened into that join).
    */
   async snapshot(
     player: PlayerCode,
@@ -126,7 +131,10 @@ export class Records {
       left join provider_transactions t on t.provider_id = ${at.provider} and t.external_id = ${at.key}
       left join rounds tr on tr.id = t.round_id
       left join rollbacks m on m.provider_id = ${at.provider} and m.target_external_id = ${at.key}
-      left join rounds r on r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null}
+      left join lateral (
+        select r.id, r.currency from rounds r
+        where r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null} limit 1
+      ) r on true
       where p.code = ${player}`,
         this.#trx,
       ),
