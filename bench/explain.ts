@@ -1,12 +1,13 @@
-import type pg from 'pg';
+import pg from 'pg';
 import { withClient } from './database.ts';
 
 /**
  * Whether the hot queries stay index lookups as the ledger grows (issue #5, item 4), two ways:
  * - EXPLAIN (ANALYZE, BUFFERS) of each hot query, copied from src/wallet/records.ts and
- *   src/webhooks/history.ts as of commit 2354f79 (writes inside a transaction rolled back), with the
- *   plan's scans listed and any sequential scan flagged. A copy drifts when the gateway's SQL changes,
- *   so there is a second check that does not:
+ *   src/webhooks/history.ts as of the prepared-statement change (writes inside a transaction rolled
+ *   back), with the plan's scans listed and any sequential scan flagged. Each is prepared and run
+ *   from its generic plan, as the gateway's prepared statements run after their fifth call. A copy
+ *   drifts when the gateway's SQL changes, so there is a second check that does not:
  * - pg_stat_user_tables before and after the load runs: a sequential scan the real gateway traffic
  *   made on a big table shows up there, whatever SQL it was.
  */
@@ -14,7 +15,7 @@ import { withClient } from './database.ts';
 export interface Plan {
   query: string;
   ms: number;
-  /** Planning happens on every call the driver does not prepare (node-postgres prepares nothing unnamed). */
+  /** Planning of the generic plan: the gateway pays it once per connection and statement. */
   planningMs: number;
   /** "Index Scan using players_code_key on players", ... */
   scans: string[];
@@ -55,7 +56,13 @@ async function sample(client: pg.Client): Promise<Sample> {
 function hotQueries(s: Sample): { name: string; text: string; values: unknown[] }[] {
   return [
     {
-      name: 'wallet snapshot: wallet by player code + currency FOR UPDATE, with the transaction, rollback marker and round of the key',
+      name: 'wallet lock: wallet by player code + currency FOR UPDATE (sent ahead of the snapshot)',
+      text: `select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = $1
+             where p.code = $2 for update of a`,
+      values: [s.currency, s.code],
+    },
+    {
+      name: 'wallet snapshot: the wallet, with the transaction, rollback marker and round of the key',
       text: `select p.id as player_id, p.status, a.id as account_id, a.balance,
                t.id as tx_id, t.player_id as tx_player_id, t.kind, t.currency, t.amount, t.status, t.refusal, tr.external_id as tx_round,
                m.id as marker_id, m.target_id, m.player_id, r.id as round_id, r.currency as round_currency
@@ -64,9 +71,10 @@ function hotQueries(s: Sample): { name: string; text: string; values: unknown[] 
              left join provider_transactions t on t.provider_id = $2 and t.external_id = $3
              left join rounds tr on tr.id = t.round_id
              left join rollbacks m on m.provider_id = $2 and m.target_external_id = $3
-             left join rounds r on r.provider_id = $2 and r.player_id = p.id and r.external_id = $4
-             where p.code = $5
-             for update of a`,
+             left join lateral (
+               select r.id, r.currency from rounds r where r.provider_id = $2 and r.player_id = p.id and r.external_id = $4 limit 1
+             ) r on true
+             where p.code = $5`,
       values: [s.currency, s.provider, s.externalId, s.roundExternal, s.code],
     },
     {
@@ -128,7 +136,7 @@ function hotQueries(s: Sample): { name: string; text: string; values: unknown[] 
                player_code, transaction_id, outcome, answer, duration_ms)
              values (gen_random_uuid(), $1, now(), 'vendor', '{"content-type":"application/json"}', convert_to('{}', 'UTF8'), false,
                '{"command":"bet"}', '{"op":"debit"}', $2, $3, 'ok', '{"result":0}', 3)
-             on conflict (capture_id) do nothing returning id`,
+             returning id`,
       values: [s.provider, s.code, `explain-${Date.now()}`],
     },
   ];
@@ -157,6 +165,7 @@ function scansOf(node: PlanNode, out: { scan: string; relation?: string }[] = []
   return out;
 }
 
+const { escapeLiteral } = pg;
 const ms = (t: number) => `${Math.round(t * 1000) / 1000} ms`;
 
 /** The ledger's own triggers by name; Postgres's foreign-key checks (RI_ConstraintTrigger_*) summed. */
@@ -180,10 +189,14 @@ export async function explainHotQueries(database: string): Promise<Plan[]> {
       for (let run = 0; run < 2; run++) {
         await client.query('begin');
         try {
-          const { rows } = await client.query<{ 'QUERY PLAN': [ExplainJson] }>(`explain (analyze, buffers, format json) ${q.text}`, q.values);
+          await client.query('set local plan_cache_mode = force_generic_plan');
+          await client.query(`prepare hot as ${q.text}`);
+          const args = q.values.map((v) => escapeLiteral(String(v))).join(', ');
+          const { rows } = await client.query<{ 'QUERY PLAN': [ExplainJson] }>(`explain (analyze, buffers, format json) execute hot(${args})`);
           top = rows[0]!['QUERY PLAN'][0];
         } finally {
           await client.query('rollback');
+          await client.query('deallocate all');
         }
       }
       const scans = scansOf(top!.Plan);

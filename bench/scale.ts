@@ -23,7 +23,7 @@ import { DATABASE, REDIS_PREFIX } from './world.ts';
  * The big database is kept afterwards (`--reuse` measures it again without the preload).
  */
 
-export const SCALE_DATABASE = 'croupier_bench_scale';
+export const SCALE_DATABASE = `${DATABASE}_scale`;
 /** Latency may grow this much with the ledger before it counts as growth (two runs of the same thing differ by about as much). */
 const GROWTH_ALLOWED = 1.25;
 /** The judged open loop runs at this share of capacity: below the knee of the latency curve, where a run is repeatable. */

@@ -56,8 +56,15 @@ export const DEPOSIT_UNITS = 10_000_000n;
 /** Player number k (0-based) is known to the vendors as this code. */
 export const playerCode = (k: number) => `p${k}`;
 
-export const REDIS_PREFIX = 'croupier_bench';
-export const DATABASE = 'croupier_bench';
-export const PGBENCH_DATABASE = 'croupier_bench_pgbench';
+/**
+ * The bench's database and Redis prefix. Postgres and Redis may be shared by several people's
+ * benches at once, and a run drops and recreates its database: BENCH_NAME gives each its own
+ * (croupier_bench followed by letters, digits or _).
+ */
+const NAME = process.env.BENCH_NAME ?? 'croupier_bench';
+if (!/^croupier_bench\w*$/.test(NAME)) throw new Error(`BENCH_NAME must start with croupier_bench (letters, digits, _ after it), not ${NAME}`);
+export const REDIS_PREFIX = NAME;
+export const DATABASE = NAME;
+export const PGBENCH_DATABASE = `${NAME}_pgbench`;
 export const SERVER_URL = 'postgres://postgres@127.0.0.1:5432';
 export const REDIS_URL = 'redis://127.0.0.1:6379';

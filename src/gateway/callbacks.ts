@@ -84,16 +84,22 @@ export class Pipeline {
         [outcome, detail, answer] = ['rejected', `${decoded.reason}: ${decoded.detail}`, decoded.answer];
       } else {
         const { operation, context } = decoded;
+        let stored: Promise<bigint> | undefined;
         try {
-          // The history row commits with the money it describes: one transaction, one disk flush.
+          // The history row commits with the money it describes: one transaction, one disk flush. Its
+          // insert is not awaited inside the transaction: the COMMIT goes right behind it, in the same
+          // write and round trip, and if the insert fails the COMMIT rolls the money back with it.
           const kept = await this.#deps.wallet.execute(operation, async (trx, result) => {
             const said = await adapter.answer(context, result);
             const [o, d] = classify(result);
-            const id = await this.#deps.history.record(this.#recordOf(instance, request, mode, decoded, o, d, said, started), trx);
-            return { said, o, d, id };
+            stored = this.#deps.history.recordIn(trx, this.#recordOf(instance, request, mode, decoded, o, d, said, started));
+            stored.catch(() => {}); // reported by the failed COMMIT, below
+            return { said, o, d };
           });
-          [outcome, detail, answer, keptId] = [kept.o, kept.d, kept.said, kept.id];
-        } catch (error) {
+          [outcome, detail, answer, keptId] = [kept.o, kept.d, kept.said, await stored];
+        } catch (failure) {
+          // A COMMIT that rolled back for the history insert names the insert's error, not its own.
+          const error = (await stored?.then(() => undefined, (insert: unknown) => insert)) ?? failure;
           log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
           [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context)];
         }

@@ -1,5 +1,6 @@
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, type CompiledQuery, type Transaction } from 'kysely';
 import pg from 'pg';
+import { AHEAD, LedgerClient, PREPARED } from './client.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -27,8 +28,26 @@ const types = {
   },
 } as pg.CustomTypesConfig;
 
+type Compilable<R> = { compile(db: Db | Transaction<Database>): CompiledQuery<R> };
+
+/** `query` (a builder's or a sql`` template's) compiled for `db`, marked to be prepared on the server (see LedgerClient). */
+export function prepared<R>(query: Compilable<R>, db: Db | Transaction<Database>): CompiledQuery<R> {
+  const compiled = query.compile(db);
+  return { ...compiled, sql: PREPARED + compiled.sql };
+}
+
+/**
+ * A prepared read whose rows nobody needs (it takes a row lock), answered at once with no rows and
+ * sent with the next statement (see LedgerClient); its failure is that statement's.
+ */
+export function ahead(query: Compilable<unknown>, db: Db | Transaction<Database>): CompiledQuery<unknown> {
+  const compiled = query.compile(db);
+  return { ...compiled, sql: AHEAD + compiled.sql };
+}
+
 export function createPool(options: DatabaseOptions): pg.Pool {
   const pool = new pg.Pool({
+    Client: LedgerClient,
     connectionString: options.url,
     max: options.poolSize,
     types,

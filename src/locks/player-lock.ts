@@ -25,12 +25,47 @@ export interface PlayerLockOptions {
   prefix: string;
 }
 
+/** How often a call waiting for a player held by another process asks Redis again. */
+const RETRY_INTERVAL_MS = 5;
+
+/** A player's Redis lock as this process holds it. */
+interface Held {
+  mutex: Mutex;
+  since: number;
+  /** Its refresh found it expired or taken: it is not passed on. */
+  lost: boolean;
+}
+
+/** One player's calls in this process: one runs, the others wait in memory, in arrival order. */
+interface Line {
+  /** Settles when the last call to join has left. */
+  tail: Promise<void>;
+  /** Calls waiting for their turn. */
+  waiting: number;
+  /** Calls that had their turn and have not finished: two while one commits and the next starts. */
+  busy: number;
+  /** The Redis lock, kept between calls while more are waiting: passed down the line, not taken again. */
+  held: Held | undefined;
+  /** A lock released for its age is not taken again before this, so a waiter in another process gets it. */
+  yieldUntil: number;
+}
+
 /**
  * Keeps one player's money operations in line across gateway processes (redis-semaphore's Mutex on
  * ioredis), so they queue in Redis instead of each holding a Postgres connection while it waits for
  * the wallet row. Postgres stays the guard of correctness: the row lock and the unique keys make any
  * interleaving safe. So when Redis is unreachable the operation runs without the lock, and a lock
  * lost mid-operation (an event-loop stall past the TTL) is only counted and logged.
+ *
+ * Within a process a player's calls wait in memory and only the head of the line deals with Redis.
+ * While more calls of the player are waiting, the head passes the lock to the next instead of
+ * releasing it (two Redis round trips saved per call of a busy player), for at most half of
+ * LOCK_WAIT_MS: then it is released and not taken again for two retry intervals, so that a call
+ * waiting for the player in another process (polling every retry interval, for up to LOCK_WAIT_MS)
+ * gets its turn. A lock that was lost is never passed on; the last call of a line releases it.
+ * A call steps aside for the next as soon as only its COMMIT is left to answer (the next one's
+ * locking read then waits on the wallet row in Postgres): the line costs one Postgres connection
+ * more per busy player, and a busy player's calls follow each other without a round trip between.
  */
 export class LockedWallet implements WalletExecutor {
   readonly #wallet: WalletExecutor;
@@ -38,6 +73,7 @@ export class LockedWallet implements WalletExecutor {
   readonly #options: PlayerLockOptions;
   readonly #observer: LockObserver;
   readonly #log: Logger;
+  readonly #lines = new Map<string, Line>();
 
   constructor(wallet: WalletExecutor, redis: Redis, options: PlayerLockOptions, observer: LockObserver, log: Logger) {
     this.#wallet = wallet;
@@ -47,55 +83,92 @@ export class LockedWallet implements WalletExecutor {
     this.#log = log;
   }
 
-  /** Per player, the end of this process's line: only its head polls Redis, the others wait in memory. */
-  readonly #lines = new Map<string, Promise<void>>();
-
   execute(op: WalletOperation): Promise<Outcome>;
   execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
   async execute<T>(op: WalletOperation, within?: Within<T>): Promise<Outcome | T> {
     const started = performance.now();
     const waited = () => (performance.now() - started) / 1000;
-    const ahead = this.#lines.get(op.player) ?? Promise.resolve();
+    let line = this.#lines.get(op.player);
+    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0 }));
+    const ahead = line.tail;
     let leave!: () => void;
     const mine = new Promise<void>((resolve) => (leave = resolve));
-    const line = ahead.then(() => mine);
-    this.#lines.set(op.player, line);
+    line.tail = ahead.then(() => mine);
+    line.waiting++;
+    let timer: NodeJS.Timeout | undefined;
+    const turn = await Promise.race([
+      ahead.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.waitMs))),
+    ]);
+    clearTimeout(timer);
+    line.waiting--;
+    if (!turn) {
+      leave();
+      this.#done(op.player, line);
+      this.#observer.waited(waited(), 'timeout');
+      throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
+    }
+    line.busy++;
     try {
-      let timer: NodeJS.Timeout | undefined;
-      const turn = await Promise.race([
-        ahead.then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.waitMs))),
-      ]);
-      clearTimeout(timer);
-      if (!turn) {
-        this.#observer.waited(waited(), 'timeout');
-        throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
-      }
-      const run = (): Promise<Outcome | T> => (within ? this.#wallet.execute(op, within) : this.#wallet.execute(op));
-      return await this.#locked(op, started, waited, run);
+      // Once the operation's last statement is sent and only its COMMIT is left, the next call of the
+      // line may start: its locking read waits in Postgres for that COMMIT, instead of in this
+      // process for the COMMIT's answer to come back first.
+      const run = (): Promise<Outcome | T> =>
+        within
+          ? this.#wallet.execute(op, async (trx, outcome) => {
+              const result = await within(trx, outcome);
+              leave();
+              return result;
+            })
+          : this.#wallet.execute(op);
+      return await this.#locked(op, line, started, waited, run);
     } finally {
       leave();
-      if (this.#lines.get(op.player) === line) this.#lines.delete(op.player);
+      line.busy--;
+      this.#done(op.player, line);
     }
   }
 
-  async #locked<R>(op: WalletOperation, started: number, waited: () => number, run: () => Promise<R>): Promise<R> {
+  /** The last call of a line releases the lock and the line. */
+  #done(player: string, line: Line): void {
+    if (line.waiting > 0 || line.busy > 0) return;
+    this.#release(player, line);
+    if (this.#lines.get(player) === line) this.#lines.delete(player);
+  }
+
+  async #locked<R>(op: WalletOperation, line: Line, started: number, waited: () => number, run: () => Promise<R>): Promise<R> {
+    const held = line.held;
+    if (held && !held.lost && performance.now() - held.since < this.#options.waitMs / 2) {
+      this.#observer.waited(waited(), 'acquired');
+      return run();
+    }
+    if (held) {
+      if (!held.lost) line.yieldUntil = performance.now() + 2 * RETRY_INTERVAL_MS;
+      this.#release(op.player, line);
+    }
     if (this.#redis.status !== 'ready') {
       this.#observer.waited(waited(), 'bypassed');
       return run();
     }
+    const pause = line.yieldUntil - performance.now();
+    if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     const remaining = Math.max(1, this.#options.waitMs - (performance.now() - started));
-    const mutex = new Mutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
-      acquireTimeout: remaining,
-      lockTimeout: this.#options.ttlMs,
-      retryInterval: 5,
-      onLockLost: () => {
-        this.#observer.lost();
-        this.#log.warn({ player: op.player, op: op.op }, 'player lock lost while held; Postgres still serialises the operation');
-      },
-    });
+    const taken: Held = {
+      mutex: new Mutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
+        acquireTimeout: remaining,
+        lockTimeout: this.#options.ttlMs,
+        retryInterval: RETRY_INTERVAL_MS,
+        onLockLost: () => {
+          taken.lost = true;
+          this.#observer.lost();
+          this.#log.warn({ player: op.player, op: op.op }, 'player lock lost while held; Postgres still serialises the operation');
+        },
+      }),
+      since: 0,
+      lost: false,
+    };
     try {
-      await mutex.acquire();
+      await taken.mutex.acquire();
     } catch (error) {
       if (error instanceof TimeoutError) {
         this.#observer.waited(waited(), 'timeout');
@@ -106,10 +179,15 @@ export class LockedWallet implements WalletExecutor {
       return run();
     }
     this.#observer.waited(waited(), 'acquired');
-    try {
-      return await run();
-    } finally {
-      mutex.release().catch((error: unknown) => this.#log.warn({ err: error, player: op.player }, 'player lock release failed; it expires on its own'));
-    }
+    taken.since = performance.now();
+    line.held = taken;
+    return run();
+  }
+
+  #release(player: string, line: Line): void {
+    const held = line.held;
+    if (!held) return;
+    line.held = undefined;
+    held.mutex.release().catch((error: unknown) => this.#log.warn({ err: error, player }, 'player lock release failed; it expires on its own'));
   }
 }

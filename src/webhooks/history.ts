@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Selectable, type Transaction } from 'kysely';
-import type { Db } from '../ledger/database.ts';
+import { prepared, type Db } from '../ledger/database.ts';
 import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 
 /** Headers whose values are credentials: kept by name, never by value. */
@@ -69,33 +69,44 @@ export class WebhookHistory {
   }
 
   /** Stores a record; a second write of one capture (a late flush after an outage) is a no-op. Returns its id. */
-  async record(r: WebhookRecord, executor: Db | Transaction<Database> = this.#db): Promise<bigint> {
-    const inserted = await executor
-      .insertInto('webhooks')
-      .values({
-        capture_id: r.captureId,
-        provider_id: r.provider,
-        received_at: r.receivedAt,
-        source: r.source,
-        headers: JSON.stringify(r.headers),
-        body: r.body,
-        plaintext: r.plaintext === true,
-        payload: r.payload === undefined ? null : jsonText(r.payload),
-        operation: r.operation === undefined ? null : jsonText(r.operation),
-        player_code: r.player ?? null,
-        transaction_id: r.transactionId ?? null,
-        outcome: r.outcome,
-        detail: r.detail ?? null,
-        answer: r.answer ?? null,
-        duration_ms: Math.round(r.durationMs),
-        replay_of: r.replayOf ?? null,
-      })
+  async record(r: WebhookRecord): Promise<bigint> {
+    const inserted = await this.#insert(r, this.#db)
       .onConflict((oc) => oc.column('capture_id').doNothing())
       .returning('id')
       .executeTakeFirst();
     if (inserted) return inserted.id;
-    const { id } = await executor.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
+    const { id } = await this.#db.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
     return id;
+  }
+
+  /**
+   * Stores the record of a call just captured (a fresh capture id) inside `trx`, the transaction of
+   * the money it describes, in one statement: it commits with that money or not at all.
+   */
+  async recordIn(trx: Transaction<Database>, r: WebhookRecord): Promise<bigint> {
+    const { rows } = await trx.executeQuery(prepared(this.#insert(r, trx).returning('id'), trx));
+    return rows[0]!.id;
+  }
+
+  #insert(r: WebhookRecord, executor: Db | Transaction<Database>) {
+    return executor.insertInto('webhooks').values({
+      capture_id: r.captureId,
+      provider_id: r.provider,
+      received_at: r.receivedAt,
+      source: r.source,
+      headers: JSON.stringify(r.headers),
+      body: r.body,
+      plaintext: r.plaintext === true,
+      payload: r.payload === undefined ? null : jsonText(r.payload),
+      operation: r.operation === undefined ? null : jsonText(r.operation),
+      player_code: r.player ?? null,
+      transaction_id: r.transactionId ?? null,
+      outcome: r.outcome,
+      detail: r.detail ?? null,
+      answer: r.answer ?? null,
+      duration_ms: Math.round(r.durationMs),
+      replay_of: r.replayOf ?? null,
+    });
   }
 
   /** Marks a failed webhook settled by a later retry or replay, and with it every failed re-run of it. */

@@ -77,6 +77,27 @@ describe('balances move only through transfers', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("an account's identity cannot change from inside a trigger either", async () => {
+    // Inside a trigger a balance may move (that is how a transfer moves it), an identity may not.
+    // Tried in a transaction that is always rolled back.
+    let outcome: string | undefined;
+    await t.db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`create table guard_probe (account_id bigint)`.execute(trx);
+        await sql`create function guard_probe_move() returns trigger language plpgsql as $$
+          begin update accounts set slot = slot + 1 where id = new.account_id; return new; end $$`.execute(trx);
+        await sql`create trigger guard_probe_move after insert on guard_probe for each row execute function guard_probe_move()`.execute(trx);
+        outcome = await sql`insert into guard_probe values (${a.walletId})`.execute(trx).then(
+          () => 'accepted',
+          (e: { code?: string }) => e.code,
+        );
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    expect(outcome).toBe('23000');
+  });
+
   it('a new account cannot be opened with money in it', async () => {
     // A balance only ever moves through a transfer, so an account is born empty: an INSERT carrying a
     // balance would create money no transfer accounts for. Tried in a transaction that is always rolled back.

@@ -4,7 +4,7 @@ import { reconcile } from '../../src/ledger/reconcile.ts';
 import type { Database } from '../../src/ledger/schema.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { BackOffice } from '../../src/wallet/backoffice.ts';
-import { ExternalTxId, PlayerCode, ProviderId } from '../../src/wallet/types.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
@@ -151,5 +151,59 @@ describe('two back-office operations with one reference', () => {
       .cashier('deposit', frank.code, USD, 700n, 'after-race-ref')
       .catch((error: unknown) => ({ ok: 'threw', message: (error as Error).message }));
     expect(next).toEqual({ ok: true, value: { balance: 700n } });
+  });
+});
+
+describe("one player's operations meeting on the database alone (Redis away, or another process)", () => {
+  // The player lock keeps a player's calls apart in the normal case; without it, two operations of
+  // one player meet on the wallet row lock, and the one that waited must decide on everything the
+  // first one committed. The first is held open (its writes done, its COMMIT not sent) until the
+  // second is seen waiting for the wallet row.
+  const SCORPIO = ProviderId('scorpio-play');
+
+  /** Runs `first` and, once its writes are done, `second`; commits `first` when `second` waits for the wallet. */
+  async function meet(wallet: Wallet, first: WalletOperation, second: WalletOperation): Promise<[Outcome, Outcome]> {
+    let pending: Promise<Outcome> | undefined;
+    const outcome = await wallet.execute(first, async (_trx, result) => {
+      pending = wallet.execute(second);
+      pending.catch(() => undefined);
+      await waitForLockWaiter();
+      return result;
+    });
+    return [outcome, await pending!];
+  }
+
+  it('a rollback that waited for the bet it names refunds it, never "not found"', async () => {
+    const wallet = new Wallet(t.db);
+    const gina = await player('race-gina', 10_000n);
+    const bet: WalletOperation = { op: 'debit', player: gina.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-bet'), amount: 300n, roundId: 'r' };
+    const rollback: WalletOperation = { op: 'rollback', player: gina.code, currency: USD, provider: SCORPIO, target: ExternalTxId('met-bet') };
+    expect(await meet(wallet, bet, rollback)).toEqual([
+      { type: 'ok', balance: 9_700n, moved: true },
+      { type: 'ok', balance: 10_000n, moved: true },
+    ]);
+    expect(await wallet.execute({ op: 'balance', player: gina.code, currency: USD, requireActive: false })).toMatchObject({ balance: 10_000n });
+  });
+
+  it('a bet that waited for a rollback naming it is refused (rule 2), never taken', async () => {
+    const wallet = new Wallet(t.db);
+    const hal = await player('race-hal', 10_000n);
+    const rollback: WalletOperation = { op: 'rollback', player: hal.code, currency: USD, provider: SCORPIO, target: ExternalTxId('met-late-bet') };
+    const bet: WalletOperation = { op: 'debit', player: hal.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-late-bet'), amount: 300n, roundId: 'r' };
+    expect(await meet(wallet, rollback, bet)).toEqual([
+      { type: 'refused', reason: 'target_not_found', balance: 10_000n },
+      { type: 'refused', reason: 'rolled_back', balance: 10_000n },
+    ]);
+    expect(await wallet.execute({ op: 'balance', player: hal.code, currency: USD, requireActive: false })).toMatchObject({ balance: 10_000n });
+  });
+
+  it('a repeat of a bet that waited for the bet sees it: a duplicate, taken once', async () => {
+    const wallet = new Wallet(t.db);
+    const ivy = await player('race-ivy', 10_000n);
+    const bet: WalletOperation = { op: 'debit', player: ivy.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-twice'), amount: 300n, roundId: 'r' };
+    expect(await meet(wallet, bet, bet)).toEqual([
+      { type: 'ok', balance: 9_700n, moved: true },
+      { type: 'duplicate', balance: 9_700n },
+    ]);
   });
 });

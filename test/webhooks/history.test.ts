@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newCaptureId, type WebhookRow } from '../../src/webhooks/history.ts';
 import * as command from '../command/helpers.ts';
@@ -165,5 +166,30 @@ describe('retention', () => {
     await eventually(async () => expect(await players()).toEqual(['ret-6']));
     // The calls of this file (today's) are kept.
     expect((await all()).filter((r) => r.player_code?.startsWith('hi'))).not.toHaveLength(0);
+  });
+});
+
+describe('a history row that cannot be written', () => {
+  // The row is sent right ahead of the wallet's COMMIT without waiting for it: its failure must still
+  // take the money back (one transaction), and the call is then a fault, kept as one.
+  it('takes the bet it describes back with it: the call is a fault, nothing moved, the fault is kept', async () => {
+    const { db } = gw.gateway;
+    await gw.fund('hist-fail', { USD: '10' });
+    await sql`create function refuse_history() returns trigger language plpgsql as $$ begin raise exception 'history refused'; end $$`.execute(db);
+    await sql`create trigger refuse_history before insert on webhooks for each row
+      when (new.player_code = 'hist-fail' and new.outcome <> 'fault') execute function refuse_history()`.execute(db);
+    try {
+      const before = await command.snapshot(gw);
+      const bet = command.transId();
+      await command.expectAnswer(gw, SCORPIO, command.bet('hist-fail', bet, 2.5), command.bare(99));
+      expect(await command.snapshot(gw)).toEqual(before);
+      expect(await command.wallet(gw, 'hist-fail', 'USD')).toBe(1000n);
+      const kept = await db.selectFrom('webhooks').select(['transaction_id', 'outcome', 'detail']).where('player_code', '=', 'hist-fail').orderBy('id').execute();
+      expect(kept).toEqual([{ transaction_id: String(bet), outcome: 'fault', detail: 'history refused' }]);
+    } finally {
+      await sql`drop trigger refuse_history on webhooks`.execute(db);
+      await sql`drop function refuse_history()`.execute(db);
+    }
+    await command.expectReconciled(gw);
   });
 });

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LockedWallet, LockTimeout, type LockObserver, type WalletExecutor } from '../../src/locks/player-lock.ts';
+import { createLogger } from '../../src/logging.ts';
+import { asCurrency } from '../../src/money/currency.ts';
+import { PlayerCode, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+
+/**
+ * The player lock on the real Redis, in front of a stand-in for the wallet that records when each
+ * call ran and who held the player's Redis key meanwhile. The money side of rule 5 (the Postgres row
+ * lock) is tested through the gateway in concurrency.test.ts; this is the queueing in front of it.
+ */
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `croupier_t_${randomBytes(4).toString('hex')}:`;
+/** redis-semaphore keeps a mutex under `mutex:` and the name it is given. */
+const keyOf = (player: string) => `mutex:${prefix}lock:player:${player}`;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let redis: Redis;
+let probe: Redis;
+beforeAll(async () => {
+  // As the gateway makes it: no offline queue, so a call before the connection is up runs without the lock.
+  redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  probe = new Redis(REDIS_URL);
+  await new Promise((resolve) => redis.once('ready', resolve));
+});
+afterAll(async () => {
+  const keys = await probe.keys(`mutex:${prefix}*`);
+  if (keys.length) await probe.del(...keys);
+  redis.disconnect();
+  probe.disconnect();
+});
+
+interface Run {
+  process: string;
+  start: number;
+  end: number;
+  /** The player's lock key in Redis while the call ran: the holder's identifier. */
+  holder: string | null;
+}
+
+/** Stands in for the wallet: takes `ms`, and notes who held the player's Redis key meanwhile. */
+function recordingWallet(process: string, runs: Run[], ms = 5): WalletExecutor {
+  const execute = async (op: WalletOperation): Promise<Outcome> => {
+    const start = performance.now();
+    const holder = await probe.get(keyOf(op.player));
+    await sleep(ms);
+    runs.push({ process, start, end: performance.now(), holder });
+    return { type: 'ok', balance: 0n, moved: false };
+  };
+  return { execute } as WalletExecutor;
+}
+
+const counting = () => {
+  const seen = { acquired: 0, timeout: 0, bypassed: 0, lost: 0 };
+  const observer: LockObserver = { waited: (_s, result) => void seen[result]++, lost: () => void seen.lost++ };
+  return { seen, observer };
+};
+
+const balance = (player: string): WalletOperation => ({ op: 'balance', requireActive: false, player: PlayerCode(player), currency: asCurrency('USD') });
+const log = createLogger('silent');
+
+function overlapping(runs: readonly Run[]): boolean {
+  const sorted = [...runs].sort((a, b) => a.start - b.start);
+  return sorted.some((r, i) => i > 0 && r.start < sorted[i - 1]!.end);
+}
+
+describe('player lock', () => {
+  it('a busy line keeps one Redis lock from call to call, and its last call releases it', async () => {
+    const runs: Run[] = [];
+    const { seen, observer } = counting();
+    const locked = new LockedWallet(recordingWallet('a', runs), redis, { waitMs: 2000, ttlMs: 2000, prefix }, observer, log);
+    await Promise.all(Array.from({ length: 20 }, () => locked.execute(balance('busy'))));
+    expect(runs).toHaveLength(20);
+    expect(overlapping(runs)).toBe(false);
+    // 20 calls of 5 ms stay well under the hand-over limit (half of LOCK_WAIT_MS): one lock, passed down.
+    expect(new Set(runs.map((r) => r.holder)).size).toBe(1);
+    expect(runs.every((r) => r.holder !== null)).toBe(true);
+    expect(seen).toMatchObject({ acquired: 20, timeout: 0, bypassed: 0 });
+    await sleep(50);
+    expect(await probe.get(keyOf('busy'))).toBeNull();
+  });
+
+  it('a lock is passed down for at most half of LOCK_WAIT_MS, then taken afresh', async () => {
+    const runs: Run[] = [];
+    const locked = new LockedWallet(recordingWallet('a', runs, 20), redis, { waitMs: 200, ttlMs: 2000, prefix }, counting().observer, log);
+    // For 600 ms, always two calls of 20 ms in line: the line never empties.
+    const until = performance.now() + 600;
+    const feed = async () => {
+      while (performance.now() < until) await locked.execute(balance('long'));
+    };
+    await Promise.all([feed(), feed()]);
+    expect(overlapping(runs)).toBe(false);
+    const holders = runs.map((r) => r.holder);
+    expect(holders.every((h) => h !== null)).toBe(true);
+    expect(new Set(holders).size).toBeGreaterThanOrEqual(3);
+    // No identifier lives longer than the hand-over limit (100 ms) plus the call that ran past it.
+    for (const holder of new Set(holders)) {
+      const mine = runs.filter((r) => r.holder === holder);
+      expect(mine.at(-1)!.start - mine[0]!.start).toBeLessThan(100 + 20);
+    }
+  });
+
+  it("a busy line in one process leaves the player's lock to a call waiting in another", async () => {
+    const runs: Run[] = [];
+    const options = { waitMs: 700, ttlMs: 2000, prefix };
+    const a = new LockedWallet(recordingWallet('a', runs), redis, options, counting().observer, log);
+    const b = new LockedWallet(recordingWallet('b', runs), redis, options, counting().observer, log);
+    // Process a: for 1.5 s, always two calls of the player in line.
+    const until = performance.now() + 1500;
+    const feed = async () => {
+      while (performance.now() < until) await a.execute(balance('shared'));
+    };
+    const feeding = Promise.all([feed(), feed()]);
+    await sleep(100);
+    // Process b: one call after another; each must get its turn within LOCK_WAIT_MS.
+    const fromB: Promise<Outcome>[] = [];
+    for (let i = 0; i < 3; i++) {
+      fromB.push(b.execute(balance('shared')));
+      await sleep(300);
+    }
+    await expect(Promise.all(fromB)).resolves.toHaveLength(3);
+    await feeding;
+    expect(overlapping(runs)).toBe(false);
+    expect(runs.filter((r) => r.process === 'b')).toHaveLength(3);
+  });
+
+  it('a lost lock is not passed on: the next call takes a new one', async () => {
+    const runs: Run[] = [];
+    const { seen, observer } = counting();
+    // The refresh runs at 80% of the TTL (400 ms); the key is deleted before it, so it finds the lock gone.
+    const locked = new LockedWallet(recordingWallet('a', runs, 50), redis, { waitMs: 5000, ttlMs: 500, prefix }, observer, log);
+    const calls = Array.from({ length: 20 }, () => locked.execute(balance('lost')));
+    await sleep(150);
+    await probe.del(keyOf('lost'));
+    await Promise.all(calls);
+    expect(seen.lost).toBe(1);
+    expect(overlapping(runs)).toBe(false);
+    const holders = runs.map((r) => r.holder);
+    const firstAfterLoss = runs.findIndex((r) => r.start > runs[0]!.start + 600);
+    expect(firstAfterLoss).toBeGreaterThan(0);
+    expect(holders[firstAfterLoss]).not.toBeNull();
+    expect(holders[firstAfterLoss]).not.toBe(holders[0]);
+    await sleep(50);
+    expect(await probe.get(keyOf('lost'))).toBeNull();
+  });
+
+  it('the next call starts once the previous one has only its COMMIT left, and the lock outlives both', async () => {
+    const events: string[] = [];
+    // Stands in for the wallet: 10 ms of statements, then `within`, then a 30 ms COMMIT.
+    const wallet = {
+      async execute(op: WalletOperation, within?: (trx: never, outcome: Outcome) => Promise<unknown>) {
+        const id = (op as { txId?: string }).txId ?? '?';
+        events.push(`${id} start`);
+        await sleep(10);
+        const outcome: Outcome = { type: 'ok', balance: 0n, moved: false };
+        const result = within ? await within(undefined as never, outcome) : outcome;
+        await sleep(30);
+        events.push(`${id} committed`);
+        return result;
+      },
+    } as WalletExecutor;
+    const locked = new LockedWallet(wallet, redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
+    const call = (id: string) => ({ ...balance('stepping'), txId: id }) as WalletOperation;
+    const within = async () => 'answered';
+    await Promise.all([locked.execute(call('first'), within), locked.execute(call('second'), within)]);
+    expect(events).toEqual(['first start', 'second start', 'first committed', 'second committed']);
+    await sleep(50);
+    expect(await probe.get(keyOf('stepping'))).toBeNull();
+  });
+
+  it('a call that cannot have its turn within LOCK_WAIT_MS fails as a lock timeout, and the line goes on', async () => {
+    const runs: Run[] = [];
+    const { seen, observer } = counting();
+    const locked = new LockedWallet(recordingWallet('a', runs, 100), redis, { waitMs: 150, ttlMs: 2000, prefix }, observer, log);
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => locked.execute(balance('slow'))));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+    expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof LockTimeout)).toBe(true);
+    expect(seen.timeout).toBe(2);
+    await sleep(50);
+    expect(await probe.get(keyOf('slow'))).toBeNull();
+    await expect(locked.execute(balance('slow'))).resolves.toMatchObject({ type: 'ok' });
+  });
+});
