@@ -7,7 +7,7 @@ import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/min
 import { ExternalTxId, PlayerCode, type Check, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { CHECKS, REFUSAL_RESULT, RESULT, duplicateResult } from './codes.ts';
 import { apiOptions, commandVendor } from './vendor.ts';
-import { BET_TYPES, WIN_TYPES, call, commandData, envelope, isCommand, type CommandName } from './wire.ts';
+import { BET_TYPES, BONUS_CALL_TYPE, WIN_TYPES, call, commandData, envelope, isCommand, type CommandName } from './wire.ts';
 
 const options = z.object({
   /** One vendor account is one currency. */
@@ -29,8 +29,12 @@ interface Context {
 
 const json = (value: unknown): Answer => ({ contentType: 'application/json', body: JSON.stringify(value) });
 
+/** The vendor's limits on the casino's answer: bet and balance within 2 s, every other command within 4 s. */
+const ANSWER_WITHIN_MS: Readonly<Record<CommandName, number>> = { authenticate: 4000, balance: 2000, bet: 2000, win: 4000, cancel: 4000, status: 4000 };
+
 class CommandAdapter implements ProviderAdapter<Context> {
   readonly dialect = 'command';
+  readonly credentialHeaders = ['callback-token'];
   readonly id: ProviderId;
   readonly #currency: Currency;
   readonly #token: Secret;
@@ -49,8 +53,9 @@ class CommandAdapter implements ProviderAdapter<Context> {
     let payload: unknown;
     try {
       payload = parseJsonExact(request.body.toString('utf8'));
-    } catch {
-      return this.#reject('malformed', 'body is not JSON');
+    } catch (error) {
+      // Not JSON, or a key named twice (which of the two to believe is a guess).
+      return this.#reject('malformed', `body: ${(error as Error).message}`);
     }
     const parsed = envelope.safeParse(payload);
     if (!parsed.success) return this.#reject('malformed', z.prettifyError(parsed.error), undefined, payload);
@@ -82,15 +87,8 @@ class CommandAdapter implements ProviderAdapter<Context> {
         }
         const amount = parseAmount(m.amount, this.#currency);
         if (!amount.ok) return this.#reject('malformed', `${command}: amount: ${amount.reason}`, undefined, payload);
-        operation = {
-          op: c.command === 'bet' ? 'debit' : 'credit',
-          provider: this.id,
-          txId: ExternalTxId(idText(m.trans_id)),
-          roundId: idText(m.round_id),
-          amount: amount.value,
-          details: details(m),
-          ...base,
-        };
+        const money = { provider: this.id, txId: ExternalTxId(idText(m.trans_id)), roundId: idText(m.round_id), amount: amount.value, details: details(m), ...(m.game_code === undefined ? {} : { game: m.game_code }), ...base };
+        operation = c.command === 'bet' ? { op: 'debit', ...money } : { op: 'credit', stakeFree: isBonusCall(m), ...money };
         break;
       }
       case 'cancel':
@@ -100,7 +98,7 @@ class CommandAdapter implements ProviderAdapter<Context> {
         operation = { op: 'status', provider: this.id, txId: ExternalTxId(idText(c.data.trans_id)), ...base };
         break;
     }
-    return { kind: 'operation', payload, operation, context };
+    return { kind: 'operation', payload, operation, context, answerWithinMs: ANSWER_WITHIN_MS[command] };
   }
 
   async answer(context: Context, outcome: Outcome): Promise<Answer> {
@@ -133,23 +131,36 @@ class CommandAdapter implements ProviderAdapter<Context> {
     }
   }
 
-  async fail(problem: Failure): Promise<Answer> {
+  /** 99 carries the balance wherever the player is known and the gateway could read it (the spec's shape). */
+  async fail(problem: Failure, _context?: Context, balance?: Minor): Promise<Answer> {
     if (problem === 'forbidden') return json({ result: RESULT.badToken, status: 'ERROR' });
-    return json({ result: RESULT.processingFailure, status: 'ERROR' });
+    return json({ result: RESULT.processingFailure, status: 'ERROR', ...(balance === undefined ? {} : { data: { balance: amountAsJsonNumber(balance, this.#currency) } }) });
   }
 
   #reject(reason: 'unauthorized' | 'malformed' | 'unsupported', detail: string, body?: unknown, payload?: unknown): Decoded<Context> {
+    const account = (payload as { data?: { account?: unknown } } | null)?.data?.account;
     return {
       kind: 'rejected',
       reason,
       detail,
       payload,
+      ...(typeof account === 'string' ? { player: account } : {}),
       answer: json(body ?? { result: RESULT.processingFailure, status: 'ERROR' }),
+      // A call it cannot carry out still answers 99 with the balance of the player it names.
+      ...(typeof account === 'string' && body === undefined
+        ? { withBalance: { player: PlayerCode(account), currency: this.#currency, answer: (balance: Minor) => this.fail('fault', undefined, balance) } }
+        : {}),
     };
   }
 }
 
 const idText = (id: string | JsonNumber) => (typeof id === 'string' ? id : id.source);
+
+/** A win of a vendor "bonus call" promotion (type 32, or a call_id other than 0) has no stake on its round. */
+function isBonusCall(m: z.infer<typeof commandData.win>): boolean {
+  const callId = m.call_id === undefined ? '0' : idText(m.call_id);
+  return m.type?.source === BONUS_CALL_TYPE || !/^0*$/.test(callId);
+}
 
 function details(m: z.infer<typeof commandData.bet>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

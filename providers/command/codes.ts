@@ -25,6 +25,16 @@ export const REFUSAL_RESULT: Readonly<Record<Refusal, { result: number; withBala
   // A bet whose cancel arrived first: its trans_id is already settled (as cancelled), never debited.
   rolled_back: { result: 41, withBalance: true },
   target_not_found: { result: 42, withBalance: true },
+  // A win on a round whose every bet was cancelled or refused (or never came): the bet it would pay does not exist.
+  no_stake: { result: 42, withBalance: true },
+  unknown_line: { result: 42, withBalance: true },
+  line_closed: { result: 42, withBalance: true },
+  // Not reachable through this dialect (its wins never settle a round, it has no itemised results),
+  // answered as a failure the vendor does not take for success.
+  inconsistent: { result: RESULT.processingFailure, withBalance: true },
+  round_settled: { result: RESULT.processingFailure, withBalance: true },
+  stale_change: { result: RESULT.processingFailure, withBalance: true },
+  superseded: { result: 41, withBalance: true },
 };
 
 /** The result for a repeat of an already applied transaction, per command. */

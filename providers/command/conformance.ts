@@ -1,10 +1,10 @@
 import { asCurrency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { parseAmount } from '../../src/money/minor.ts';
-import type { Driver, Kind, Money, Request } from '../../test/conformance/kit.ts';
+import { ITEMISED_SCENARIOS, type Driver, type Kind, type Money, type Request } from '../../test/conformance/kit.ts';
 
 /**
- * The command dialect (../shared/specs/command-dialect.md) for the conformance kit: plain JSON with a
+ * The command dialect (docs/specs/command-dialect.md) for the conformance kit: plain JSON with a
  * Callback-Token header, every data field the spec lists, trans_id an integer, a `check` list per command.
  */
 
@@ -69,6 +69,8 @@ export const driver: Driver = {
   login: (instance, player) => post(instance, envelope('authenticate', { account: player }, CHECK.authenticate)),
   bet: (instance, m) => post(instance, betBody(m)),
   win: (instance, m) => post(instance, envelope('win', moneyData(m, 2), CHECK.win)),
+  // A vendor "bonus call" promotion: type 32 and the call's id.
+  stakeFreeWin: (instance, m) => post(instance, envelope('win', { ...moneyData(m, 32), call_id: 9001 }, CHECK.win)),
   // The cancel names the bet's or win's trans_id; it has no id or amount of its own.
   rollback: (instance, r) => post(instance, envelope('cancel', { account: r.player, trans_id: transId(r.txId), round_id: r.roundId, ...game }, CHECK.cancel)),
 
@@ -114,6 +116,16 @@ export const driver: Driver = {
     oversize: (instance, m, limit) => [post(instance, betBody(m, { padding: 'x'.repeat(2 * limit) }))],
   },
 
+  unstorable: {
+    freeText: (instance, m, text) => post(instance, betBody(m, { game_name: `Slot ${text}` })),
+    ids: (instance, m, text) => [post(instance, betBody(m, { trans_id: `${m.txId}${text}` })), post(instance, betBody(m, { account: `${m.player}${text}` })), post(instance, betBody(m, { round_id: `${m.roundId}${text}` }))],
+    // Which amount is meant? Neither is taken.
+    duplicateKey: (instance, m) => [
+      post(instance, JSON.stringify(betBody(m)).replace('"amount":', '"amount":999999,"amount":')),
+      post(instance, JSON.stringify(betBody(m)).replace('"account":', `"account":"someone-else","account":`)),
+    ],
+  },
+
   async read(_instance, answer) {
     const body = parseJsonExact(answer.body) as { result?: unknown; status?: unknown; data?: { balance?: unknown } };
     if (!(body.result instanceof JsonNumber)) throw new Error(`no numeric result in ${answer.body}`);
@@ -131,5 +143,11 @@ export const driver: Driver = {
 
   unsupported: {
     'undecryptable body': 'the command dialect sends plain JSON with no encryption; a body that is not JSON is the malformed-body scenario',
+    ...Object.fromEntries(
+      ITEMISED_SCENARIOS.map((name) => [
+        name,
+        'the command dialect does not itemise rounds: a bet and a win are whole transactions, a win never settles its round, and there is no result change; its round rules are the stake scenarios and the round orders',
+      ]),
+    ),
   },
 };

@@ -4,10 +4,10 @@ import { Secret } from '../../src/config/secret.ts';
 import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { parseJsonExact } from '../../src/money/json.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
-import { ExternalTxId, PlayerCode, type BetLine, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
+import { ExternalTxId, PlayerCode, type BetLine, type LineChange, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { createCodec, UndecryptableBody, type Codec } from './codec.ts';
 import { codeFor, type Code } from './codes.ts';
-import { RESULT_CHANGE_EVENT, idempotencyKey, roundKey, settlement } from './inferred.ts';
+import { RESULT_CHANGE_EVENT, answerWithinMs, idempotencyKey, netResult, roundKey } from './inferred.ts';
 import { apiOptions, checkTables, eventVendor } from './vendor.ts';
 import { envelope, eventData, isEventType, type EventType } from './wire.ts';
 
@@ -45,6 +45,8 @@ type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 class EventAdapter implements ProviderAdapter<Context> {
   readonly dialect = 'event';
+  /** The Api-Id names the account and is kept; the Api-Key is the credential (and the encryption key). */
+  readonly credentialHeaders = ['api-key'];
   readonly id: ProviderId;
   readonly #opts: Options;
   readonly #apiId: Secret;
@@ -79,8 +81,8 @@ class EventAdapter implements ProviderAdapter<Context> {
     let payload: unknown;
     try {
       payload = parseJsonExact(plain);
-    } catch {
-      return this.#reject('malformed', 'R3', 'decrypted body is not JSON');
+    } catch (error) {
+      return this.#reject('malformed', 'R3', `decrypted body: ${(error as Error).message}`);
     }
     const parsed = envelope.safeParse(payload);
     if (!parsed.success) return this.#reject('malformed', 'R3', z.prettifyError(parsed.error), payload);
@@ -96,7 +98,7 @@ class EventAdapter implements ProviderAdapter<Context> {
 
     const operation = this.#operation(e.event_type, e, context);
     if (!operation.ok) return this.#reject('malformed', 'R3', `${e.event_type}: ${operation.reason}`, payload, context);
-    return { kind: 'operation', payload, operation: operation.value, context };
+    return { kind: 'operation', payload, operation: operation.value, context, answerWithinMs: answerWithinMs(e.event_type) };
   }
 
   #operation(event: EventType, e: z.infer<typeof envelope>, context: Context): Parsed<WalletOperation> {
@@ -121,7 +123,7 @@ class EventAdapter implements ProviderAdapter<Context> {
     }
     const currency = context.currency;
     const roundId = roundKey(d.table_no, d.game_no);
-    const money = { ...base, currency, roundId, ...(details ? { details: { ...details, game_type: d.game_type } } : {}) };
+    const money = { ...base, currency, roundId, ...(d.game_type === undefined ? {} : { game: d.game_type }), ...(details ? { details: { ...details, game_type: d.game_type } } : {}) };
 
     switch (event) {
       case 'bet':
@@ -138,14 +140,37 @@ class EventAdapter implements ProviderAdapter<Context> {
       }
       case 'bet_result':
       case RESULT_CHANGE_EVENT: {
-        const totalBet = amountOf(d.total_bet_amount, currency);
-        if (!totalBet.ok) return totalBet;
-        const winloss = signedAmountOf(d.total_winloss, currency);
+        // The totals and every line go to the wallet as claims: it checks them against each other and
+        // against the stakes it debited, and pays from its own record (wallet-semantics.md, rule 11).
+        // A bet_result is a result_change without its "before" fields.
+        const r = data.data as z.infer<(typeof eventData)[typeof RESULT_CHANGE_EVENT]>;
+        const stake = amountOf(r.total_bet_amount, currency);
+        if (!stake.ok) return stake;
+        const winloss = signedAmountOf(r.total_winloss, currency);
         if (!winloss.ok) return winloss;
-        if (winloss.value < -totalBet.value) return invalid('total_winloss loses more than total_bet_amount');
-        const amount = settlement(totalBet.value, winloss.value);
-        // A round settles once: a bet_result for a settled round is refused; a correction comes as result_change.
-        return ok(event === 'bet_result' ? { op: 'credit', settles: true, amount, ...money } : { op: 'adjust', amount, ...money });
+        const lines: LineChange[] = [];
+        for (const item of r.bet_results) {
+          const lineStake = amountOf(item.bet_amount, currency);
+          if (!lineStake.ok) return invalid(`bet_index ${item.bet_index}: ${lineStake.reason}`);
+          const lineWinloss = signedAmountOf(item.winloss, currency);
+          if (!lineWinloss.ok) return invalid(`bet_index ${item.bet_index}: winloss: ${lineWinloss.reason}`);
+          const line: LineChange = { ref: item.bet_index, stake: lineStake.value, winloss: netResult(lineStake.value, lineWinloss.value) };
+          if (item.winloss_before !== undefined) {
+            const before = signedAmountOf(item.winloss_before, currency);
+            if (!before.ok) return invalid(`bet_index ${item.bet_index}: winloss_before: ${before.reason}`);
+            line.winlossBefore = netResult(lineStake.value, before.value);
+          }
+          lines.push(line);
+        }
+        if (event === 'bet_result') return ok({ op: 'settle', lines, totals: { stake: stake.value, winloss: netResult(stake.value, winloss.value) }, ...money });
+        const before = signedAmountOf(r.total_winloss_before, currency);
+        if (!before.ok) return invalid(`total_winloss_before: ${before.reason}`);
+        return ok({
+          op: 'adjust',
+          lines,
+          totals: { stake: stake.value, winloss: netResult(stake.value, winloss.value), winlossBefore: netResult(stake.value, before.value) },
+          ...money,
+        });
       }
     }
     return invalid('unsupported event');
@@ -168,8 +193,8 @@ class EventAdapter implements ProviderAdapter<Context> {
     return this.#encrypted(codeFor(context.event, outcome), context, outcome.balance);
   }
 
-  async fail(problem: Failure, context?: Context): Promise<Answer> {
-    return this.#encrypted(problem === 'forbidden' ? 'R2' : problem === 'too_large' ? 'R3' : 'R1', context);
+  async fail(problem: Failure, context?: Context, balance?: Minor): Promise<Answer> {
+    return this.#encrypted(problem === 'forbidden' ? 'R2' : problem === 'too_large' ? 'R3' : 'R1', context, balance);
   }
 
   async #encrypted(code: Code, context?: Context, balance?: Minor): Promise<Answer> {
@@ -184,7 +209,8 @@ class EventAdapter implements ProviderAdapter<Context> {
   }
 
   async #reject(reason: 'unauthorized' | 'malformed' | 'unsupported', code: Code, detail: string, payload?: unknown, context?: Context): Promise<Decoded<Context>> {
-    return { kind: 'rejected', reason, detail, payload, answer: await this.#encrypted(code, context) };
+    const userId = (payload as { user_id?: unknown } | null)?.user_id;
+    return { kind: 'rejected', reason, detail, payload, ...(typeof userId === 'string' ? { player: userId } : {}), answer: await this.#encrypted(code, context) };
   }
 }
 

@@ -12,6 +12,15 @@ export const REFUSAL_CODE: Readonly<Record<Refusal, Code>> = {
   conflict: 'R3',
   rolled_back: 'R3',
   target_not_found: 'R3',
+  inconsistent: 'R3',
+  no_stake: 'R3',
+  unknown_line: 'R3',
+  line_closed: 'R3',
+  round_settled: 'R3',
+  stale_change: 'R3',
+  // The original result of a round its result change already settled: the round is as the vendor
+  // wants it, so the late result is answered as done; it paid nothing, and the refusal is recorded.
+  superseded: 'R0',
 };
 
 /**

@@ -4,10 +4,23 @@ import { asCurrency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { formatAmount, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { PlayerCode } from '../../src/wallet/types.ts';
-import { expectReading, expectRefusal, REFUSAL, REPEAT, type Driver, type Kind, type Kit, type Money, type Request } from '../../test/conformance/kit.ts';
+import {
+  expectReading,
+  expectRefusal,
+  REFUSAL,
+  REPEAT,
+  type Driver,
+  type Kind,
+  type Kit,
+  type Line,
+  type Money,
+  type Request,
+  type RoundResult,
+  type RoundsDriver,
+} from '../../test/conformance/kit.ts';
 
 /**
- * The event dialect (../shared/specs/event-dialect.md) for the conformance kit: AES-256-ECB bodies under
+ * The event dialect (docs/specs/event-dialect.md) for the conformance kit: AES-256-ECB bodies under
  * each instance's API key, Api-Id / Api-Key headers, a timestamp of now. A round is table_no/game_no
  * (one table, the kit's round as game_no); a kit bet is one bet line, bet_index 1, so a rollback is a
  * bet_cancel of that line; a win is a bet_result whose net win/loss pays the kit's amount.
@@ -39,13 +52,19 @@ const now = () => Math.floor(Date.now() / 1000);
 /** A decimal as a JSON number, digit for digit. */
 const number = (text: string) => JSON.rawJSON(text);
 
-/** Decimal text minus decimal text, exactly, in the driver's currency. */
-function minus(a: string, b: string): string {
-  const x = parseAmount(a, CURRENCY);
-  const y = parseAmount(b, CURRENCY);
-  if (!x.ok || !y.ok) throw new Error(`amounts ${a}, ${b}`);
-  return formatAmount(x.value - y.value, CURRENCY);
+/** Signed decimal text to minor units, exactly. */
+function minor(text: string): Minor {
+  const negative = text.startsWith('-');
+  const parsed = parseAmount(negative ? text.slice(1) : text, CURRENCY);
+  if (!parsed.ok) throw new Error(`amount ${text}: ${parsed.reason}`);
+  return negative ? -parsed.value : parsed.value;
 }
+
+/** Decimal text minus decimal text, exactly, in the driver's currency. */
+const minus = (a: string, b: string) => formatAmount(minor(a) - minor(b), CURRENCY);
+
+/** The sum of decimal texts, as a JSON number. */
+const total = (texts: readonly string[]) => number(formatAmount(texts.reduce((sum, t) => sum + minor(t), 0n), CURRENCY));
 
 const envelope = (eventType: string, txId: string, player: string, data?: unknown) => ({
   transaction_id: txId,
@@ -111,6 +130,44 @@ function raw(instance: string, body: string): Request {
 
 const json = (value: unknown) => JSON.stringify(value);
 
+const table = (roundId: string) => ({ currency: CURRENCY, game_type: 'BAC', table_no: TABLE, game_no: roundId });
+
+/** A round's bet lines as the vendor's bets / bet_cancels: bet_index is the line's name. */
+const items = (lines: readonly Line[]) => lines.map((l) => ({ bet_index: l.ref, bet_type: 'PLAYER', bet_amount: number(l.amount) }));
+
+function results(r: RoundResult, change: boolean) {
+  const lines = r.lines.map((l) => ({
+    bet_index: l.ref,
+    bet_type: 'PLAYER',
+    bet_amount: number(l.stake),
+    winloss: number(l.winloss),
+    ...(change && l.before !== undefined ? { winloss_before: number(l.before) } : {}),
+  }));
+  const totals = r.totals ?? {
+    stake: formatAmount(r.lines.reduce((sum, l) => sum + minor(l.stake), 0n), CURRENCY),
+    winloss: formatAmount(r.lines.reduce((sum, l) => sum + minor(l.winloss), 0n), CURRENCY),
+    ...(change ? { before: formatAmount(r.lines.reduce((sum, l) => sum + minor(l.before ?? '0'), 0n), CURRENCY) } : {}),
+  };
+  return {
+    ...table(r.roundId),
+    total_bet_amount: number(totals.stake),
+    total_winloss: number(totals.winloss),
+    ...(change ? { total_winloss_before: number(totals.before ?? '0'), result_before: 'P' } : {}),
+    result: 'B',
+    result_detail: '{"player":[],"banker":[]}',
+    bet_results: lines,
+  };
+}
+
+/** Table rounds: a bet of several bet indices, bet_cancel naming some, bet_result per index, result_change with what it corrects. */
+const rounds: RoundsDriver = {
+  bet: (instance, b) => post(instance, json(envelope('bet', b.txId, b.player, { ...table(b.roundId), total_bet_amount: total(b.lines.map((l) => l.amount)), bets: items(b.lines) }))),
+  cancel: (instance, c) =>
+    post(instance, json(envelope('bet_cancel', c.txId, c.player, { ...table(c.roundId), total_bet_cancel_amount: total(c.lines.map((l) => l.amount)), bet_cancels: items(c.lines) }))),
+  result: (instance, r) => post(instance, json(envelope('bet_result', r.txId, r.player, results(r, false)))),
+  change: (instance, r) => post(instance, json(envelope('result_change', r.txId, r.player, results(r, true)))),
+};
+
 export const driver: Driver = {
   dialect: 'event',
   currency: CURRENCY,
@@ -120,6 +177,7 @@ export const driver: Driver = {
     options: { apiId: c.apiId, apiKey: c.apiKey, currency: CURRENCY, encryption: 'aes-ecb', timestampWindowSeconds: 300 },
   })),
   unreadable: 'invalid',
+  rounds,
 
   login: (instance, player, id) => post(instance, json(envelope('login', id, player))),
   bet: (instance, m) => post(instance, json(betEvent(m))),
@@ -193,6 +251,23 @@ export const driver: Driver = {
     oversize: async (instance, m, limit) => [await post(instance, json(betEvent(m, { padding: 'x'.repeat(2 * limit) })))],
   },
 
+  unstorable: {
+    freeText: (instance, m, text) => post(instance, json({ ...betEvent(m), feedback_data: `feedback ${text}` })),
+    ids: (instance, m, text) =>
+      Promise.all([
+        post(instance, json({ ...betEvent(m), transaction_id: `${m.txId}${text}` })),
+        post(instance, json({ ...betEvent(m), user_id: `${m.player}${text}` })),
+        post(instance, json(betEvent(m, { game_no: `${m.roundId}${text}` }))),
+        post(instance, json(betEvent(m, { bets: [{ bet_index: `1${text}`, bet_type: 'PLAYER', bet_amount: number(m.amount) }] }))),
+      ]),
+    // Which total is meant? Neither is taken.
+    duplicateKey: (instance, m) =>
+      Promise.all([
+        post(instance, json(betEvent(m)).replace('"total_bet_amount":', '"total_bet_amount":999999,"total_bet_amount":')),
+        post(instance, json(betEvent(m)).replace('"user_id":', '"user_id":"someone-else","user_id":')),
+      ]),
+  },
+
   async read(instance, answer) {
     const text = await of(instance).codec.decrypt(answer.body);
     const body = parseJsonExact(text) as { code?: unknown; latest_balance?: unknown };
@@ -212,6 +287,7 @@ export const driver: Driver = {
       "a bet_cancel names a table round and bet indices, not a transaction, and a live table's round is shared by every seated player: another player's bet_cancel names that player's own bets, never the owner's",
     'win rollback':
       'the event dialect has no event that reverses a settled result: bet_cancel refunds bet lines only, and a settled round is corrected by result_change (the "result change" extra)',
+    'stake-free win': 'the event dialect has no win without a bet: every bet_result settles bet lines the round took',
   },
 
   extras: {

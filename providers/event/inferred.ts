@@ -2,7 +2,7 @@ import type { Minor } from '../../src/money/minor.ts';
 
 /**
  * Every point of the event dialect that the vendor's published pages left open (marked INFERRED in
- * ../shared/specs/event-dialect.md), each in one place so it is a one-line change once a vendor confirms.
+ * docs/specs/event-dialect.md), each in one place so it is a one-line change once a vendor confirms.
  */
 
 /** The event's `transaction_id` is its idempotency key: a vendor's retry repeats it. */
@@ -11,11 +11,18 @@ export const idempotencyKey = (event: { transaction_id: string }) => event.trans
 /** The name of the event that corrects a settled round (the older protocol's name). */
 export const RESULT_CHANGE_EVENT = 'result_change';
 
-/** What a settled round pays: the stake back plus the net win/loss, never below zero. */
-export const settlement = (totalBet: Minor, totalWinloss: Minor): Minor => {
-  const paid = totalBet + totalWinloss;
-  return paid > 0n ? paid : 0n;
-};
+/**
+ * A bet line's `winloss` (and a total's) is its net result: negative when lost, 0 for a push. The
+ * wallet pays a settled line the stake it debited plus this, and refuses a line losing more than
+ * its stake. Were it a gross win, this would return `winloss - stake`.
+ */
+export const netResult = (_stake: Minor, winloss: Minor): Minor => winloss;
+
+/**
+ * How long the vendor waits for an answer. Its pages give no limit: taken as the command dialect's,
+ * 2 s for what a player waits on (login, a bet), 4 s for the rest (results, cancels, changes).
+ */
+export const answerWithinMs = (eventType: string): number => (eventType === 'bet' || eventType === 'login' ? 2000 : 4000);
 
 /** A round is identified by table and game number. */
 export const roundKey = (tableNo: string, gameNo: string) => `${tableNo}:${gameNo}`;

@@ -6,7 +6,8 @@ type CreatedAt = ColumnType<Date, never, never>;
 
 export type PlayerStatus = 'active' | 'blocked';
 export type AccountKind = 'player' | 'game' | 'cashier';
-export type TransferKind = 'bet' | 'win' | 'bet_refund' | 'win_reversal' | 'adjustment' | 'deposit' | 'withdrawal';
+/** `promo_win`: a win the vendor pays without a stake (a bonus call, a free bet, a promotion), kept apart from game wins. */
+export type TransferKind = 'bet' | 'win' | 'promo_win' | 'bet_refund' | 'win_reversal' | 'adjustment' | 'deposit' | 'withdrawal';
 export type ProviderTransactionKind = 'debit' | 'credit' | 'refund' | 'adjust';
 
 export interface PlayersTable {
@@ -44,6 +45,9 @@ export interface RoundsTable {
   external_id: string;
   player_id: bigint;
   currency: string;
+  /** The transaction that settled the round (set once). */
+  settled_by: ColumnType<bigint | null, never, bigint>;
+  settled_at: ColumnType<Date | null, never, Date>;
   created_at: CreatedAt;
 }
 
@@ -60,6 +64,8 @@ export interface ProviderTransactionsTable {
   refusal: string | null;
   transfer_id: bigint | null;
   details: ColumnType<Record<string, unknown> | null, string | null, never>;
+  /** The vendor's game of the call, where its dialect names one (for reports). */
+  game: ColumnType<string | null, string | null | undefined, never>;
   created_at: CreatedAt;
 }
 
@@ -67,6 +73,8 @@ export interface RollbacksTable {
   id: Id;
   provider_id: string;
   target_external_id: string;
+  /** The rollback's own transaction id, where the dialect gives it one. */
+  external_id: string | null;
   player_id: bigint;
   target_id: bigint | null;
   transfer_id: bigint | null;
@@ -90,6 +98,31 @@ export interface BetLinesTable {
   round_id: bigint;
   ref: string;
   amount: bigint;
+  state: ColumnType<'open' | 'settled' | 'cancelled', never, 'settled' | 'cancelled'>;
+  winloss: ColumnType<bigint | null, never, bigint>;
+  payout: ColumnType<bigint | null, never, bigint>;
+  settled_by: ColumnType<bigint | null, never, bigint>;
+}
+
+/** The bet line state machine as data (src/wallet/rounds.ts holds the same rows). */
+export interface LineTransitionsTable {
+  from_state: string;
+  to_state: string;
+}
+
+/** A message refused under the round rules, with what the vendor claimed (rule 14). */
+export interface RoundRefusalsTable {
+  id: Id;
+  provider_id: string;
+  player_id: bigint;
+  round_external_id: string;
+  round_id: bigint | null;
+  external_id: string;
+  operation: string;
+  reason: string;
+  detail: string;
+  claim: ColumnType<unknown, string, never>;
+  created_at: CreatedAt;
 }
 
 export interface LineCancelsTable {
@@ -124,6 +157,8 @@ export interface WebhooksTable {
   source: WebhookSource;
   headers: ColumnType<Record<string, unknown>, string, never>;
   body: Buffer;
+  /** Where under the provider's webhook address the call came ('' for a dialect with one address). */
+  path: ColumnType<string, string | undefined, never>;
   /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
   plaintext: ColumnType<boolean, boolean | undefined, never>;
   payload: ColumnType<unknown, string | null, never>;
@@ -147,10 +182,72 @@ export interface ProviderUsersTable {
   created_at: CreatedAt;
 }
 
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface OperatorsTable {
+  id: Id;
+  name: string;
+  role: Role;
+  password_hash: string;
+  status: ColumnType<'active' | 'disabled', 'active' | 'disabled' | undefined, 'active' | 'disabled'>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export interface OperatorSessionsTable {
+  token_hash: string;
+  operator_id: bigint;
+  csrf: string;
+  created_at: CreatedAt;
+  seen_at: ColumnType<Date, never, Date>;
+  expires_at: Date;
+  ended_at: ColumnType<Date | null, never, Date>;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export type AuditVia = 'console' | 'token' | 'cli';
+export type AuditOutcome = 'ok' | 'refused' | 'failed';
+
+export interface AuditEventsTable {
+  id: Id;
+  at: CreatedAt;
+  actor: string;
+  via: AuditVia;
+  ip: string | null;
+  action: string;
+  target: string | null;
+  outcome: AuditOutcome;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+export interface ReportDaysTable {
+  day: string;
+  provider_id: string;
+  game: string;
+  currency: string;
+  rounds: bigint;
+  players: bigint;
+  bets: bigint;
+  stakes: bigint;
+  refunds: bigint;
+  wins: bigint;
+  reversals: bigint;
+  adjustments: bigint;
+  promo_wins: bigint;
+}
+
 export interface Database {
+  report_days: ReportDaysTable;
+  report_days_done: { day: string; computed_at: ColumnType<Date, never, never> };
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  audit_events: AuditEventsTable;
   provider_users: ProviderUsersTable;
   webhooks: WebhooksTable;
   bet_lines: BetLinesTable;
+  line_transitions: LineTransitionsTable;
+  round_refusals: RoundRefusalsTable;
   line_cancels: LineCancelsTable;
   player_sessions: PlayerSessionsTable;
   players: PlayersTable;

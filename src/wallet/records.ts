@@ -3,7 +3,10 @@ import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
 import { ahead, PgError, prepared } from '../ledger/database.ts';
+import { storableJson, storableText } from '../ledger/storable.ts';
 import type { Database, PlayerStatus, ProviderTransactionKind, TransferKind } from '../ledger/schema.ts';
+import type { LineState } from '../ledger/line-states.ts';
+import type { Claim, RoundLine, RoundRefusal, RoundState } from './rounds.ts';
 import type { ExternalTxId, PlayerCode, ProviderId, Refusal } from './types.ts';
 
 export type Trx = Transaction<Database>;
@@ -24,6 +27,8 @@ export interface KnownTx {
   status: 'applied' | 'refused';
   refusal: string | null;
   round: string | null;
+  /** What a result or result change claimed (null for other transactions, and results kept before claims were). */
+  claim: Claim | null;
 }
 
 export interface NewTx {
@@ -33,15 +38,21 @@ export interface NewTx {
   currency: Currency;
   amount: Minor;
   roundId?: string | undefined;
+  game?: string | undefined;
   details?: Record<string, unknown> | undefined;
 }
 
-export interface KnownLine {
-  id: bigint;
-  ref: string;
-  amount: bigint;
-  /** The debit carrying the line was refused or rolled back as a whole: the line holds no money. */
-  settled: boolean;
+
+/** What a transaction does to its round, written in the same statement as the transaction. */
+export interface RoundEffects {
+  /** Bet lines it places. */
+  place?: readonly { ref: string; amount: Minor }[];
+  /** Lines it settles, or re-settles (a result change), with their win/loss and what they pay (null: not itemised by the dialect). */
+  settle?: readonly { id: bigint; winloss: Minor | null; payout: Minor | null }[];
+  /** Open lines whose stake it refunds. */
+  cancel?: readonly bigint[];
+  /** It is the round's result: the round is settled by it. */
+  settleRound?: boolean;
 }
 
 /** Everything an operation decides on, read in one statement with the wallet row locked. */
@@ -52,7 +63,17 @@ export interface Snapshot {
   /** A rollback marker naming that key. */
   marker: { id: bigint; target_id: bigint | null; player_id: bigint } | undefined;
   /** The player's round of the operation's round id at that provider. */
-  round: { id: bigint; currency: string } | undefined;
+  round: SnapshotRound | undefined;
+}
+
+export interface SnapshotRound {
+  id: bigint;
+  currency: string;
+  settled: boolean;
+  /** Some bet line of the round is not cancelled: the round holds (or held) a stake (null unless asked for). */
+  staked: boolean | null;
+  /** Its lines and how it was settled, when the snapshot was asked for them. */
+  state?: RoundState;
 }
 
 /**
@@ -67,10 +88,13 @@ export class LostRace extends Error {
 export class Records {
   readonly #trx: Trx;
   readonly #house: HouseAccounts;
+  /** The wallet row is locked without waiting: held by another transaction, the operation fails at once. */
+  readonly #nowait: boolean;
 
-  constructor(trx: Trx, house: HouseAccounts) {
+  constructor(trx: Trx, house: HouseAccounts, nowait = false) {
     this.#trx = trx;
     this.#house = house;
+    this.#nowait = nowait;
   }
 
   /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
@@ -102,18 +126,22 @@ export class Records {
    * say: joined plainly, the planner could take the index on (provider, round id) alone, a scan of
    * every round of the provider, which grows with the ledger (0.9 ms at 33k rounds, found in a
    * generic plan; the LIMIT keeps the subquery from being flattened into that join).
+   *
+   * With `lines`, the round's bet lines and how it was settled come in the same round trip: what a
+   * result, a change or a cancel is checked against; with `staked`, whether the round holds a stake.
+   * Each costs only when asked for.
    */
   async snapshot(
     player: PlayerCode,
     currency: Currency,
     at: { provider: ProviderId; key: ExternalTxId; roundId?: string | undefined },
-    lock = true,
+    { lock = true, lines = false, staked = false }: { lock?: boolean; lines?: boolean; staked?: boolean } = {},
   ): Promise<Snapshot | Refusal> {
     if (lock) {
       await this.#trx.executeQuery(
         ahead(
           sql`select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
-            where p.code = ${player} for update of a`,
+            where p.code = ${player} for update of a${this.#nowait ? sql` nowait` : sql``}`,
           this.#trx,
         ),
       );
@@ -123,16 +151,22 @@ export class Records {
         sql<Record<string, any>>`
       select p.id as player_id, p.status, a.id as account_id, a.balance,
         t.id as tx_id, t.player_id as tx_player_id, t.kind as tx_kind, t.currency as tx_currency, t.amount as tx_amount,
-        t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round,
+        t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round, t.details -> 'claim' as tx_claim,
         m.id as marker_id, m.target_id as marker_target_id, m.player_id as marker_player_id,
-        r.id as round_id, r.currency as round_currency
+        r.id as round_id, r.currency as round_currency, r.settled_by,
+        case when ${staked} then exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled') end as round_staked,
+        case when ${lines} then (select json_agg(json_build_object('id', l.id::text, 'ref', l.ref, 'amount', l.amount::text, 'state', l.state,
+            'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text) order by l.id)
+          from bet_lines l where l.round_id = r.id) end as round_lines,
+        case when ${lines} then (select json_build_object('kind', s.kind, 'claim', s.details -> 'claim')
+          from provider_transactions s where s.id = r.settled_by) end as settled
       from players p
       join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
       left join provider_transactions t on t.provider_id = ${at.provider} and t.external_id = ${at.key}
       left join rounds tr on tr.id = t.round_id
       left join rollbacks m on m.provider_id = ${at.provider} and m.target_external_id = ${at.key}
       left join lateral (
-        select r.id, r.currency from rounds r
+        select r.id, r.currency, r.settled_by from rounds r
         where r.provider_id = ${at.provider} and r.player_id = p.id and r.external_id = ${at.roundId ?? null} limit 1
       ) r on true
       where p.code = ${player}`,
@@ -158,24 +192,72 @@ export class Records {
               status: row.tx_status,
               refusal: row.tx_refusal,
               round: row.tx_round,
+              claim: row.tx_claim,
             },
       marker: row.marker_id === null ? undefined : { id: row.marker_id, target_id: row.marker_target_id, player_id: row.marker_player_id },
-      round: row.round_id === null ? undefined : { id: row.round_id, currency: row.round_currency },
+      round:
+        row.round_id === null
+          ? undefined
+          : {
+              id: row.round_id,
+              currency: row.round_currency,
+              settled: row.settled_by !== null,
+              staked: row.round_staked,
+              ...(lines
+                ? {
+                    state: {
+                      id: row.round_id,
+                      lines: ((row.round_lines ?? []) as RawLine[]).map(lineOf),
+                      settledBy: row.settled_by === null ? null : { id: row.settled_by, kind: row.settled.kind, claim: row.settled.claim },
+                    },
+                  }
+                : {}),
+            },
     };
   }
 
   /**
-   * Records a provider transaction in one statement: its round (unless `knownRound`), its transfer
-   * when it moves money (the transfer's trigger moves both balances), and the transaction itself.
+   * Records a provider transaction in one statement, with everything it does to the round: its round
+   * (unless `knownRound`), its transfer when it moves money (the transfer's trigger moves both
+   * balances), the transaction itself, the bet lines it places (only with a round), the lines it
+   * settles (with their win/loss and payout) or cancels, and whether it settles the round.
    */
   async post(
     tx: NewTx,
     playerId: bigint,
     knownRound: bigint | undefined,
     result: { status: 'applied'; from: bigint; to: bigint; amount: Minor; kind: TransferKind } | { status: 'refused'; refusal: Refusal },
+    effects: RoundEffects = {},
   ): Promise<{ id: bigint; roundId: bigint | null }> {
     const newRound = tx.roundId !== undefined && knownRound === undefined;
     const applied = result.status === 'applied';
+    const { place = [], settle = [], cancel = [], settleRound = false } = effects;
+    // Only the parts a transaction needs are in its statement: a few shapes, each prepared once.
+    const parts = [
+      place.length
+        ? sql`, placed as (
+        insert into bet_lines (provider_transaction_id, round_id, ref, amount)
+        select p.id, p.round_id, l.ref, l.amount
+        from posted p, unnest(${place.map((l) => l.ref)}::text[], ${place.map((l) => String(l.amount))}::bigint[]) with ordinality as l(ref, amount, n)
+        where p.round_id is not null
+        order by l.n
+      )`
+        : sql``,
+      settle.length
+        ? sql`, settled as (
+        update bet_lines l set state = 'settled', winloss = s.winloss, payout = s.payout, settled_by = (select id from posted)
+        from unnest(${settle.map((l) => String(l.id))}::bigint[], ${settle.map((l) => (l.winloss === null ? null : String(l.winloss)))}::bigint[],
+          ${settle.map((l) => (l.payout === null ? null : String(l.payout)))}::bigint[]) as s(id, winloss, payout)
+        where l.id = s.id
+      )`
+        : sql``,
+      cancel.length ? sql`, cancelled as (update bet_lines set state = 'cancelled' where id = any(${cancel.map(String)}::bigint[]))` : sql``,
+      settleRound
+        ? sql`, closed as (
+        update rounds set settled_by = p.id, settled_at = now() from posted p where rounds.id = p.round_id and rounds.settled_by is null
+      )`
+        : sql``,
+    ];
     const { rows } = await this.#trx.executeQuery(
       prepared(
         sql<{ id: bigint; round_id: bigint | null }>`
@@ -190,14 +272,17 @@ export class Records {
           ${tx.currency}, ${applied ? result.kind : null}
         where ${applied}
         returning id
-      )
-      insert into provider_transactions
-        (provider_id, external_id, player_id, kind, currency, amount, round_id, details, status, refusal, transfer_id)
-      values (${tx.provider}, ${tx.txId}, ${playerId}, ${tx.kind}, ${tx.currency}, ${tx.amount},
-        ${newRound ? sql`(select id from new_round)` : sql`${knownRound ?? null}::bigint`},
-        ${tx.details ? JSON.stringify(tx.details) : null}::jsonb, ${result.status}, ${applied ? null : result.refusal},
-        (select id from moved))
-      returning id, round_id`,
+      ), posted as (
+        insert into provider_transactions
+          (provider_id, external_id, player_id, kind, currency, amount, round_id, details, game, status, refusal, transfer_id)
+        values (${tx.provider}, ${tx.txId}, ${playerId}, ${tx.kind}, ${tx.currency}, ${tx.amount},
+          ${newRound ? sql`(select id from new_round)` : sql`${knownRound ?? null}::bigint`},
+          ${tx.details ? storableJson(tx.details) : null}::jsonb, ${tx.game === undefined ? null : storableText(tx.game).slice(0, 200)}::text,
+          ${result.status}, ${applied ? null : result.refusal},
+          (select id from moved))
+        returning id, round_id
+      )${sql.join(parts, sql``)}
+      select id, round_id from posted`,
         this.#trx,
       ),
     );
@@ -206,11 +291,31 @@ export class Records {
     return { id: row.id, roundId: row.round_id };
   }
 
-  insertRollback(provider: ProviderId, target: ExternalTxId, playerId: bigint, targetId: bigint | null, transferId: bigint | null) {
+  insertRollback(provider: ProviderId, target: ExternalTxId, playerId: bigint, targetId: bigint | null, transferId: bigint | null, id?: ExternalTxId) {
     return this.#trx
       .insertInto('rollbacks')
-      .values({ provider_id: provider, target_external_id: target, player_id: playerId, target_id: targetId, transfer_id: transferId })
+      .values({ provider_id: provider, target_external_id: target, player_id: playerId, target_id: targetId, transfer_id: transferId, external_id: id ?? null })
       .execute();
+  }
+
+  /** What a rollback with its own id `id` reversed, if one was recorded. */
+  async rollbackById(provider: ProviderId, id: ExternalTxId): Promise<string | undefined> {
+    const row = await this.#trx.selectFrom('rollbacks').select('target_external_id').where('provider_id', '=', provider).where('external_id', '=', id).executeTakeFirst();
+    return row?.target_external_id;
+  }
+
+  /**
+   * The bet a win names (`against`): whether it was placed for this player on this round and still
+   * stands (applied, not rolled back, a line not cancelled).
+   */
+  async standingBet(provider: ProviderId, txId: ExternalTxId, playerId: bigint, roundId: bigint | undefined): Promise<'standing' | 'missing' | 'gone'> {
+    const { rows } = await sql<{ status: string; same: boolean; live: boolean }>`
+      select t.status, t.player_id = ${playerId} and t.kind = 'debit' and t.round_id is not distinct from ${roundId ?? null}::bigint as same,
+        exists (select 1 from bet_lines l where l.provider_transaction_id = t.id and l.state <> 'cancelled') as live
+      from provider_transactions t where t.provider_id = ${provider} and t.external_id = ${txId}`.execute(this.#trx);
+    const bet = rows[0];
+    if (!bet || !bet.same) return 'missing';
+    return bet.status === 'applied' && bet.live ? 'standing' : 'gone';
   }
 
   gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {
@@ -226,30 +331,15 @@ export class Records {
     return id;
   }
 
-  async insertLines(transactionId: bigint, roundId: bigint, lines: readonly { ref: string; amount: Minor }[]): Promise<void> {
-    if (lines.length === 0) return;
-    await this.#trx
-      .insertInto('bet_lines')
-      .values(lines.map((l) => ({ provider_transaction_id: transactionId, round_id: roundId, ref: l.ref, amount: l.amount })))
-      .execute();
-  }
-
-  /** The named bet lines of a round already placed, with whether their money is still on the table. */
-  async lines(roundId: bigint, refs: readonly string[]): Promise<Map<string, KnownLine>> {
-    if (refs.length === 0) return new Map();
+  /** The bet lines a debit placed, in its order. */
+  async linesOf(transactionId: bigint): Promise<RoundLine[]> {
     const rows = await this.#trx
-      .selectFrom('bet_lines as l')
-      .innerJoin('provider_transactions as t', 't.id', 'l.provider_transaction_id')
-      .select(['l.id', 'l.ref', 'l.amount'])
-      .select((eb) =>
-        eb
-          .or([eb('t.status', '<>', 'applied'), eb.exists(eb.selectFrom('rollbacks as r').select('r.id').whereRef('r.target_id', '=', 't.id'))])
-          .as('settled'),
-      )
-      .where('l.round_id', '=', roundId)
-      .where('l.ref', 'in', refs)
+      .selectFrom('bet_lines')
+      .select(['id', 'ref', 'amount', 'state', 'winloss', 'payout', 'provider_transaction_id'])
+      .where('provider_transaction_id', '=', transactionId)
+      .orderBy('id')
       .execute();
-    return new Map(rows.map((r) => [r.ref, { ...r, settled: Boolean(r.settled) }]));
+    return rows.map((r) => ({ id: r.id, ref: r.ref, amount: r.amount, state: r.state, winloss: r.winloss, payout: r.payout, debitId: r.provider_transaction_id }));
   }
 
   /** Which of the named bet lines of a round have been cancelled (possibly before they arrived). */
@@ -282,51 +372,65 @@ export class Records {
       .execute();
   }
 
-  /** The bet lines a debit carries, in its order. */
-  linesOf(transactionId: bigint) {
-    return this.#trx.selectFrom('bet_lines').select(['ref', 'amount']).where('provider_transaction_id', '=', transactionId).orderBy('id').execute();
+  /** Open lines whose stake went back to the player. */
+  async cancelLines(ids: readonly bigint[]): Promise<void> {
+    if (ids.length === 0) return;
+    await sql`update bet_lines set state = ${'cancelled' satisfies LineState} where id = any(${ids.map(String)}::bigint[])`.execute(this.#trx);
   }
 
-  /** Whether the round already holds an applied credit not rolled back (it has been settled). */
-  async settled(roundId: bigint): Promise<boolean> {
-    const row = await this.#trx
-      .selectFrom('provider_transactions as t')
-      .select('t.id')
-      .where('t.round_id', '=', roundId)
-      .where('t.kind', '=', 'credit')
-      .where('t.status', '=', 'applied')
-      .where((eb) => eb.not(eb.exists(eb.selectFrom('rollbacks as r').select('r.id').whereRef('r.target_id', '=', 't.id'))))
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /** Sum of the named debit's bet lines cancelled one by one: a later whole rollback refunds only the rest. */
-  async cancelledAmountOf(transactionId: bigint): Promise<Minor> {
-    const row = await this.#trx
-      .selectFrom('line_cancels as c')
-      .innerJoin('bet_lines as l', 'l.id', 'c.line_id')
-      .select((eb) => eb.fn.coalesce(eb.fn.sum<bigint>('l.amount'), sql<bigint>`0`).as('total'))
-      .where('l.provider_transaction_id', '=', transactionId)
-      .executeTakeFirstOrThrow();
-    return BigInt(row.total);
-  }
-
-  /** What a round has paid the player so far: its credits and adjustments, less credits rolled back. */
-  async paidForRound(roundId: bigint, walletAccountId: bigint): Promise<Minor> {
-    const { rows } = await sql<{ paid: bigint }>`
-      select coalesce(sum(case when tr.credit_account_id = ${walletAccountId} then tr.amount else -tr.amount end), 0)::bigint as paid
-      from provider_transactions t
-      join transfers tr on tr.id = t.transfer_id
-      where t.round_id = ${roundId} and t.kind in ('credit', 'adjust') and t.status = 'applied'
-        and not exists (select 1 from rollbacks r where r.target_id = t.id)`.execute(this.#trx);
-    return rows[0]!.paid;
+  /** Rule 14: the round's own record of a message refused under the round rules, with what the vendor claimed. */
+  async insertRoundRefusal(r: {
+    provider: ProviderId;
+    playerId: bigint;
+    roundExternalId: string;
+    roundId: bigint | undefined;
+    txId: ExternalTxId;
+    operation: string;
+    refusal: RoundRefusal;
+    claim: unknown;
+  }): Promise<void> {
+    await this.#trx
+      .insertInto('round_refusals')
+      .values({
+        provider_id: r.provider,
+        player_id: r.playerId,
+        round_external_id: r.roundExternalId,
+        round_id: r.roundId ?? null,
+        external_id: r.txId,
+        operation: r.operation,
+        reason: r.refusal.reason,
+        detail: r.refusal.detail,
+        claim: storableJson(r.claim),
+      })
+      .onConflict((oc) => oc.constraint('round_refusal_unique').doNothing())
+      .execute();
   }
 
   async insertSession(provider: ProviderId, txId: ExternalTxId, playerId: bigint, kind: 'login' | 'logout', details?: Record<string, unknown>) {
     await this.#trx
       .insertInto('player_sessions')
-      .values({ provider_id: provider, external_id: txId, player_id: playerId, kind, details: details ? JSON.stringify(details) : null })
+      .values({ provider_id: provider, external_id: txId, player_id: playerId, kind, details: details ? storableJson(details) : null })
       .onConflict((oc) => oc.constraint('player_session_unique').doNothing())
       .execute();
   }
 }
+
+interface RawLine {
+  id: string;
+  ref: string;
+  amount: string;
+  state: LineState;
+  winloss: string | null;
+  payout: string | null;
+  debit: string;
+}
+
+const lineOf = (l: RawLine): RoundLine => ({
+  id: BigInt(l.id),
+  ref: l.ref,
+  amount: BigInt(l.amount),
+  state: l.state,
+  winloss: l.winloss === null ? null : BigInt(l.winloss),
+  payout: l.payout === null ? null : BigInt(l.payout),
+  debitId: BigInt(l.debit),
+});

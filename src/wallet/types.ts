@@ -31,29 +31,62 @@ interface MoneyOp extends PlayerOp {
   txId: ExternalTxId;
   amount: Minor;
   roundId?: string;
+  /** The vendor's game of the call (its code), where the dialect names one: reports cut revenue by it. */
+  game?: string | undefined;
   /** Vendor context kept with the transaction for audit (game, call id, ...). */
   details?: Record<string, unknown>;
 }
 
-/** One bet inside a debit, named by the vendor's index within its round so a cancel can name it. */
+/** One bet inside a debit, named by the vendor's index within its round so a cancel or a result can name it. */
 export interface BetLine {
   ref: string;
   amount: Minor;
 }
 
+/** A bet line's result as the vendor states it: the stake it says was bet, and the net win/loss (negative when lost). */
+export interface LineResult {
+  ref: string;
+  stake: Minor;
+  winloss: Minor;
+}
+
+/** A line's corrected result; `winlossBefore`, where the vendor states it, is what it corrects. */
+export interface LineChange extends LineResult {
+  winlossBefore?: Minor;
+}
+
+/** The totals a result message asserts: checked against its lines, never paid from. */
+export interface ResultTotals {
+  stake: Minor;
+  winloss: Minor;
+  /** A result change's total before the change. */
+  winlossBefore?: Minor;
+}
+
 export type WalletOperation =
   | ({ op: 'authenticate'; requireActive: boolean } & PlayerOp)
   | ({ op: 'balance'; requireActive: boolean } & PlayerOp)
-  /** A bet; `lines` (summing to `amount`) when it carries several bets of one round. */
+  /** A bet; `lines` (summing to `amount`) when it itemises its round; otherwise it is one line of its own. */
   | ({ op: 'debit'; lines?: readonly BetLine[] } & MoneyOp)
-  /** A win; with `settles`, the round's one result: a second settling credit for the round is refused (a correction is an adjust). */
-  | ({ op: 'credit'; settles?: boolean } & MoneyOp)
-  /** Reverses one whole transaction named by its id (the cancel has no id of its own). */
-  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId } & PlayerOp)
+  /**
+   * A win of a stated amount (the vendor is the authority on what a game won). It needs a stake on
+   * its round unless `stakeFree` (a bonus, promotional or free-bet win); `against`, where the dialect
+   * names the bet it pays, needs that bet placed and standing; `closes` settles the round with it
+   * (its open lines settled, no bet joining it later); otherwise the round stays open (rounds of
+   * several bets and wins, free spins).
+   */
+  | ({ op: 'credit'; stakeFree?: boolean; against?: ExternalTxId; closes?: boolean } & MoneyOp)
+  /** The result that settles an itemised round: pays each named line its stake as debited plus its win/loss. */
+  | ({ op: 'settle'; roundId: string; lines: readonly LineResult[]; totals: ResultTotals } & Omit<MoneyOp, 'amount'>)
+  /** A result change: the named settled lines take their corrected win/loss; the difference moves either way. */
+  | ({ op: 'adjust'; roundId: string; lines: readonly LineChange[]; totals: ResultTotals } & Omit<MoneyOp, 'amount'>)
+  /**
+   * Reverses one whole transaction named by its id. `id`: the rollback's own transaction id, where
+   * the dialect gives it one (the same id naming another transaction is then a conflict).
+   */
+  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId } & PlayerOp)
   /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */
   | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp)
-  /** A result change: the round's settlement becomes `amount`; the difference from what was paid moves. */
-  | ({ op: 'adjust'; roundId: string } & MoneyOp)
   | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp)
   /** Login / logout: no money, recorded for audit; `txId` makes a repeat a no-op. */
   | ({ op: 'session'; action: 'start' | 'end'; provider: ProviderId; txId: ExternalTxId; requireActive: boolean; details?: Record<string, unknown> } & PlayerOp);
@@ -69,7 +102,22 @@ export type Refusal =
   /** A money transaction whose rollback arrived first: it is refused for good. */
   | 'rolled_back'
   /** A rollback or status naming a transaction never seen. */
-  | 'target_not_found';
+  | 'target_not_found'
+  // The round rules (rules 10-14): each is recorded in the round's refusals with what the vendor claimed.
+  /** The message contradicts itself: totals that are not the sum of its lines, a line losing more than its stake. */
+  | 'inconsistent'
+  /** A win or result on a round that took no stake, or whose every stake was cancelled. */
+  | 'no_stake'
+  /** A result names a bet line the round never took, or states another stake than was debited for it. */
+  | 'unknown_line'
+  /** A line named is no longer open: a result for a cancelled line, a cancel of a settled one. */
+  | 'line_closed'
+  /** The round is settled: no bet joins it and no second result pays it (a correction is a result change). */
+  | 'round_settled'
+  /** A result change whose "before" is not the round's current result: it follows a change not yet applied. */
+  | 'stale_change'
+  /** The original result, arriving after the result change that corrected it settled the round: it pays nothing. */
+  | 'superseded';
 
 export type TxState = 'processed' | 'cancelled' | 'refused' | 'unknown';
 
@@ -78,6 +126,9 @@ export type Outcome =
   | { type: 'ok'; balance: Minor; moved: boolean }
   /** A repeat of something already applied with the same content: nothing changed. */
   | { type: 'duplicate'; balance: Minor }
-  /** Refused; nothing changed (beyond recording the refusal). `repeat` is true when the refusal is an earlier one replayed. */
-  | { type: 'refused'; reason: Refusal; balance?: Minor; repeat?: boolean }
+  /**
+   * Refused; nothing changed (beyond recording the refusal). `repeat` is true when the refusal is an
+   * earlier one replayed; `detail` says what in the message did not hold, for the history.
+   */
+  | { type: 'refused'; reason: Refusal; balance?: Minor; repeat?: boolean; detail?: string }
   | { type: 'status'; state: TxState; balance: Minor };

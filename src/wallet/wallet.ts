@@ -2,12 +2,26 @@ import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import { transact, type Db } from '../ledger/database.ts';
 import { Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
-import type { Check, Outcome, Refusal, WalletOperation } from './types.ts';
+import {
+  checkBefore,
+  checkStaked,
+  checkTotals,
+  claimedPayout,
+  claimOf,
+  lateResult,
+  namedLines,
+  payoutOf,
+  sameClaim,
+  type Claim,
+  type RoundLine,
+  type RoundRefusal,
+} from './rounds.ts';
+import type { Check, ExternalTxId, Outcome, ProviderId, Refusal, WalletOperation } from './types.ts';
 
 export type Within<T> = (trx: Trx, outcome: Outcome) => Promise<T>;
 
 type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
-type MoneyOperation = Op<'debit' | 'credit' | 'cancel_bets' | 'adjust'>;
+type MoneyOperation = Op<'debit' | 'credit' | 'settle' | 'cancel_bets' | 'adjust'>;
 
 /** The wallet's own order for reporting failed checks when a dialect does not say otherwise. */
 const DEFAULT_PRECEDENCE: readonly Check[] = ['player', 'active', 'unique', 'funds', 'target'];
@@ -16,23 +30,26 @@ const DEFAULT_PRECEDENCE: readonly Check[] = ['player', 'active', 'unique', 'fun
 const RACE_KEYS = new Set([
   'provider_transaction_unique',
   'rollback_unique',
+  'rollbacks_external',
   'round_unique',
   'bet_line_unique',
   'line_cancel_unique',
   'player_session_unique',
 ]);
 
-const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Outcome => ({
+type Refused = Extract<Outcome, { type: 'refused' }>;
+
+const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Refused => ({
   type: 'refused',
   reason,
   ...(balance !== undefined ? { balance } : {}),
   ...(repeat ? { repeat } : {}),
 });
 
-const KIND: Record<MoneyOperation['op'], KnownTx['kind']> = { debit: 'debit', credit: 'credit', cancel_bets: 'refund', adjust: 'adjust' };
+const KIND: Record<MoneyOperation['op'], KnownTx['kind']> = { debit: 'debit', credit: 'credit', settle: 'credit', cancel_bets: 'refund', adjust: 'adjust' };
 
 /**
- * The money rules (../shared/specs/wallet-semantics.md), dialect-free. Every operation is one
+ * The money rules (docs/specs/wallet-semantics.md), dialect-free. Every operation is one
  * database transaction that first locks the player's wallet row, so any number of concurrent calls
  * for one player, from any number of processes, apply in some serial order. The database's own
  * constraints (non-negative wallet, unique provider transaction, insert-only ledger) back every rule.
@@ -46,18 +63,21 @@ export class Wallet {
     this.#house = house;
   }
 
-  execute(op: WalletOperation): Promise<Outcome>;
-  /** `within` runs in the operation's transaction once its outcome is known, and commits (or not) with it. */
-  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
-  execute<T>(op: WalletOperation, within?: Within<T>): Promise<Outcome | T> {
+  /**
+   * `within` runs in the operation's transaction once its outcome is known, and commits (or not) with
+   * it. With `nowait`, a wallet row locked by another transaction fails the operation at once
+   * (Postgres's lock_not_available) instead of waiting for it: the caller then queues for the player.
+   */
+  execute(op: WalletOperation, within?: undefined, options?: { nowait?: boolean | undefined }): Promise<Outcome>;
+  execute<T>(op: WalletOperation, within: Within<T>, options?: { nowait?: boolean | undefined }): Promise<T>;
+  execute<T>(op: WalletOperation, within?: Within<T>, options: { nowait?: boolean | undefined } = {}): Promise<Outcome | T> {
     return transact(this.#db, RACE_KEYS, async (trx) => {
-      const outcome = await this.#apply(trx, op);
+      const outcome = await this.#apply(new Records(trx, this.#house, options.nowait === true), op);
       return within ? within(trx, outcome) : outcome;
     });
   }
 
-  #apply(trx: Trx, op: WalletOperation): Promise<Outcome> {
-    const records = new Records(trx, this.#house);
+  #apply(records: Records, op: WalletOperation): Promise<Outcome> {
     switch (op.op) {
       case 'authenticate':
       case 'balance':
@@ -68,12 +88,14 @@ export class Wallet {
         return debit(records, op);
       case 'credit':
         return credit(records, op);
+      case 'settle':
+        return settle(records, op);
+      case 'adjust':
+        return adjust(records, op);
       case 'rollback':
         return rollback(records, op);
       case 'cancel_bets':
         return cancelBets(records, op);
-      case 'adjust':
-        return adjust(records, op);
       case 'status':
         return status(records, op);
     }
@@ -95,24 +117,31 @@ async function session(records: Records, op: Op<'session'>): Promise<Outcome> {
   return { type: 'ok', balance: wallet.balance, moved: false };
 }
 
+/**
+ * A bet. It places its lines on the round (its own single line when it does not itemise), open; a
+ * bet on a settled round is refused for good (rule 12), like one whose cancel came first (rule 2).
+ */
 async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
-  const lines = op.lines ?? [];
-  if (lines.length && (op.roundId === undefined || lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount)) {
+  const itemised = op.lines ?? [];
+  if (itemised.length && (op.roundId === undefined || itemised.reduce((sum, l) => sum + l.amount, 0n) !== op.amount)) {
     throw new Error('a debit with bet lines needs a round and lines summing to its amount');
   }
-  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: itemised.length > 0 });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx: existing, round } = snap;
   let unique: Outcome | undefined;
+  let roundRule: RoundRefusal | undefined;
   if (existing) {
     unique = repeatOf(existing, op, wallet);
-    if (unique.type !== 'refused' && lines.length && !sameLines(await records.linesOf(existing.id), lines)) unique = refused('conflict', wallet.balance);
+    if (unique.type !== 'refused' && itemised.length && !sameLines(await records.linesOf(existing.id), itemised)) unique = refused('conflict', wallet.balance);
   } else {
-    const refs = lines.map((l) => l.ref);
+    const refs = itemised.map((l) => l.ref);
     const cancelledFirst = snap.marker !== undefined || (await records.cancelledLines(op.provider, wallet.playerId, op.roundId ?? '', refs)).size > 0;
     if (cancelledFirst) unique = refused('rolled_back', wallet.balance);
     else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
-    else if (round && lines.length && (await records.lines(round.id, refs)).size > 0) unique = refused('conflict', wallet.balance);
+    else if (round?.settled) roundRule = { reason: 'round_settled', detail: 'the round is settled: no bet joins it' };
+    else if (round?.state?.lines.some((l) => refs.includes(l.ref))) unique = refused('conflict', wallet.balance);
+    if (roundRule) unique = { ...refused(roundRule.reason, wallet.balance), detail: roundRule.detail };
   }
   const failure = pick(
     {
@@ -122,140 +151,239 @@ async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
     },
     op.precedence,
   );
-  if (failure) return recordRefusal(records, op, snap, failure);
+  if (failure) {
+    if (failure === unique && roundRule) await recordRoundRefusal(records, op, snap, roundRule, { amount: String(op.amount), lines: itemised.map((l) => ({ ref: l.ref, amount: String(l.amount) })) });
+    return recordRefusal(records, op, snap, failure);
+  }
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const posted = await records.post({ ...op, kind: 'debit' }, wallet.playerId, round?.id, {
-    status: 'applied',
-    from: wallet.accountId,
-    to: game,
-    amount: op.amount,
-    kind: 'bet',
-  });
-  if (posted.roundId !== null) await records.insertLines(posted.id, posted.roundId, lines);
+  const lines = itemised.length ? itemised : op.roundId !== undefined ? [{ ref: op.txId, amount: op.amount }] : [];
+  await records.post(
+    { ...op, kind: 'debit' },
+    wallet.playerId,
+    round?.id,
+    { status: 'applied', from: wallet.accountId, to: game, amount: op.amount, kind: 'bet' },
+    { place: lines },
+  );
   return { type: 'ok', balance: wallet.balance - op.amount, moved: true };
 }
 
-/** Credits are owed to the player: paid even when the player is blocked (rule 7). */
+/**
+ * A win of a stated amount that leaves its round open. Owed to the player, so paid even when the
+ * player is blocked (rule 7); but only on a round that holds a stake (rule 11), unless the vendor
+ * marks it as needing none (a bonus call, a free bet, a promotion), which is kept apart as `promo_win`.
+ */
 async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
-  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { staked: !op.stakeFree, lines: op.closes === true });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx: existing, round } = snap;
   let unique: Outcome | undefined = existing ? repeatOf(existing, op, wallet) : undefined;
   if (!existing) {
     if (snap.marker !== undefined) unique = refused('rolled_back', wallet.balance);
     else if (round && round.currency !== op.currency) unique = refused('currency_mismatch', wallet.balance);
-    else if (round && op.settles && (await records.settled(round.id))) unique = refused('conflict', wallet.balance);
   }
   const failure = pick({ unique }, op.precedence);
   if (failure) return recordRefusal(records, op, snap, failure);
+  const claim = { amount: String(op.amount), ...(op.against ? { against: op.against } : {}) };
+  if (!op.stakeFree) {
+    const rule: RoundRefusal | undefined = !round?.staked
+      ? { reason: 'no_stake', detail: round ? 'every stake of the round was cancelled or refused' : 'the round took no stake' }
+      : round.settled
+        ? { reason: 'round_settled', detail: 'the round is settled' }
+        : undefined;
+    if (rule) return recordRoundRefusal(records, op, snap, rule, claim, wallet.balance);
+    const against = op.against && (await records.standingBet(op.provider, op.against, wallet.playerId, round!.id));
+    if (against && against !== 'standing') {
+      const detail = against === 'missing' ? `the bet it pays (${op.against}) was never placed on this round` : `the bet it pays (${op.against}) was refused or rolled back`;
+      return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail }, claim, wallet.balance);
+    }
+  } else if (op.closes && round?.settled) {
+    return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
+  }
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  await records.post({ ...op, kind: 'credit' }, wallet.playerId, round?.id, { status: 'applied', from: game, to: wallet.accountId, amount: op.amount, kind: 'win' });
+  // A closing win settles the lines still open: the dialect does not say what each line won.
+  const closing = op.closes ? (round?.state?.lines ?? []).filter((l) => l.state === 'open').map((l) => ({ id: l.id, winloss: null, payout: null })) : [];
+  await records.post(
+    { ...op, kind: 'credit' },
+    wallet.playerId,
+    round?.id,
+    { status: 'applied', from: game, to: wallet.accountId, amount: op.amount, kind: op.stakeFree ? 'promo_win' : 'win' },
+    { settle: closing, settleRound: op.closes === true },
+  );
   return { type: 'ok', balance: wallet.balance + op.amount, moved: true };
+}
+
+/**
+ * The result that settles an itemised round (rules 11-13). It must agree with itself, name only
+ * open lines the round took, with the stakes the wallet debited; it pays each line that stake plus
+ * the vendor's win/loss, and settles the round. At a round a result change has already settled, the
+ * original result it corrected pays nothing.
+ */
+async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: true });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
+  const claim = claimOf(op.lines, op.totals);
+  if (existing) return repeatOf(existing, op, wallet, claim);
+  if (snap.marker !== undefined) return recordRefusal(records, op, snap, refused('rolled_back', wallet.balance));
+  if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
+
+  const state = round?.state;
+  const rule = checkTotals(op.lines, op.totals) ?? checkStaked(state) ?? (state!.settledBy ? lateResult(state!, op.lines, op.totals) : undefined);
+  const held = rule ? undefined : namedLines(state!, op.lines, 'open');
+  const refusal = rule ?? (held && !Array.isArray(held) ? held : undefined);
+  if (refusal) return recordRoundRefusal(records, op, snap, refusal, claim, wallet.balance);
+
+  const lines = (held as RoundLine[]).map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
+  const paid = lines.reduce((sum, l) => sum + l.payout, 0n);
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  await records.post(
+    { ...op, kind: 'credit', amount: paid, details: { ...op.details, claim } },
+    wallet.playerId,
+    round!.id,
+    { status: 'applied', from: game, to: wallet.accountId, amount: paid, kind: 'win' },
+    { settle: lines, settleRound: true },
+  );
+  return { type: 'ok', balance: wallet.balance + paid, moved: true };
+}
+
+/**
+ * A result change (rules 12-13): the named settled lines take their corrected win/loss, and the
+ * difference from what they paid moves either way. Arriving before the result it corrects, it
+ * settles the round itself with the corrected values (and the late result then pays nothing).
+ */
+async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: true });
+  if (typeof snap === 'string') return refused(snap);
+  const { wallet, tx: existing, round } = snap;
+  const claim = claimOf(op.lines, op.totals);
+  if (existing) return repeatOf(existing, op, wallet, claim);
+  if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
+
+  const state = round?.state;
+  const settled = state?.settledBy !== null && state?.settledBy !== undefined;
+  const rule = checkTotals(op.lines, op.totals) ?? checkStaked(state);
+  const named = rule ? undefined : namedLines(state!, op.lines, settled ? 'settled' : 'open');
+  const held = named && Array.isArray(named) ? named : undefined;
+  const refusal = rule ?? (named && !Array.isArray(named) ? named : undefined) ?? (settled ? checkBefore(held!, op.lines, op.totals) : undefined);
+  if (refusal) return recordRoundRefusal(records, op, snap, refusal, claim, wallet.balance);
+
+  const lines = held!.map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
+  const delta = lines.reduce((sum, l, i) => sum + l.payout - (held![i]!.payout ?? 0n), 0n);
+  // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
+  if (delta < 0n && wallet.balance < -delta) return refused('insufficient_funds', wallet.balance);
+  const unchanged = state!.lines.filter((l) => l.state === 'settled' && !held!.includes(l)).reduce((sum, l) => sum + (l.payout ?? 0n), 0n);
+  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
+  const [from, to] = delta >= 0n ? [game, wallet.accountId] : [wallet.accountId, game];
+  await records.post(
+    // Its amount is the round's settlement after the change; the transfer moves the difference.
+    { ...op, kind: 'adjust', amount: unchanged + lines.reduce((sum, l) => sum + l.payout, 0n), details: { ...op.details, claim } },
+    wallet.playerId,
+    round!.id,
+    { status: 'applied', from, to, amount: delta >= 0n ? delta : -delta, kind: 'adjustment' },
+    { settle: lines, settleRound: !settled },
+  );
+  return { type: 'ok', balance: wallet.balance + delta, moved: delta !== 0n };
 }
 
 async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> {
   const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.target });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, marker, tx: target } = snap;
+  if (op.id !== undefined) {
+    const reversed = await records.rollbackById(op.provider, op.id);
+    if (reversed !== undefined && reversed !== op.target) return refused('conflict', wallet.balance);
+  }
   if (marker) {
     // A second rollback changes nothing; one of a transaction never seen stays "not found".
     return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
   }
   if (!target) {
     // Rollback before the transaction: remembered durably so the late transaction is refused (rule 2).
-    await records.insertRollback(op.provider, op.target, wallet.playerId, null, null);
+    await records.insertRollback(op.provider, op.target, wallet.playerId, null, null, op.id);
     return refused('target_not_found', wallet.balance);
   }
-  if (target.player_id !== wallet.playerId || target.currency !== op.currency || (target.kind !== 'debit' && target.kind !== 'credit')) {
+  // A result is corrected by a result change, never rolled back.
+  if (target.player_id !== wallet.playerId || target.currency !== op.currency || (target.kind !== 'debit' && target.kind !== 'credit') || target.claim !== null) {
     return refused('conflict', wallet.balance);
   }
   if (target.status === 'refused') {
-    await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, null); // nothing was taken: nothing to give back (rule 4)
+    await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, null, op.id); // nothing was taken: nothing to give back (rule 4)
     return { type: 'ok', balance: wallet.balance, moved: false };
   }
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   let balance: Minor;
   let transferId: bigint;
   if (target.kind === 'debit') {
-    const refund = target.amount - (await records.cancelledAmountOf(target.id)); // bet lines cancelled one by one are already back
+    const lines = await records.linesOf(target.id);
+    const settled = lines.find((l) => l.state === 'settled');
+    if (settled) {
+      return recordRoundRefusal(records, { ...op, txId: op.target, roundId: target.round ?? '' }, snap, { reason: 'line_closed', detail: `line ${settled.ref} of the bet is settled` }, { rollback: op.target }, wallet.balance);
+    }
+    // Lines cancelled one by one are already back: the rest comes back now.
+    const open = lines.filter((l) => l.state === 'open');
+    const refund = lines.length ? open.reduce((sum, l) => sum + l.amount, 0n) : target.amount;
     transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
+    await records.cancelLines(open.map((l) => l.id));
     balance = wallet.balance + refund;
   } else {
     if (wallet.balance < target.amount) return refused('insufficient_funds', wallet.balance);
     transferId = await records.transfer(wallet.accountId, game, target.amount, op.currency, 'win_reversal');
     balance = wallet.balance - target.amount;
   }
-  await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, transferId);
+  await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, transferId, op.id);
   return { type: 'ok', balance, moved: true };
 }
 
 /**
  * Refunds named bet lines of a round. A line not placed yet is remembered as cancelled, so the bet
- * carrying it is refused when it arrives (rule 2 at line level); a line already cancelled, or whose
- * bet was refused or rolled back, refunds nothing.
+ * carrying it is refused when it arrives (rule 2 at line level); a line already cancelled refunds
+ * nothing; a settled line cannot be cancelled (rule 12): the whole cancel is refused.
  */
 async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outcome> {
   if (op.lines.reduce((sum, l) => sum + l.amount, 0n) !== op.amount) throw new Error('cancelled lines must sum to the cancel amount');
-  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: true });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx: existing, round } = snap;
   if (existing) return repeatOf(existing, op, wallet);
-
-  const refs = op.lines.map((l) => l.ref);
   if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
-  const placed = round ? await records.lines(round.id, refs) : new Map();
-  if (op.lines.some((l) => placed.has(l.ref) && placed.get(l.ref)!.amount !== l.amount)) return refused('conflict', wallet.balance);
-  const already = await records.cancelledLines(op.provider, wallet.playerId, op.roundId, refs);
-  const fresh = op.lines.filter((l) => !already.has(l.ref));
-  const refund = fresh.reduce((sum, l) => {
-    const line = placed.get(l.ref);
-    return line && !line.settled ? sum + line.amount : sum;
-  }, 0n);
 
+  const held = new Map((round?.state?.lines ?? []).map((l) => [l.ref, l]));
+  const claim = { lines: op.lines.map((l) => ({ ref: l.ref, amount: String(l.amount) })) };
+  for (const line of op.lines) {
+    const placed = held.get(line.ref);
+    if (placed && placed.amount !== line.amount) {
+      return recordRoundRefusal(records, op, snap, { reason: 'unknown_line', detail: `line ${line.ref} states stake ${line.amount}, the wallet debited ${placed.amount}` }, claim, wallet.balance);
+    }
+    if (placed?.state === 'settled') return recordRoundRefusal(records, op, snap, { reason: 'line_closed', detail: `line ${line.ref} is settled` }, claim, wallet.balance);
+  }
+  const already = await records.cancelledLines(op.provider, wallet.playerId, op.roundId, op.lines.map((l) => l.ref));
+  const fresh = op.lines.filter((l) => !already.has(l.ref));
+  const refunded = fresh.map((l) => held.get(l.ref)).filter((l) => l?.state === 'open').map((l) => l!);
+  const refund = refunded.reduce((sum, l) => sum + l.amount, 0n);
   // line_id is set exactly when this cancel refunded the line: reconcile sums the refund from it.
-  const marks = fresh.map((l) => {
-    const line = placed.get(l.ref);
-    return { ref: l.ref, lineId: line && !line.settled ? line.id : null };
-  });
-  if (placed.size === 0) {
+  const marks = fresh.map((l) => ({ ref: l.ref, lineId: held.get(l.ref)?.state === 'open' ? held.get(l.ref)!.id : null }));
+
+  if (!op.lines.some((l) => held.has(l.ref))) {
     const posted = await records.post({ ...op, kind: 'refund' }, wallet.playerId, round?.id, { status: 'refused', refusal: 'target_not_found' });
     await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, posted.id, marks);
     return refused('target_not_found', wallet.balance);
   }
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const posted = await records.post({ ...op, kind: 'refund' }, wallet.playerId, round?.id, {
-    status: 'applied',
-    from: game,
-    to: wallet.accountId,
-    amount: refund,
-    kind: 'bet_refund',
-  });
+  const posted = await records.post(
+    { ...op, kind: 'refund' },
+    wallet.playerId,
+    round?.id,
+    { status: 'applied', from: game, to: wallet.accountId, amount: refund, kind: 'bet_refund' },
+    { cancel: refunded.map((l) => l.id) },
+  );
   await records.insertLineCancels(op.provider, op.roundId, wallet.playerId, posted.id, marks);
   return { type: 'ok', balance: wallet.balance + refund, moved: refund > 0n };
 }
 
-/** A result change: the round's settlement becomes `op.amount`; the difference from what it paid so far moves either way. */
-async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
-  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId });
-  if (typeof snap === 'string') return refused(snap);
-  const { wallet, tx: existing, round } = snap;
-  if (existing) return repeatOf(existing, op, wallet);
-  if (!round) return refused('target_not_found', wallet.balance);
-  if (round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
-
-  const delta = op.amount - (await records.paidForRound(round.id, wallet.accountId));
-  // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
-  if (delta < 0n && wallet.balance < -delta) return refused('insufficient_funds', wallet.balance);
-  const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  const [from, to] = delta >= 0n ? [game, wallet.accountId] : [wallet.accountId, game];
-  await records.post({ ...op, kind: 'adjust' }, wallet.playerId, round.id, { status: 'applied', from, to, amount: delta >= 0n ? delta : -delta, kind: 'adjustment' });
-  return { type: 'ok', balance: wallet.balance + delta, moved: delta !== 0n };
-}
-
 async function status(records: Records, op: Op<'status'>): Promise<Outcome> {
-  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId }, false);
+  const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId }, { lock: false });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx, marker } = snap;
   const mine = (tx ?? marker)?.player_id === wallet.playerId;
@@ -264,19 +392,52 @@ async function status(records: Records, op: Op<'status'>): Promise<Outcome> {
 }
 
 /** A refused transaction is recorded too: a later rollback of it then knows there is nothing to give back. */
-async function recordRefusal(records: Records, op: Op<'debit' | 'credit'>, snap: Snapshot, failure: Outcome) {
+async function recordRefusal(records: Records, op: Op<'debit' | 'credit' | 'settle'>, snap: Snapshot, failure: Outcome) {
   if (!snap.tx && failure.type === 'refused') {
-    await records.post({ ...op, kind: op.op }, snap.wallet.playerId, snap.round?.id, { status: 'refused', refusal: failure.reason });
+    const amount = op.op === 'settle' ? claimedPayout(op.lines) : op.amount;
+    await records.post({ ...op, kind: KIND[op.op], amount: amount < 0n ? 0n : amount }, snap.wallet.playerId, snap.round?.id, { status: 'refused', refusal: failure.reason });
   }
   return failure;
 }
 
+/**
+ * Rule 14: a refusal under the round rules goes into the round's record with what the vendor
+ * claimed. It is not kept as the transaction's fate: the same message may pass later, once the round
+ * holds what it names (a result that overtook its bet), and is then applied on its merits.
+ */
+async function recordRoundRefusal(
+  records: Records,
+  op: { op: string; provider: ProviderId; txId: ExternalTxId; roundId?: string | undefined },
+  snap: Snapshot,
+  refusal: RoundRefusal,
+  claim: unknown,
+  balance?: Minor,
+): Promise<Outcome> {
+  await records.insertRoundRefusal({
+    provider: op.provider,
+    playerId: snap.wallet.playerId,
+    roundExternalId: op.roundId ?? '',
+    roundId: snap.round?.id,
+    txId: op.txId,
+    operation: op.op,
+    refusal,
+    claim,
+  });
+  return { ...refused(refusal.reason, balance), detail: refusal.detail };
+}
+
 /** Idempotency with a content check (rule 1): same content replays the original outcome, other content is a conflict. */
-function repeatOf(existing: KnownTx, op: MoneyOperation, wallet: LockedWallet): Outcome {
+function repeatOf(existing: KnownTx, op: MoneyOperation, wallet: LockedWallet, claim?: Claim): Outcome {
+  const sameContent =
+    claim === undefined || op.op === 'debit' || op.op === 'credit' || op.op === 'cancel_bets'
+      ? 'amount' in op && existing.amount === op.amount
+      : existing.claim !== null
+        ? sameClaim(existing.claim, claim)
+        : op.op === 'settle' && existing.amount === claimedPayout(op.lines);
   const same =
+    sameContent &&
     existing.player_id === wallet.playerId &&
     existing.kind === KIND[op.op] &&
-    existing.amount === op.amount &&
     existing.currency === op.currency &&
     existing.round === (op.roundId ?? null);
   if (!same) return refused('conflict', wallet.balance);

@@ -172,11 +172,12 @@ describe('bet, win, status, cancel', () => {
 
   it('cancel of a win the wallet no longer covers is refused (31) and changes nothing', async () => {
     await gw.fund('cwpoor', { USD: '10.00' });
+    await expectAnswer(gw, 'scorpio-play', bet('cwpoor', transId(), 5, { round: 'r-cwpoor' }), ok('5'));
     const w = transId();
-    await expectAnswer(gw, 'scorpio-play', win('cwpoor', w, 50, { round: 'r-cwpoor' }), ok('60'));
-    await expectAnswer(gw, 'scorpio-play', bet('cwpoor', transId(), 55, { round: 'r-cwpoor2' }), ok('5'));
+    await expectAnswer(gw, 'scorpio-play', win('cwpoor', w, 50, { round: 'r-cwpoor' }), ok('55'));
+    await expectAnswer(gw, 'scorpio-play', bet('cwpoor', transId(), 55, { round: 'r-cwpoor2' }), ok('0'));
     const before = await snapshot(gw);
-    await expectAnswer(gw, 'scorpio-play', cancel('cwpoor', w, { round: 'r-cwpoor' }), withBalance(31, '5'));
+    await expectAnswer(gw, 'scorpio-play', cancel('cwpoor', w, { round: 'r-cwpoor' }), withBalance(31, '0'));
     expect(await snapshot(gw)).toEqual(before);
     await expectAnswer(gw, 'scorpio-play', status('cwpoor', w), statusOk(String(w), 'OK'));
     await expectReconciled(gw);

@@ -4,7 +4,7 @@ import { PlayerCode } from '../../src/wallet/types.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
 /**
- * Shared builders for the command-dialect tests (../shared/specs/command-dialect.md). Payloads follow
+ * Shared builders for the command-dialect tests (docs/specs/command-dialect.md). Payloads follow
  * the spec's shapes verbatim: every data field, trans_id an integer, timestamp a string, a check list.
  */
 

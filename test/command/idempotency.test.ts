@@ -48,17 +48,18 @@ describe('check 41: a trans_id already processed', () => {
 
   it('a duplicate win answers 41 with the balance and is credited once', async () => {
     await gw.fund('dupwin', { USD: '100.00' });
+    await expectAnswer(gw, 'scorpio-play', bet('dupwin', transId(), 10, { round: 'r-dupwin' }), ok('90'));
     const w = transId();
     const body = win('dupwin', w, 12.5, { round: 'r-dupwin' });
-    await expectAnswer(gw, 'scorpio-play', body, ok('112.5'));
+    await expectAnswer(gw, 'scorpio-play', body, ok('102.5'));
     const before = await snapshot(gw);
     const txBefore = await providerTxCount(gw);
     for (let retry = 0; retry < 3; retry++) {
-      await expectAnswer(gw, 'scorpio-play', win('dupwin', w, 12.5, { round: 'r-dupwin' }), withBalance(41, '112.5'));
+      await expectAnswer(gw, 'scorpio-play', win('dupwin', w, 12.5, { round: 'r-dupwin' }), withBalance(41, '102.5'));
     }
     expect(await snapshot(gw)).toEqual(before);
     expect(await providerTxCount(gw)).toBe(txBefore);
-    expect(await wallet(gw, 'dupwin', 'USD')).toBe(11250n);
+    expect(await wallet(gw, 'dupwin', 'USD')).toBe(10250n);
     await expectReconciled(gw);
   });
 
@@ -126,7 +127,7 @@ describe('cancel: repeats and cancel before the transaction (rules 2 and 3)', ()
     const b = transId();
     await expectAnswer(gw, 'scorpio-play', bet('dblc', b, 25, { round: 'r-dblc' }), ok('75'));
     await expectAnswer(gw, 'scorpio-play', cancel('dblc', b, { round: 'r-dblc' }), ok('100'));
-    await expectAnswer(gw, 'scorpio-play', win('dblc', transId(), 3, { round: 'r-dblc2' }), ok('103'));
+    await expectAnswer(gw, 'scorpio-play', win('dblc', transId(), 3, { round: 'r-dblc2', type: 32, callId: 77 }), ok('103'));
     const before = await snapshot(gw);
     const txBefore = await providerTxCount(gw);
     await expectAnswer(gw, 'scorpio-play', cancel('dblc', b, { round: 'r-dblc' }), ok('103'));
@@ -139,11 +140,12 @@ describe('cancel: repeats and cancel before the transaction (rules 2 and 3)', ()
 
   it('a double cancel of a win takes it back once', async () => {
     await gw.fund('dblw', { USD: '10.00' });
+    await expectAnswer(gw, 'scorpio-play', bet('dblw', transId(), 2, { round: 'r-dblw' }), ok('8'));
     const w = transId();
-    await expectAnswer(gw, 'scorpio-play', win('dblw', w, 5, { round: 'r-dblw' }), ok('15'));
-    await expectAnswer(gw, 'scorpio-play', cancel('dblw', w, { round: 'r-dblw' }), ok('10'));
-    await expectAnswer(gw, 'scorpio-play', cancel('dblw', w, { round: 'r-dblw' }), ok('10'));
-    expect(await wallet(gw, 'dblw', 'USD')).toBe(1000n);
+    await expectAnswer(gw, 'scorpio-play', win('dblw', w, 5, { round: 'r-dblw' }), ok('13'));
+    await expectAnswer(gw, 'scorpio-play', cancel('dblw', w, { round: 'r-dblw' }), ok('8'));
+    await expectAnswer(gw, 'scorpio-play', cancel('dblw', w, { round: 'r-dblw' }), ok('8'));
+    expect(await wallet(gw, 'dblw', 'USD')).toBe(800n);
     await expectReconciled(gw);
   });
 

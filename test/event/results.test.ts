@@ -54,7 +54,12 @@ describe('bet_result', () => {
       refusal: null,
       round: `${round.table_no}:${round.game_no}`,
       moved: 1950n,
-      details: { feedback_data: 'TEST_FEEDBACK_DATA', game_type: 'BAC' },
+      // What the vendor claimed is kept with the result: a repeat is compared with it, a late result judged by it.
+      details: {
+        feedback_data: 'TEST_FEEDBACK_DATA',
+        game_type: 'BAC',
+        claim: { lines: [{ ref: '1', stake: '1000', winloss: '950' }], totals: { stake: '1000', winloss: '950' } },
+      },
     });
     await expectReconciled(gw);
   });
@@ -121,7 +126,8 @@ describe('bet_result', () => {
   it('a winloss losing more than the stake, or malformed amounts: R3, nothing changes', async () => {
     const round = await playerWithBet('ev_result_bad', '100', 10, 90);
     const before = await ledgerState(gw);
-    await expectEvent(gw, result('ev_result_bad', round, 10, -10.01), 'R3');
+    // Read fine, refused by the round rules (with the balance); then unreadable (without one).
+    await expectEvent(gw, result('ev_result_bad', round, 10, -10.01), 'R3', 90);
     await expectEvent(gw, result('ev_result_bad', round, -10, 5), 'R3');
     await expectEvent(gw, result('ev_result_bad', round, 10, 0.001), 'R3');
     await expectEvent(gw, event('bet_result', 'ev_result_bad', { ...round, total_bet_amount: 10 }), 'R3'); // no total_winloss
@@ -145,6 +151,32 @@ describe('bet_result', () => {
     await expectEvent(gw, r, 'R3', 100);
     expect(await balanceOf(gw, 'ev_result_cur', 'USD')).toBe(10000n);
     expect((await ledgerState(gw)).accounts).toEqual(before.accounts);
+  });
+});
+
+describe('a refused result, for operators (rule 14)', () => {
+  it('is in the webhook history with the reason, what the vendor claimed, and in the round refusals', async () => {
+    const round = await playerWithBet('ev_result_claim', '100', 10, 90);
+    // Its lines win 5.00, its total claims 50.00: paid from the total, it would have credited 60.00.
+    const r = result('ev_result_claim', round, 10, 5);
+    (r.data as Record<string, unknown>).total_winloss = 50;
+    const before = await ledgerState(gw);
+    await expectEvent(gw, r, 'R3', 90);
+    expect(await ledgerState(gw)).toEqual(before);
+    const [row] = await gw.gateway.history.search({ transactionId: r.transaction_id, limit: 5 });
+    expect(row).toMatchObject({ outcome: 'refused', detail: 'inconsistent: the lines win/loss 500, the total says 5000' });
+    expect((row!.payload as { data: { total_winloss: unknown } }).data.total_winloss).toBe(50);
+    const refusals = await gw.gateway.db.selectFrom('round_refusals').select(['reason', 'operation', 'round_external_id', 'claim']).where('external_id', '=', r.transaction_id).execute();
+    expect(refusals).toEqual([
+      {
+        reason: 'inconsistent',
+        operation: 'settle',
+        round_external_id: `${round.table_no}:${round.game_no}`,
+        claim: { lines: [{ ref: '1', stake: '1000', winloss: '500' }], totals: { stake: '1000', winloss: '5000' } },
+      },
+    ]);
+    // The same message said consistently pays what the round owes.
+    await expectEvent(gw, result('ev_result_claim', round, 10, 5, { id: r.transaction_id }), 'R0', 105);
   });
 });
 

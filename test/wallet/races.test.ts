@@ -96,9 +96,9 @@ describe('two players naming one transaction id at one provider', () => {
     const wallet = new Wallet(t.db);
     const carol = await player('race-carol', 10_000n);
     const dave = await player('race-dave', 10_000n);
-    // Both game slots exist before the race.
-    expect(await wallet.execute({ op: 'credit', player: carol.code, currency: USD, provider, txId: ExternalTxId('warm-c'), amount: 0n })).toMatchObject({ type: 'ok' });
-    expect(await wallet.execute({ op: 'credit', player: dave.code, currency: USD, provider, txId: ExternalTxId('warm-d'), amount: 0n })).toMatchObject({ type: 'ok' });
+    // Both game slots exist before the race (a stake-free credit needs no bet on its round).
+    expect(await wallet.execute({ op: 'credit', stakeFree: true, player: carol.code, currency: USD, provider, txId: ExternalTxId('warm-c'), amount: 0n })).toMatchObject({ type: 'ok' });
+    expect(await wallet.execute({ op: 'credit', stakeFree: true, player: dave.code, currency: USD, provider, txId: ExternalTxId('warm-d'), amount: 0n })).toMatchObject({ type: 'ok' });
 
     const outcome = await race(
       async (trx) => {

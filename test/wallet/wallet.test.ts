@@ -217,7 +217,9 @@ describe('rollbacks (rules 2, 3, 4)', () => {
   });
 
   it('a rollback of a credit the player already spent is refused and changes nothing', async () => {
-    const alice = await newPlayer(0n);
+    const alice = await newPlayer(1_000n);
+    // The win pays on a round that holds a stake.
+    expect(await debit(alice, 'bet-before-spent', 1_000n)).toEqual({ type: 'ok', balance: 0n, moved: true });
     expect(await credit(alice, 'win-spent', 3_000n)).toEqual({ type: 'ok', balance: 3_000n, moved: true });
     expect(await debit(alice, 'bet-spent', 2_000n)).toEqual({ type: 'ok', balance: 1_000n, moved: true });
     const before = await ledgerState();
@@ -228,7 +230,9 @@ describe('rollbacks (rules 2, 3, 4)', () => {
   });
 
   it('a rollback of a credit the player still has takes it back', async () => {
-    const alice = await newPlayer(1_000n);
+    const alice = await newPlayer(2_000n);
+    // The win pays on a round that holds a stake.
+    expect(await debit(alice, 'bet-back', 1_000n)).toEqual({ type: 'ok', balance: 1_000n, moved: true });
     expect(await credit(alice, 'win-back', 3_000n)).toEqual({ type: 'ok', balance: 4_000n, moved: true });
     expect(await rollback(alice, 'win-back')).toEqual({ type: 'ok', balance: 1_000n, moved: true });
     expect(await balanceOf(alice)).toBe(1_000n);
@@ -250,19 +254,67 @@ describe('rollbacks (rules 2, 3, 4)', () => {
 });
 
 describe('money movements', () => {
-  it('a win without a bet is paid', async () => {
-    const alice = await newPlayer(0n);
-    expect(await credit(alice, 'free-win', 1_234n, { roundId: 'never-bet' })).toEqual({ type: 'ok', balance: 1_234n, moved: true });
-    expect(await balanceOf(alice)).toBe(1_234n);
+  it('a win without a bet is refused (no_stake) and moves nothing; it is kept as a round refusal, not a transaction', async () => {
+    const alice = await newPlayer(1_000n);
+    const before = await ledgerState();
+    const refusal = { type: 'refused', reason: 'no_stake', balance: 1_000n, detail: 'the round took no stake' };
+    expect(await credit(alice, 'free-win', 1_234n, { roundId: 'never-bet' })).toEqual(refusal);
+    // A repeat is refused the same way, and still moves nothing.
+    expect(await credit(alice, 'free-win', 1_234n, { roundId: 'never-bet' })).toEqual(refusal);
+    expect(await ledgerState()).toEqual(before);
+    expect(await balanceOf(alice)).toBe(1_000n);
+    expect(await providerTx(SCORPIO, 'free-win')).toEqual([]);
+    expect(await transferOf(SCORPIO, 'free-win')).toEqual([]);
+    const kept = await t.db
+      .selectFrom('round_refusals')
+      .select(['round_external_id', 'operation', 'reason', 'detail'])
+      .where('provider_id', '=', SCORPIO)
+      .where('external_id', '=', 'free-win')
+      .execute();
+    expect(kept).toEqual([{ round_external_id: 'never-bet', operation: 'credit', reason: 'no_stake', detail: 'the round took no stake' }]);
+
+    // Not a transaction: once the round holds a stake, the same win is paid.
+    expect(await debit(alice, 'free-win-bet', 100n, { roundId: 'never-bet' })).toEqual({ type: 'ok', balance: 900n, moved: true });
+    expect(await credit(alice, 'free-win', 1_234n, { roundId: 'never-bet' })).toEqual({ type: 'ok', balance: 2_134n, moved: true });
     expect(await transferOf(SCORPIO, 'free-win')).toEqual([expect.objectContaining({ amount: 1_234n, kind: 'win' })]);
+  });
+
+  it('a win on a round whose every bet was cancelled is refused (no_stake) and moves nothing', async () => {
+    const alice = await newPlayer(1_000n);
+    expect(await debit(alice, 'gone-bet', 300n, { roundId: 'round-gone' })).toEqual({ type: 'ok', balance: 700n, moved: true });
+    expect(await rollback(alice, 'gone-bet')).toEqual({ type: 'ok', balance: 1_000n, moved: true });
+    const before = await ledgerState();
+    expect(await credit(alice, 'gone-win', 500n, { roundId: 'round-gone' })).toMatchObject({ type: 'refused', reason: 'no_stake', balance: 1_000n });
+    expect(await ledgerState()).toEqual(before);
+    expect(await providerTx(SCORPIO, 'gone-win')).toEqual([]);
+    expect(await balanceOf(alice)).toBe(1_000n);
+  });
+
+  it('a stake-free win without a bet (bonus, free bet, promotion) is paid, as a promo_win', async () => {
+    const alice = await newPlayer(0n);
+    const paid = await wallet.execute({
+      op: 'credit',
+      stakeFree: true,
+      player: alice,
+      currency: USD,
+      provider: SCORPIO,
+      txId: ExternalTxId('promo-win'),
+      amount: 1_234n,
+      roundId: 'never-bet',
+    });
+    expect(paid).toEqual({ type: 'ok', balance: 1_234n, moved: true });
+    expect(await balanceOf(alice)).toBe(1_234n);
+    expect(await transferOf(SCORPIO, 'promo-win')).toEqual([expect.objectContaining({ amount: 1_234n, kind: 'promo_win' })]);
+    expect(await providerTx(SCORPIO, 'promo-win')).toEqual([expect.objectContaining({ status: 'applied', amount: 1_234n })]);
   });
 
   it('a zero credit (a lost round) is applied and recorded as a transfer of 0', async () => {
     const alice = await newPlayer(1_000n);
-    expect(await credit(alice, 'zero-win', 0n)).toEqual({ type: 'ok', balance: 1_000n, moved: true });
+    expect(await debit(alice, 'zero-bet', 400n)).toEqual({ type: 'ok', balance: 600n, moved: true });
+    expect(await credit(alice, 'zero-win', 0n)).toEqual({ type: 'ok', balance: 600n, moved: true });
     expect(await transferOf(SCORPIO, 'zero-win')).toEqual([expect.objectContaining({ amount: 0n, kind: 'win' })]);
     expect(await providerTx(SCORPIO, 'zero-win')).toEqual([expect.objectContaining({ status: 'applied', amount: 0n })]);
-    expect(await balanceOf(alice)).toBe(1_000n);
+    expect(await balanceOf(alice)).toBe(600n);
   });
 
   it('betting the exact balance is allowed and leaves 0; one more minor unit is refused', async () => {

@@ -1,0 +1,189 @@
+import { sql, type Kysely } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LINE_TRANSITIONS } from '../../src/ledger/line-states.ts';
+import { reconcile, type Break } from '../../src/ledger/reconcile.ts';
+import type { Database } from '../../src/ledger/schema.ts';
+import { BackOffice } from '../../src/wallet/backoffice.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+import { Wallet } from '../../src/wallet/wallet.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { USD } from './fixture.ts';
+
+/**
+ * A round's state is kept by the database as well as by the wallet (wallet-semantics.md, rules
+ * 10-14): the statements below are what a buggy service or a hurried manual fix could send, and each
+ * is refused; and reconcile, which trusts neither code nor triggers, names every round invariant
+ * broken behind the guards' back.
+ */
+const PROVIDER = ProviderId('dowinn');
+let t: TestDatabase;
+let round: { id: bigint; settled: bigint; open: bigint; cancelled: bigint; cancel: bigint; result: bigint };
+
+async function run(op: Record<string, unknown>): Promise<Outcome> {
+  return new Wallet(t.db).execute({ player: PlayerCode('rounds-alice'), currency: USD, provider: PROVIDER, ...op } as WalletOperation);
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  const backOffice = new BackOffice(t.db);
+  await backOffice.createPlayer(PlayerCode('rounds-alice'), [USD]);
+  await backOffice.cashier('deposit', PlayerCode('rounds-alice'), USD, 10_000n, 'rounds-alice-in');
+  const lines = [
+    { ref: '1', amount: 1_000n },
+    { ref: '2', amount: 500n },
+    { ref: '3', amount: 300n },
+  ];
+  await run({ op: 'debit', txId: ExternalTxId('r-bet'), roundId: 'T:1', amount: 1_800n, lines });
+  await run({ op: 'cancel_bets', txId: ExternalTxId('r-cancel'), roundId: 'T:1', amount: 300n, lines: [lines[2]] });
+  const settled = await run({
+    op: 'settle',
+    txId: ExternalTxId('r-result'),
+    roundId: 'T:1',
+    lines: [{ ref: '1', stake: 1_000n, winloss: 1_000n }],
+    totals: { stake: 1_000n, winloss: 1_000n },
+  });
+  expect(settled).toMatchObject({ type: 'ok', balance: 10_500n });
+  const { rows } = await sql<{ ref: string; id: bigint; round_id: bigint }>`select ref, id, round_id from bet_lines order by id`.execute(t.db);
+  const { rows: txs } = await sql<{ external_id: string; id: bigint }>`select external_id, id from provider_transactions`.execute(t.db);
+  const tx = (ext: string) => txs.find((r) => r.external_id === ext)!.id;
+  round = { id: rows[0]!.round_id, settled: rows[0]!.id, open: rows[1]!.id, cancelled: rows[2]!.id, cancel: tx('r-cancel'), result: tx('r-result') };
+});
+afterAll(() => t.drop());
+
+async function failure(statement: { execute(db: TestDatabase['db']): Promise<unknown> }): Promise<string | null> {
+  return statement.execute(t.db).then(
+    () => null,
+    (error: { message: string }) => error.message,
+  );
+}
+
+describe('the database keeps the line state machine', () => {
+  it('holds the transitions the wallet runs by, and nothing else', async () => {
+    const rows = await t.db.selectFrom('line_transitions').select(['from_state', 'to_state']).orderBy('from_state').orderBy('to_state').execute();
+    expect(rows.map((r) => [r.from_state, r.to_state])).toEqual([...LINE_TRANSITIONS].map((x) => [...x]).sort((a, b) => `${a}`.localeCompare(`${b}`)));
+  });
+
+  it('a settled line cannot be cancelled, a cancelled one cannot be settled, neither reopens', async () => {
+    expect(await failure(sql`update bet_lines set state = 'cancelled', winloss = null, payout = null, settled_by = null where id = ${round.settled}`)).toMatch(
+      /cannot go from settled to cancelled/,
+    );
+    expect(await failure(sql`update bet_lines set state = 'settled', winloss = 0, payout = 300, settled_by = ${round.result} where id = ${round.cancelled}`)).toMatch(
+      /cannot go from cancelled to settled/,
+    );
+    expect(await failure(sql`update bet_lines set state = 'open', winloss = null, payout = null, settled_by = null where id = ${round.settled}`)).toMatch(
+      /cannot go from settled to open/,
+    );
+  });
+
+  it("a line keeps its stake, its name and its round, and is never deleted", async () => {
+    expect(await failure(sql`update bet_lines set amount = 5000 where id = ${round.open}`)).toMatch(/keeps its round, name and stake/);
+    expect(await failure(sql`update bet_lines set ref = '9' where id = ${round.open}`)).toMatch(/keeps its round, name and stake/);
+    expect(await failure(sql`delete from bet_lines where id = ${round.open}`)).toMatch(/never deleted/);
+  });
+
+  it("a settled line pays its stake plus its win/loss, never less than nothing", async () => {
+    expect(await failure(sql`update bet_lines set payout = payout + 1 where id = ${round.settled}`)).toMatch(/bet_line_settlement/);
+    expect(await failure(sql`update bet_lines set winloss = -1500, payout = -500 where id = ${round.settled}`)).toMatch(/bet_line_settlement/);
+  });
+
+  it('no bet line joins a settled round', async () => {
+    const debit = (await t.db.selectFrom('bet_lines').select('provider_transaction_id').where('id', '=', round.open).executeTakeFirstOrThrow()).provider_transaction_id;
+    expect(await failure(sql`insert into bet_lines (provider_transaction_id, round_id, ref, amount) values (${debit}, ${round.id}, '7', 100)`)).toMatch(
+      /is settled: no bet joins it/,
+    );
+  });
+
+  it('a round is settled once and keeps its identity; rounds are never deleted', async () => {
+    expect(await failure(sql`update rounds set settled_by = ${round.cancel} where id = ${round.id}`)).toMatch(/settled once/);
+    expect(await failure(sql`update rounds set settled_by = null, settled_at = null where id = ${round.id}`)).toMatch(/settled once/);
+    expect(await failure(sql`update rounds set external_id = 'T:2' where id = ${round.id}`)).toMatch(/keeps its identity/);
+    expect(await failure(sql`delete from rounds where id = ${round.id}`)).toMatch(/never deleted/);
+  });
+
+  it('the transitions and the round refusals are insert-only', async () => {
+    expect(await failure(sql`delete from line_transitions`)).toMatch(/insert-only/);
+    expect(await failure(sql`update round_refusals set reason = 'x'`)).toBeNull(); // no rows yet: nothing to refuse
+    await run({ op: 'settle', txId: ExternalTxId('r-late'), roundId: 'T:1', lines: [{ ref: '2', stake: 500n, winloss: 0n }], totals: { stake: 500n, winloss: 0n } });
+    expect(await failure(sql`update round_refusals set reason = 'x'`)).toMatch(/insert-only/);
+    expect(await failure(sql`delete from round_refusals`)).toMatch(/insert-only/);
+  });
+
+  it('every statement refused above left the ledger reconciled', async () => {
+    expect(await reconcile(t.db)).toEqual([]);
+  });
+});
+
+describe('reconcile checks the round invariants from the rows', () => {
+  type Conn = Kysely<Database>;
+  afterEach(async () => {
+    expect(await reconcile(t.db)).toEqual([]);
+  });
+
+  async function withTriggersOff(work: (conn: Conn) => Promise<unknown>): Promise<void> {
+    await t.db.connection().execute(async (conn) => {
+      await sql`set session_replication_role = replica`.execute(conn);
+      try {
+        await work(conn);
+      } finally {
+        await sql`set session_replication_role = origin`.execute(conn);
+      }
+    });
+  }
+
+  async function breaksAfter(corrupt: (conn: Conn) => Promise<unknown>, repair: (conn: Conn) => Promise<unknown>): Promise<Break[]> {
+    await withTriggersOff(corrupt);
+    try {
+      return await reconcile(t.db);
+    } finally {
+      await withTriggersOff(repair);
+    }
+  }
+  const checks = (breaks: Break[]) => [...new Set(breaks.map((b) => b.check))].sort();
+
+  it('a settled line claiming another result than its round paid', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`update bet_lines set winloss = winloss + 500, payout = payout + 500 where id = ${round.settled}`.execute(c),
+      (c) => sql`update bet_lines set winloss = winloss - 500, payout = payout - 500 where id = ${round.settled}`.execute(c),
+    );
+    expect(breaks).toEqual([{ check: 'a settled round paid what its lines paid', detail: `round ${round.id}: paid 2000, its lines 2500` }]);
+  });
+
+  it('a line marked cancelled whose stake never came back (or both settled and cancelled)', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`update bet_lines set state = 'cancelled' where id = ${round.open}`.execute(c),
+      (c) => sql`update bet_lines set state = 'open' where id = ${round.open}`.execute(c),
+    );
+    expect(checks(breaks)).toEqual(['a line is cancelled exactly when its stake was refunded (never settled and cancelled)']);
+    const refunded = await breaksAfter(
+      (c) => sql`update bet_lines set state = 'settled', winloss = 0, payout = 300, settled_by = ${round.result} where id = ${round.cancelled}`.execute(c),
+      (c) => sql`update bet_lines set state = 'cancelled', winloss = null, payout = null, settled_by = null where id = ${round.cancelled}`.execute(c),
+    );
+    expect(checks(refunded)).toEqual(['a line is cancelled exactly when its stake was refunded (never settled and cancelled)', 'a settled round paid what its lines paid']);
+  });
+
+  it('a round settled by a transaction that is not a payment of its own', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`update rounds set settled_by = ${round.cancel} where id = ${round.id}`.execute(c),
+      (c) => sql`update rounds set settled_by = ${round.result} where id = ${round.id}`.execute(c),
+    );
+    expect(checks(breaks)).toEqual(['a round is settled by an applied payment of its own']);
+  });
+
+  it('a line state machine in the database other than the one the wallet runs', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`insert into line_transitions values ('cancelled', 'open')`.execute(c),
+      (c) => sql`delete from line_transitions where from_state = 'cancelled'`.execute(c),
+    );
+    expect(breaks).toEqual([
+      { check: 'the line state machine in the database is the one the wallet runs', detail: 'cancelled -> open in line_transitions, not in the wallet' },
+    ]);
+  });
+
+  it('a dropped round guard', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`alter table bet_lines disable trigger bet_lines_guard`.execute(c),
+      (c) => sql`alter table bet_lines enable trigger bet_lines_guard`.execute(c),
+    );
+    expect(breaks).toEqual([{ check: 'ledger guards are installed and enabled', detail: 'trigger bet_lines_guard missing or disabled' }]);
+  });
+});
