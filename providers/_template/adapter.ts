@@ -9,10 +9,10 @@ import { statusFor, type Status } from './codes.ts';
 import { request } from './wire.ts';
 
 /**
- * TEMPLATE: a complete, minimal dialect to copy (`npm run new-provider -- <name>`). It is not
- * registered in providers/index.ts; the conformance kit certifies it like every real adapter.
- * An adapter only translates: it reads and authenticates a request, turns it into ONE wallet
- * operation, and words the wallet's outcome. It never decides a money rule.
+ * TEMPLATE: a complete, minimal dialect to copy (`npm run new-provider -- <name>`), certified by the
+ * TEMPLATE: conformance kit like every real adapter, but not registered in providers/index.ts.
+ * The vendor's dialect. The adapter only translates: it reads and authenticates a request, turns it
+ * into ONE wallet operation, and words the wallet's outcome. It never decides a money rule.
  */
 
 /** Per-instance options from config/providers.json, validated at start. Secrets arrive resolved from the environment. */
@@ -33,6 +33,7 @@ const json = (status: Status, balance?: string): Answer => ({
 
 class TemplateAdapter implements ProviderAdapter<Context> {
   readonly dialect = 'template';
+  readonly credentialHeaders = ['x-template-key'];
   readonly id: ProviderId;
   readonly #currency: Currency;
   readonly #key: Secret;
@@ -51,8 +52,8 @@ class TemplateAdapter implements ProviderAdapter<Context> {
     let payload: unknown;
     try {
       payload = parseJsonExact(req.body.toString('utf8'));
-    } catch {
-      return reject('malformed', 'body is not JSON');
+    } catch (error) {
+      return reject('malformed', `body: ${(error as Error).message}`);
     }
     const parsed = request.safeParse(payload);
     if (!parsed.success) return reject('malformed', z.prettifyError(parsed.error), payload);
@@ -68,14 +69,23 @@ class TemplateAdapter implements ProviderAdapter<Context> {
       case 'win': {
         const amount = parseAmount(r.amount, this.#currency);
         if (!amount.ok) return reject('malformed', `amount: ${amount.reason}`, payload);
-        operation = { op: r.type === 'bet' ? 'debit' : 'credit', provider: this.id, txId: ExternalTxId(r.tx), roundId: r.round, amount: amount.value, ...base };
+        const money = {
+          provider: this.id,
+          txId: ExternalTxId(r.tx),
+          roundId: r.round,
+          amount: amount.value,
+          ...('game' in r && r.game !== undefined ? { details: { game: r.game } } : {}),
+          ...base,
+        };
+        operation = r.type === 'bet' ? { op: 'debit', ...money } : { op: 'credit', stakeFree: r.promo === true, ...money };
         break;
       }
       case 'rollback':
         operation = { op: 'rollback', provider: this.id, target: ExternalTxId(r.target), ...base };
         break;
     }
-    return { kind: 'operation', payload, operation, context: { player: r.player } };
+    // The vendor's limit on the answer: it waits this long before it gives up on a call.
+    return { kind: 'operation', payload, operation, context: { player: r.player }, answerWithinMs: 2000 };
   }
 
   // 4. The outcome in the dialect's words: balances as decimal text in currency units.
@@ -89,7 +99,8 @@ class TemplateAdapter implements ProviderAdapter<Context> {
 }
 
 function reject(reason: 'unauthorized' | 'malformed', detail: string, payload?: unknown): Decoded<Context> {
-  return { kind: 'rejected', reason, detail, payload, answer: json(reason === 'unauthorized' ? 'unauthorized' : 'rejected') };
+  const player = (payload as { player?: unknown } | null)?.player;
+  return { kind: 'rejected', reason, detail, payload, ...(typeof player === 'string' ? { player } : {}), answer: json(reason === 'unauthorized' ? 'unauthorized' : 'rejected') };
 }
 
 export const templateDialect: Dialect<Options> = {

@@ -1,13 +1,14 @@
 import { asCurrency } from '../../src/money/currency.ts';
 import { parseAmount } from '../../src/money/minor.ts';
-import type { Driver, Kind, Money, Request } from '../../test/conformance/kit.ts';
-import { templateDialect } from './adapter.ts';
+import { ITEMISED_SCENARIOS, type Driver, type Kind, type Money, type Request } from '../../test/conformance/kit.ts';
+import { templateDialect } from './adapter.ts'; // TEMPLATE-ONLY
 import type { Status } from './codes.ts';
 
 /**
- * TEMPLATE: how this dialect says the conformance kit's scenarios (test/conformance/kit.ts). The kit
- * finds this file by its name, builds a gateway with `instances`, and certifies the adapter against
- * every wallet rule. Replace the requests and the reading with the vendor's own.
+ * How the dialect says the conformance kit's scenarios (test/conformance/kit.ts). The kit finds this
+ * file by its name, builds a gateway with `instances`, and certifies the adapter against every
+ * wallet rule.
+ * TEMPLATE: replace the requests and the reading with the vendor's own.
  */
 
 const CURRENCY = asCurrency('USD');
@@ -40,8 +41,8 @@ const betBody = (m: Money, extra: Record<string, unknown> = {}) => ({ type: 'bet
 
 export const driver: Driver = {
   dialect: 'template',
-  // Not listed in providers/index.ts: the kit loads it for the test. Delete this line in a copy you register.
-  unregistered: templateDialect,
+  // TEMPLATE: not listed in providers/index.ts, so the kit is given it (a stamped copy is registered instead).
+  unregistered: templateDialect, // TEMPLATE-ONLY
   currency: CURRENCY,
   instances: Object.entries(KEYS).map(([id, sharedKey]) => ({ id, dialect: 'template', options: { currency: CURRENCY, sharedKey } })),
   unreadable: 'invalid',
@@ -49,6 +50,7 @@ export const driver: Driver = {
   login: (instance, player) => post(instance, { type: 'balance', player }),
   bet: (instance, m) => post(instance, betBody(m)),
   win: (instance, m) => post(instance, { type: 'win', player: m.player, tx: m.txId, round: m.roundId, amount: m.amount }),
+  stakeFreeWin: (instance, m) => post(instance, { type: 'win', player: m.player, tx: m.txId, round: m.roundId, amount: m.amount, promo: true }),
   rollback: (instance, r) => post(instance, { type: 'rollback', player: r.player, target: r.txId }),
 
   hostile: {
@@ -65,6 +67,12 @@ export const driver: Driver = {
     oversize: (instance, m, limit) => [post(instance, betBody(m, { padding: 'x'.repeat(2 * limit) }))],
   },
 
+  unstorable: {
+    freeText: (instance, m, text) => post(instance, betBody(m, { game: `Slot ${text}` })),
+    ids: (instance, m, text) => [post(instance, betBody(m, { tx: `${m.txId}${text}` })), post(instance, betBody(m, { player: `${m.player}${text}` }))],
+    duplicateKey: (instance, m) => [post(instance, JSON.stringify(betBody(m)).replace('"amount":', '"amount":"9999","amount":'))],
+  },
+
   async read(_instance, answer) {
     const body = JSON.parse(answer.body) as { status?: Status; balance?: string };
     const kind = body.status === undefined ? undefined : KIND[body.status];
@@ -76,6 +84,9 @@ export const driver: Driver = {
   },
 
   unsupported: {
-    'undecryptable body': 'the template sends plain JSON; a body that is not JSON is the malformed-body scenario',
+    'undecryptable body': 'the dialect sends plain JSON; a body that is not JSON is the malformed-body scenario',
+    ...Object.fromEntries(
+      ITEMISED_SCENARIOS.map((name) => [name, 'the dialect does not itemise rounds: its bets and wins are whole transactions and a win never settles its round']),
+    ),
   },
 };

@@ -1,21 +1,24 @@
 import { z } from 'zod';
+import { storableId } from '../../src/gateway/wire.ts';
 import { JsonNumber } from '../../src/money/json.ts';
 
 /**
- * TEMPLATE: the vendor's wire format, as zod schemas. Replace with the vendor's own fields.
- * Bodies are parsed with parseJsonExact, so every JSON number arrives as a JsonNumber carrying its
- * source text: money is converted from that text, never from a float.
- *
- * This template's dialect: POST JSON `{ "type", "player", "tx", "round", "target", "amount" }` with the
- * shared secret in an `X-Template-Key` header; answers `{ "status", "balance" }`.
+ * The vendor's wire format, as zod schemas. Bodies are parsed with parseJsonExact, so every JSON
+ * number arrives as a JsonNumber carrying its source text: money is converted from that text, never
+ * from a float.
+ * TEMPLATE: replace with the vendor's own fields. This one: POST JSON `{ "type", "player", "tx",
+ * TEMPLATE: "round", "target", "amount", "promo" }` with the shared secret in an `X-Template-Key`
+ * TEMPLATE: header; answers `{ "status", "balance" }`.
  */
-const id = z.string().trim().min(1).max(100);
+const id = storableId(100);
 const amount = z.union([z.string().max(64), z.instanceof(JsonNumber)]).transform((v) => (typeof v === 'string' ? v : v.source));
 
 export const request = z.discriminatedUnion('type', [
   z.object({ type: z.literal('balance'), player: id }),
-  z.object({ type: z.literal('bet'), player: id, tx: id, round: id, amount }),
-  z.object({ type: z.literal('win'), player: id, tx: id, round: id, amount }),
+  // `game`: the vendor's name of the game, kept with the transaction for audit.
+  z.object({ type: z.literal('bet'), player: id, tx: id, round: id, amount, game: z.string().max(200).optional() }),
+  // `promo`: a win the vendor pays without a stake (a free round, a promotion).
+  z.object({ type: z.literal('win'), player: id, tx: id, round: id, amount, promo: z.boolean().optional() }),
   z.object({ type: z.literal('rollback'), player: id, target: id }),
 ]);
 

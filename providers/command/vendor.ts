@@ -15,7 +15,7 @@ import {
 import type { PlayerCode } from '../../src/wallet/types.ts';
 
 /**
- * The command-dialect vendor's own API (../shared/specs/command-dialect.md, "The vendor's own API"):
+ * The command-dialect vendor's own API (docs/specs/command-dialect.md, "The vendor's own API"):
  * POST JSON with `Authorization: Bearer <API token>`, answers `{code, message, data}`.
  */
 

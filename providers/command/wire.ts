@@ -1,21 +1,22 @@
 import { z } from 'zod';
+import { storableId } from '../../src/gateway/wire.ts';
 import { JsonNumber } from '../../src/money/json.ts';
 
 /**
- * The command dialect's wire format (../shared/specs/command-dialect.md). Bodies are parsed with
+ * The command dialect's wire format (docs/specs/command-dialect.md). Bodies are parsed with
  * parseJsonExact, so every JSON number arrives as a JsonNumber carrying its source text.
  */
 
 /** Ids are opaque text internally; vendors send them as integers or strings. */
 const opaqueId = z.union([
-  z.string().trim().min(1).max(100),
+  storableId(100),
   z.instanceof(JsonNumber).refine((n) => /^\d{1,30}$/.test(n.source), 'an id must be a non-negative integer'),
 ]);
 
 /** A decimal amount as text: a JSON number's source, or a string. Converted to minor units later. */
 const amountText = z.union([z.string().max(64), z.instanceof(JsonNumber)]).transform((v) => (typeof v === 'string' ? v : v.source));
 
-const account = z.string().trim().min(1).max(100);
+const account = storableId(100);
 
 const gameContext = {
   call_id: opaqueId.optional(),
@@ -64,7 +65,8 @@ export const call = z.discriminatedUnion('command', [
 
 /** Transaction type codes the vendor puts in `type`: 1 Bet, 2 Win, 32 BonusCall win. */
 export const BET_TYPES = new Set(['1']);
-export const WIN_TYPES = new Set(['2', '32']);
+export const BONUS_CALL_TYPE = '32';
+export const WIN_TYPES = new Set(['2', BONUS_CALL_TYPE]);
 
 export function isCommand(name: string): name is CommandName {
   return Object.hasOwn(commandData, name);

@@ -17,7 +17,7 @@ import type { Codec } from './codec.ts';
 import { LOBBY_BODY_ENCRYPTED, lobbyAgentId } from './inferred.ts';
 
 /**
- * The event-dialect vendor's own API (../shared/specs/event-dialect.md, "The vendor's own API"):
+ * The event-dialect vendor's own API (docs/specs/event-dialect.md, "The vendor's own API"):
  * `POST /game-lobby` with the webhooks' Api-Id and Api-Key, answering `{code, response_data: {game_url}}`.
  * The vendor publishes no game list: the instance's tables are configured here.
  */

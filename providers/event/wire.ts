@@ -1,13 +1,14 @@
 import { z } from 'zod';
+import { storableId } from '../../src/gateway/wire.ts';
 import { JsonNumber } from '../../src/money/json.ts';
 import { RESULT_CHANGE_EVENT } from './inferred.ts';
 
 /**
- * The event dialect's decrypted wire format (../shared/specs/event-dialect.md). Bodies are parsed with
+ * The event dialect's decrypted wire format (docs/specs/event-dialect.md). Bodies are parsed with
  * parseJsonExact: every JSON number arrives as a JsonNumber carrying its source text.
  */
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = storableId;
 /** Identifiers the vendor may send as numbers or strings; kept as text. */
 const key = z.union([text(100), z.instanceof(JsonNumber).refine((n) => /^\d{1,30}$/.test(n.source), 'must be a non-negative integer')]).transform((v) =>
   typeof v === 'string' ? v : v.source,
@@ -44,7 +45,7 @@ export const eventData = {
     total_winloss: amount,
     result: z.string().max(200).optional(),
     result_detail: z.string().max(20_000).optional(),
-    bet_results: z.array(betItem.extend({ winloss: amount })).max(100).optional(),
+    bet_results: z.array(betItem.extend({ winloss: amount })).min(1).max(100),
   }),
   [RESULT_CHANGE_EVENT]: z.object({
     ...round,
@@ -55,7 +56,7 @@ export const eventData = {
     result_before: z.string().max(200).optional(),
     result_detail: z.string().max(20_000).optional(),
     result_detail_before: z.string().max(20_000).optional(),
-    bet_results: z.array(betItem.extend({ winloss: amount, winloss_before: amount.optional() })).max(100).optional(),
+    bet_results: z.array(betItem.extend({ winloss: amount, winloss_before: amount.optional() })).min(1).max(100),
   }),
 } as const;
 

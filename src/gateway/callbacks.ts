@@ -1,14 +1,19 @@
 import { isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
-import type { WebhookOutcome, WebhookSource } from '../ledger/schema.ts';
+import type { WebhookOutcome } from '../ledger/schema.ts';
 import type { WalletExecutor } from '../locks/player-lock.ts';
 import type { Parking } from '../queue/parking.ts';
-import { FAILED, newCaptureId, redactHeaders, type WebhookHistory, type WebhookRecord } from '../webhooks/history.ts';
-import type { Outcome, WalletOperation } from '../wallet/types.ts';
-import type { Answer, Decoded, InboundRequest, ProviderInstance } from './contract.ts';
+import { newCaptureId, redactHeaders, type WebhookHistory, type WebhookRecord } from '../webhooks/history.ts';
+import type { Currency } from '../money/currency.ts';
+import type { Minor } from '../money/minor.ts';
+import type { Outcome, PlayerCode, WalletOperation } from '../wallet/types.ts';
+import { DEFAULT_ANSWER_WITHIN_MS, type Answer, type Decoded, type InboundRequest, type ProviderInstance } from './contract.ts';
+
+/** Time kept for writing the answer and its way back to the vendor: a call is answered this long before the vendor's limit. */
+const ANSWER_MARGIN_MS = 150;
 
 /** Money owed to the player: if it fails on a fault it is parked and applied later, even if the vendor gives up. */
-const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'rollback', 'cancel_bets', 'adjust']);
+const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'settle', 'rollback', 'cancel_bets', 'adjust']);
 
 export interface Observation {
   provider: string;
@@ -19,6 +24,8 @@ export interface Observation {
 
 export interface PipelineDeps {
   wallet: WalletExecutor;
+  /** The player's balance, read without waiting for anything (a dialect's failure answers carry it where they can); undefined when it cannot be read now. */
+  peek(player: PlayerCode, currency: Currency): Promise<Minor | undefined>;
   history: WebhookHistory;
   /** Absent where no queue is configured: faults are then only answered and recorded. */
   parking: Parking | null;
@@ -58,6 +65,8 @@ export class Pipeline {
 
   async handle(instance: ProviderInstance, request: InboundRequest, mode: Mode = { source: 'vendor' }): Promise<Processed> {
     const started = performance.now();
+    // One capture id for this call, whichever way its record is written (see WebhookHistory.record).
+    const captureId = newCaptureId();
     const { adapter } = instance;
     const { log } = this.#deps;
     const trusted = mode.source !== 'vendor';
@@ -81,10 +90,14 @@ export class Pipeline {
       if (!decoded) {
         [outcome, detail, answer] = ['fault', 'the adapter failed to read the request', await adapter.fail('fault')];
       } else if (decoded.kind === 'rejected') {
-        [outcome, detail, answer] = ['rejected', `${decoded.reason}: ${decoded.detail}`, decoded.answer];
+        const balance = decoded.withBalance && decoded.reason !== 'unauthorized' ? await this.#deps.peek(decoded.withBalance.player, decoded.withBalance.currency) : undefined;
+        const said = balance === undefined ? decoded.answer : await decoded.withBalance!.answer(balance);
+        [outcome, detail, answer] = ['rejected', `${decoded.reason}: ${decoded.detail}`, said];
       } else {
         const { operation, context } = decoded;
         let stored: Promise<bigint> | undefined;
+        // A vendor is waiting: its answer must be on its way before its limit (less a margin for the way back).
+        const call = trusted ? undefined : { deadline: started - (Date.now() - request.receivedAt.getTime()) + (decoded.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS) - ANSWER_MARGIN_MS };
         try {
           // The history row commits with the money it describes: one transaction, one disk flush. Its
           // insert is not awaited inside the transaction: the COMMIT goes right behind it, in the same
@@ -92,16 +105,17 @@ export class Pipeline {
           const kept = await this.#deps.wallet.execute(operation, async (trx, result) => {
             const said = await adapter.answer(context, result);
             const [o, d] = classify(result);
-            stored = this.#deps.history.recordIn(trx, this.#recordOf(instance, request, mode, decoded, o, d, said, started));
+            stored = this.#deps.history.recordIn(trx, this.#recordOf(captureId, instance, request, mode, decoded, o, d, said, started));
             stored.catch(() => {}); // reported by the failed COMMIT, below
             return { said, o, d };
-          });
+          }, call);
           [outcome, detail, answer, keptId] = [kept.o, kept.d, kept.said, await stored];
         } catch (failure) {
           // A COMMIT that rolled back for the history insert names the insert's error, not its own.
           const error = (await stored?.then(() => undefined, (insert: unknown) => insert)) ?? failure;
           log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
-          [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context)];
+          const balance = await this.#deps.peek(operation.player, operation.currency);
+          [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context, balance)];
         }
       }
     }
@@ -109,14 +123,10 @@ export class Pipeline {
     const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
     this.#deps.observe({ provider: instance.id, operation: operation?.op ?? 'none', outcome, seconds: (performance.now() - started) / 1000 });
     if (mode.source === 'retry' && outcome === 'fault') throw new StillFailing(detail);
-    if (keptId !== undefined) {
-      if (mode.source !== 'vendor' && mode.replayOf !== undefined && !FAILED.includes(outcome)) {
-        await this.#deps.history.resolve(mode.replayOf, keptId).catch((error: unknown) => log.warn({ err: error }, 'could not mark a failure settled'));
-      }
-      return { answer, outcome, detail, webhookId: keptId };
-    }
+    // Kept with the money, and with it the failure it settled, if this was a retry or replay.
+    if (keptId !== undefined) return { answer, outcome, detail, webhookId: keptId };
 
-    const record = this.#recordOf(instance, request, mode, decoded, outcome, detail, answer, started);
+    const record = this.#recordOf(captureId, instance, request, mode, decoded, outcome, detail, answer, started);
     if (outcome === 'fault' && mode.source === 'vendor' && operation && OWED.has(operation.op) && this.#deps.parking) {
       try {
         await this.#deps.parking.park({ ...record, outcome: 'parked' });
@@ -126,11 +136,12 @@ export class Pipeline {
         log.error({ err: error, provider: instance.id, op: operation.op }, 'could not park an owed operation; the vendor must retry it');
       }
     }
-    const webhookId = await this.#keep(record, parked);
+    const webhookId = await this.#keep(record, parked, mode.source === 'retry');
     return { answer, outcome: record.outcome, detail, webhookId };
   }
 
   #recordOf(
+    captureId: string,
     instance: ProviderInstance,
     request: InboundRequest,
     mode: Mode,
@@ -142,16 +153,17 @@ export class Pipeline {
   ): WebhookRecord {
     const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
     return {
-      captureId: newCaptureId(),
+      captureId,
       provider: instance.id,
       receivedAt: mode.source === 'vendor' ? request.receivedAt : new Date(),
       source: mode.source,
-      headers: redactHeaders(request.headers),
+      headers: redactHeaders(request.headers, instance.adapter.credentialHeaders),
       body: request.body,
+      path: request.path,
       plaintext: 'plaintext' in mode && mode.plaintext === true,
       payload: decoded?.payload,
       operation,
-      player: operation?.player ?? playerOf(decoded?.payload),
+      player: operation?.player ?? (decoded?.kind === 'rejected' ? decoded.player?.slice(0, 100) : undefined),
       transactionId: operation ? transactionOf(operation) : undefined,
       outcome,
       detail,
@@ -176,8 +188,9 @@ export class Pipeline {
         provider: instance.id,
         receivedAt: request.receivedAt,
         source: 'vendor',
-        headers: redactHeaders(request.headers),
+        headers: redactHeaders(request.headers, instance.adapter.credentialHeaders),
         body: request.body,
+        path: request.path,
         outcome: 'rejected',
         detail,
         answer: answer.body,
@@ -188,14 +201,17 @@ export class Pipeline {
     return answer;
   }
 
-  /** Writes the record; while Postgres is away it waits in Redis (a parked call's job carries it already). */
-  async #keep(record: WebhookRecord, carriedByParking: boolean): Promise<bigint | undefined> {
+  /**
+   * Writes the record (with it, the resolution of the failure it settles); while Postgres is away it
+   * waits in Redis (a parked call's job carries it already). A parked call's retry does not: it fails
+   * instead, and its job runs again later (the ledger applies its transaction once).
+   */
+  async #keep(record: WebhookRecord, carriedByParking: boolean, retrying = false): Promise<bigint | undefined> {
     const { history, parking, log } = this.#deps;
     try {
-      const id = await history.record(record);
-      if (record.replayOf !== undefined && !FAILED.includes(record.outcome)) await history.resolve(record.replayOf, id);
-      return id;
+      return await history.record(record);
     } catch (error) {
+      if (retrying) throw new StillFailing(`its record could not be kept: ${(error as Error).message}`);
       if (carriedByParking) return undefined;
       try {
         if (!parking) throw error;
@@ -216,21 +232,13 @@ function classify(outcome: Outcome): [WebhookOutcome, string | undefined] {
     case 'duplicate':
       return ['duplicate', undefined];
     case 'refused':
-      return ['refused', outcome.reason];
+      return ['refused', outcome.detail ? `${outcome.reason}: ${outcome.detail}` : outcome.reason];
   }
 }
 
 function transactionOf(op: WalletOperation): string | undefined {
   if (op.op === 'rollback') return op.target;
   return 'txId' in op ? op.txId : undefined;
-}
-
-/** The player named in a payload the adapter could not turn into an operation, for searching the history. */
-function playerOf(payload: unknown): string | undefined {
-  if (payload === null || typeof payload !== 'object') return undefined;
-  const p = payload as { user_id?: unknown; data?: { account?: unknown }; player?: unknown };
-  const found = p.user_id ?? p.data?.account ?? p.player;
-  return typeof found === 'string' ? found.slice(0, 100) : undefined;
 }
 
 function allowed(instance: ProviderInstance, ip: string): boolean {

@@ -1,10 +1,17 @@
 import type { BlockList } from 'node:net';
 import type { z } from 'zod';
-import type { Outcome, ProviderId, WalletOperation } from '../wallet/types.ts';
+import type { Currency } from '../money/currency.ts';
+import type { Minor } from '../money/minor.ts';
+import type { Outcome, PlayerCode, ProviderId, WalletOperation } from '../wallet/types.ts';
 import type { TransportFactory, VendorApi } from './vendor-api.ts';
 
 /** A vendor's webhook as it arrived, before anything was trusted. */
 export interface InboundRequest {
+  /**
+   * Where under the provider's webhook address the call came: '' for POST /callbacks/{provider},
+   * '/transaction/bet' for POST /callbacks/{provider}/transaction/bet (dialects with an endpoint per call).
+   */
+  path: string;
   /** Header names in lower case. */
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: Buffer;
@@ -12,10 +19,14 @@ export interface InboundRequest {
   receivedAt: Date;
 }
 
-/** What goes back to the vendor: always HTTP 200, the dialect's body. */
+/** The strictest limit on record (the command dialect's bet and balance), for a dialect that does not say its own. */
+export const DEFAULT_ANSWER_WITHIN_MS = 2000;
+
+/** What goes back to the vendor: always HTTP 200, the dialect's body, and the headers it asks for (a signature of the body). */
 export interface Answer {
   contentType: string;
   body: string;
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -33,10 +44,27 @@ export interface ReadOptions {
 export type Rejection = 'unauthorized' | 'malformed' | 'unsupported';
 
 export type Decoded<Context> =
-  /** A call the wallet must carry out; `context` is whatever the dialect needs to word its answer. */
-  | { kind: 'operation'; payload: unknown; operation: WalletOperation; context: Context }
-  /** A call refused at the door (bad credentials, undecryptable or malformed body), already answered. */
-  | { kind: 'rejected'; payload?: unknown; reason: Rejection; detail: string; answer: Answer };
+  /**
+   * A call the wallet must carry out; `context` is whatever the dialect needs to word its answer;
+   * `answerWithinMs`, how long the vendor waits for the answer to this call (the gateway lets a call
+   * wait for its turn only while it can still be answered in time; unsaid, DEFAULT_ANSWER_WITHIN_MS).
+   */
+  | { kind: 'operation'; payload: unknown; operation: WalletOperation; context: Context; answerWithinMs?: number }
+  /**
+   * A call refused at the door (bad credentials, undecryptable or malformed body), already answered;
+   * `player`, when the adapter could read who the call names, lets operators find it in the history.
+   * `withBalance`, where the dialect's refusal carries the player's balance, words it once the
+   * gateway has read the balance (it answers `answer` when it cannot).
+   */
+  | {
+      kind: 'rejected';
+      payload?: unknown;
+      player?: string | undefined;
+      reason: Rejection;
+      detail: string;
+      answer: Answer;
+      withBalance?: { player: PlayerCode; currency: Currency; answer(balance: Minor): Promise<Answer> };
+    };
 
 /**
  * One configured provider instance of a dialect. The adapter only translates: it reads and
@@ -46,10 +74,18 @@ export type Decoded<Context> =
 export interface ProviderAdapter<Context = unknown> {
   readonly id: ProviderId;
   readonly dialect: string;
+  /**
+   * Lower-case names of the request headers that carry this instance's credentials (a token, a key,
+   * a signature): their values never reach a log line or the webhook history.
+   */
+  readonly credentialHeaders: readonly string[];
   read(request: InboundRequest, options?: ReadOptions): Promise<Decoded<Context>>;
   answer(context: Context, outcome: Outcome): Promise<Answer>;
-  /** The dialect's answer when no outcome exists: an internal fault, a body too large, a caller not on the allow-list. */
-  fail(problem: Failure, context?: Context): Promise<Answer>;
+  /**
+   * The dialect's answer when no outcome exists: an internal fault, a body too large, a caller not on
+   * the allow-list. `balance`: the player's, when the gateway could still read it after a fault.
+   */
+  fail(problem: Failure, context?: Context, balance?: Minor): Promise<Answer>;
 }
 
 export type Failure = 'fault' | 'too_large' | 'forbidden';

@@ -64,16 +64,21 @@ export const replayRequest = z
     since: moment,
     until: moment,
     outcomes: z.array(z.enum(OUTCOMES)).min(1).optional(),
+    /** Count what would be replayed, and replay nothing. */
+    dryRun: z.boolean().default(false),
   })
   .refine(ordered, window)
-  .transform((r): ReplayFilter => ({ provider: r.provider, since: r.since, until: r.until, ...(r.outcomes ? { outcomes: r.outcomes } : {}) }));
+  .transform((r): ReplayFilter & { dryRun: boolean } => ({ provider: r.provider, since: r.since, until: r.until, dryRun: r.dryRun, ...(r.outcomes ? { outcomes: r.outcomes } : {}) }));
 
 /** Notifications in one import: more is a file to split. */
 export const MAX_IMPORT = 10_000;
 
+/** The endpoint a notification went to, for a dialect with one per call ("/transaction/win"). */
+const path = z.string().regex(/^(\/[A-Za-z0-9_.-]+){1,4}$/, 'an endpoint path such as /transaction/win').optional();
+
 const notification = z.union([
-  z.strictObject({ body: z.string().min(1) }),
-  z.strictObject({ payload: z.custom<unknown>((v) => v !== undefined && v !== null, 'a decoded payload (a JSON object)') }),
+  z.strictObject({ body: z.string().min(1), path }),
+  z.strictObject({ payload: z.custom<unknown>((v) => v !== undefined && v !== null, 'a decoded payload (a JSON object)'), path }),
 ]);
 
 /**
@@ -147,6 +152,8 @@ export function webhookJson(w: WebhookRow) {
     resolvedBy: w.resolved_by?.toString() ?? null,
     headers: w.headers,
     ...bodyJson(w.body),
+    /** Where under the provider's address it came ('' for a dialect with one address). */
+    path: w.path,
     /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
     plaintext: w.plaintext,
     payload: w.payload ?? null,

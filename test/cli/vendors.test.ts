@@ -27,12 +27,11 @@ describe('vendor commands', () => {
   it('providers: each with its dialect and whether its API is configured', async () => {
     const run = await cli(['providers']);
     expect(run.code).toBe(0);
-    expect(run.stdout.split('\n').filter(Boolean)).toEqual([
-      'scorpio-play     command  api (USD)',
-      'slotcity         command  api (EUR)',
-      'meganodes        command  api (KRW)',
-      'dowinn           event    api (USD)',
-    ]);
+    // Every configured provider, in the configuration's order (config/providers.json), with its dialect.
+    const lines = run.stdout.split('\n').filter(Boolean);
+    expect(lines.map((l) => l.split(/\s+/).slice(0, 2))).toEqual(w.gw.config.providers.map((p) => [p.id, p.adapter.dialect]));
+    expect(lines.find((l) => l.startsWith('meganodes '))).toBe('meganodes        command  api (KRW)');
+    expect(lines.find((l) => l.startsWith('dowinn '))).toBe('dowinn           event    api (USD)');
   });
 
   it('player register: stores the vendor user code once; a repeat says so', async () => {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { format, inspect } from 'node:util';
@@ -25,6 +25,9 @@ const PRODUCTION_SECRETS = {
   MEGANODES_API_TOKEN: 'prod-meganodes-api-token-0123',
   DOWINN_API_URL: 'https://api.dowinn.example',
 };
+
+/** The provider instances config/providers.json configures. */
+const CONFIGURED = (JSON.parse(readFileSync(path.join(ROOT, 'config', 'providers.json'), 'utf8')) as { providers: { id: string }[] }).providers;
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -61,6 +64,7 @@ function failure(env: Record<string, string>): string {
 /** Whether an adapter lets in a request bearing `token`. */
 async function accepts(adapter: ProviderAdapter, token: string): Promise<boolean> {
   const decoded = await adapter.read({
+    path: '',
     headers: { 'callback-token': token },
     body: Buffer.from(JSON.stringify({ command: 'authenticate', data: { account: 'alice' }, timestamp: '1600000001', check: '21' })),
     ip: '127.0.0.1',
@@ -93,7 +97,7 @@ describe('a bad environment variable is named', () => {
 describe('a bad providers.json is named down to the field', () => {
   it('names an unknown dialect and lists the known ones', () => {
     const message = failure({ CONFIG_DIR: configDir({ providers: [provider({}, { dialect: 'soap' })] }) });
-    expect(message).toBe('providers.json: providers[0] (p1).dialect: unknown dialect "soap" (known: command, event)');
+    expect(message).toBe(`providers.json: providers[0] (p1).dialect: unknown dialect "soap" (known: ${dialects.map((d) => d.name).join(', ')})`);
   });
 
   it('names a bad currency in a provider option', () => {
@@ -162,7 +166,7 @@ describe('production needs every secret', () => {
     const config = production({})();
     expect(config.env).toBe('production');
     expect(config.adminJwtSecret.reveal()).toBe(PRODUCTION_SECRETS.ADMIN_JWT_SECRET);
-    expect(config.providers.map((p) => p.id)).toEqual(['scorpio-play', 'slotcity', 'meganodes', 'dowinn']);
+    expect(config.providers.map((p) => p.id)).toEqual(CONFIGURED.map((p) => p.id));
     expect(config.seedDemo).toBe(false);
     expect(config.demoPlayers).toEqual([]);
     expect(await accepts(byId(config, 'scorpio-play'), PRODUCTION_SECRETS.SCORPIO_PLAY_CALLBACK_TOKEN)).toBe(true);

@@ -8,7 +8,7 @@ import { PlayerCode } from '../../src/wallet/types.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
 /**
- * Shared builders for the event-dialect tests (../shared/specs/event-dialect.md): envelopes in the
+ * Shared builders for the event-dialect tests (docs/specs/event-dialect.md): envelopes in the
  * spec's shapes, encrypted with the instance's codec, sent with Api-Id / Api-Key, answers decrypted.
  */
 

@@ -33,7 +33,7 @@ beforeAll(async () => {
   gateway = createGateway(config, createLogger(config.logLevel, { write: (line: string) => void lines.push(line) }));
   const server = await gateway.listen(0, '127.0.0.1');
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  adminToken = await new SignJWT({})
+  adminToken = await new SignJWT({ role: 'admin' })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject('test-operator')
     .setIssuedAt()
