@@ -1,13 +1,23 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { createPool } from '../src/ledger/database.ts';
+import type { Database } from '../src/ledger/schema.ts';
+import { AHEAD, PREPARED } from '../src/ledger/client.ts';
+import { asCurrency } from '../src/money/currency.ts';
+import { Wallet } from '../src/wallet/wallet.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type WalletOperation } from '../src/wallet/types.ts';
+import { WebhookHistory, newCaptureId } from '../src/webhooks/history.ts';
 import { withClient } from './database.ts';
+import { SERVER_URL } from './world.ts';
 
 /**
  * Whether the hot queries stay index lookups as the ledger grows (issue #5, item 4), two ways:
- * - EXPLAIN (ANALYZE, BUFFERS) of each hot query, copied from src/wallet/records.ts and
- *   src/webhooks/history.ts as of the prepared-statement change (writes inside a transaction rolled
- *   back), with the plan's scans listed and any sequential scan flagged. Each is prepared and run
- *   from its generic plan, as the gateway's prepared statements run after their fifth call. A copy
- *   drifts when the gateway's SQL changes, so there is a second check that does not:
+ * - EXPLAIN (ANALYZE, BUFFERS) of every statement the gateway's own code sends for each kind of
+ *   money call. The statements are not copies (a copy drifts as the SQL changes): the real Wallet
+ *   runs each operation, with the webhook history row the pipeline writes, on a connection where
+ *   Postgres's auto_explain sends the plan of every statement back as a notice, and rolls it back.
+ *   Prepared statements run from their generic plan there, as the gateway's do after their fifth
+ *   call; each operation runs twice and the second is kept (the first also compiles the triggers).
  * - pg_stat_user_tables before and after the load runs: a sequential scan the real gateway traffic
  *   made on a big table shows up there, whatever SQL it was.
  */
@@ -29,123 +39,153 @@ export interface Plan {
 
 interface Sample {
   code: string;
-  playerId: string;
-  txId: string;
   currency: string;
-  provider: string;
-  externalId: string;
-  roundExternal: string;
-  roundId: string;
-  accountId: string;
 }
 
-/** A recent applied event-dialect debit (it has bet lines) with its player and round: real keys for the queries. */
+/** A player with an event-dialect bet, and the wallet it bets from: real keys for the operations. */
 async function sample(client: pg.Client): Promise<Sample> {
   const { rows } = await client.query<Sample>(
-    `select p.code, p.id as "playerId", t.id as "txId", t.currency, t.provider_id as provider, t.external_id as "externalId",
-            r.external_id as "roundExternal", r.id as "roundId", a.id as "accountId"
-     from provider_transactions t join players p on p.id = t.player_id join rounds r on r.id = t.round_id
-     join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = t.currency
-     where t.kind = 'debit' and t.status = 'applied' and exists (select 1 from bet_lines l where l.provider_transaction_id = t.id)
-     order by t.id desc limit 1`,
+    `select p.code, t.currency from provider_transactions t join players p on p.id = t.player_id
+     where t.kind = 'debit' and t.status = 'applied' and t.provider_id = 'dowinn' order by t.id desc limit 1`,
   );
-  if (!rows[0]) throw new Error('no applied debit to explain queries with');
+  if (!rows[0]) throw new Error('no applied event-dialect debit to explain queries with');
   return rows[0];
 }
 
-function hotQueries(s: Sample): { name: string; text: string; values: unknown[] }[] {
-  return [
-    {
-      name: 'wallet lock: wallet by player code + currency FOR UPDATE (sent ahead of the snapshot)',
-      text: `select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = $1
-             where p.code = $2 for update of a`,
-      values: [s.currency, s.code],
-    },
-    {
-      name: 'wallet snapshot: the wallet, with the transaction, rollback marker and round of the key',
-      text: `select p.id as player_id, p.status, a.id as account_id, a.balance,
-               t.id as tx_id, t.player_id as tx_player_id, t.kind, t.currency, t.amount, t.status, t.refusal, tr.external_id as tx_round,
-               m.id as marker_id, m.target_id, m.player_id, r.id as round_id, r.currency as round_currency
-             from players p
-             join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = $1
-             left join provider_transactions t on t.provider_id = $2 and t.external_id = $3
-             left join rounds tr on tr.id = t.round_id
-             left join rollbacks m on m.provider_id = $2 and m.target_external_id = $3
-             left join lateral (
-               select r.id, r.currency from rounds r where r.provider_id = $2 and r.player_id = p.id and r.external_id = $4 limit 1
-             ) r on true
-             where p.code = $5`,
-      values: [s.currency, s.provider, s.externalId, s.roundExternal, s.code],
-    },
-    {
-      name: 'provider transaction by (provider_id, external_id)',
-      text: `select t.id, t.player_id, t.kind, t.currency, t.amount, t.status, t.refusal, r.external_id as round
-             from provider_transactions t left join rounds r on r.id = t.round_id where t.provider_id = $1 and t.external_id = $2`,
-      values: [s.provider, s.externalId],
-    },
-    {
-      name: 'rollback marker by (provider_id, target_external_id)',
-      text: `select id, target_id, player_id from rollbacks where provider_id = $1 and target_external_id = $2`,
-      values: [s.provider, s.externalId],
-    },
-    {
-      name: 'round by (provider_id, player_id, external_id)',
-      text: `select id, currency from rounds where provider_id = $1 and player_id = $2 and external_id = $3`,
-      values: [s.provider, s.playerId, s.roundExternal],
-    },
-    {
-      name: 'round settled? (an applied credit of the round not rolled back)',
-      text: `select t.id from provider_transactions t where t.round_id = $1 and t.kind = 'credit' and t.status = 'applied'
-             and not exists (select r.id from rollbacks r where r.target_id = t.id)`,
-      values: [s.roundId],
-    },
-    {
-      name: 'bet lines of a round, with whether their bet was refused or rolled back (event bet and bet_cancel)',
-      text: `select l.id, l.ref, l.amount, (t.status <> 'applied' or exists (select r.id from rollbacks r where r.target_id = t.id)) as settled
-             from bet_lines l join provider_transactions t on t.id = l.provider_transaction_id where l.round_id = $1 and l.ref in ($2)`,
-      values: [s.roundId, '1'],
-    },
-    {
-      name: 'cancelled bet lines of a round (event bet and bet_cancel)',
-      text: `select ref from line_cancels where provider_id = $1 and player_id = $2 and round_external_id = $3 and ref in ($4)`,
-      values: [s.provider, s.playerId, s.roundExternal, '1'],
-    },
-    {
-      name: "amount of a bet's lines cancelled one by one (whole rollback)",
-      text: `select coalesce(sum(l.amount), 0) as total from line_cancels c join bet_lines l on l.id = c.line_id where l.provider_transaction_id = $1`,
-      values: [s.txId],
-    },
-    {
-      name: 'post: round + transfer (its trigger moves both balances) + provider transaction, one statement',
-      text: `with new_round as (
-               insert into rounds (provider_id, external_id, player_id, currency) select $1, $2, $3, $4
-               on conflict on constraint round_unique do nothing returning id
-             ), moved as (
-               insert into transfers (debit_account_id, credit_account_id, amount, currency, kind)
-               select $5::bigint, (select id from accounts where kind = 'game' and provider_id = $1 and currency = $4 and slot = $3::bigint % 32), 100, $4, 'bet'
-               returning id
-             )
-             insert into provider_transactions (provider_id, external_id, player_id, kind, currency, amount, round_id, status, transfer_id)
-             values ($1, $6, $3, 'debit', $4, 100, (select id from new_round), 'applied', (select id from moved))
-             returning id, round_id`,
-      values: [s.provider, `explain-round-${Date.now()}`, s.playerId, s.currency, s.accountId, `explain-tx-${Date.now()}`],
-    },
-    {
-      name: 'webhook history insert',
-      text: `insert into webhooks (capture_id, provider_id, received_at, source, headers, body, plaintext, payload, operation,
-               player_code, transaction_id, outcome, answer, duration_ms)
-             values (gen_random_uuid(), $1, now(), 'vendor', '{"content-type":"application/json"}', convert_to('{}', 'UTF8'), false,
-               '{"command":"bet"}', '{"op":"debit"}', $2, $3, 'ok', '{"result":0}', 3)
-             returning id`,
-      values: [s.provider, s.code, `explain-${Date.now()}`],
-    },
-  ];
+class Rollback extends Error {}
+
+/** What auto_explain sends for one statement (format json): the top of its EXPLAIN output, and how long it ran. */
+interface Explained {
+  ms: number;
+  top: ExplainJson;
+}
+
+interface Captured {
+  name: string;
+  statements: Explained[];
+}
+
+/** auto_explain on this connection: every statement's plan, with its buffers and triggers, as a notice to us. */
+const AUTO_EXPLAIN = [
+  `load 'auto_explain'`,
+  'set auto_explain.log_min_duration = 0',
+  'set auto_explain.log_analyze = on',
+  'set auto_explain.log_buffers = on',
+  'set auto_explain.log_triggers = on',
+  'set auto_explain.log_format = json',
+  'set auto_explain.log_level = notice',
+  'set client_min_messages = notice',
+  'set plan_cache_mode = force_generic_plan',
+];
+
+/**
+ * Each kind of money call, run by the Wallet with its history row and rolled back, its statements'
+ * plans captured. What a call needs already in the ledger (the bet a win pays) is placed first and
+ * kept: bets of one minor unit on rounds of their own, left open, which reconcile accepts like any.
+ */
+async function capture(database: string, s: Sample): Promise<Captured[]> {
+  let into: Explained[] | undefined;
+  const pool = createPool({ url: `${SERVER_URL}/${database}`, poolSize: 1, lockTimeoutMs: 5000, statementTimeoutMs: 30_000, preferIndexes: true });
+  pool.on('connect', (client) => {
+    client.on('notice', (notice) => {
+      const message = notice.message ?? '';
+      const ms = /^duration: ([\d.]+) ms/.exec(message)?.[1];
+      if (into && ms !== undefined) into.push({ ms: Number(ms), top: JSON.parse(message.slice(message.indexOf('{'))) as ExplainJson });
+    });
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const wallet = new Wallet(db);
+  const history = new WebhookHistory(db);
+  const tag = `explain-${Date.now()}`;
+  const money = (provider: string, id: string) => ({
+    player: PlayerCode(s.code),
+    currency: asCurrency(s.currency),
+    provider: ProviderId(provider),
+    txId: ExternalTxId(`${tag}-${id}`),
+  });
+  const bet = (provider: string, id: string, round: string, lines = false): WalletOperation => ({
+    op: 'debit',
+    ...money(provider, id),
+    amount: 1n,
+    roundId: `${tag}-${round}`,
+    ...(lines ? { lines: [{ ref: '1', amount: 1n }] } : {}),
+  });
+  try {
+    // Kept: the bets the win, the rollback, the result and the cancel below name.
+    for (const op of [bet('scorpio-play', 'kept-bet', 'command-round'), bet('dowinn', 'kept-lines', 'event-round', true)]) {
+      const outcome = await wallet.execute(op);
+      if (outcome.type !== 'ok') throw new Error(`the explain set-up bet was ${outcome.type}`);
+    }
+    for (const statement of AUTO_EXPLAIN) await sql.raw(statement).execute(db);
+    const calls: { name: string; op: WalletOperation }[] = [
+      { name: 'balance', op: { op: 'balance', player: PlayerCode(s.code), currency: asCurrency(s.currency), requireActive: true } },
+      { name: 'bet (command dialect)', op: bet('scorpio-play', 'bet', 'command-bet-round') },
+      { name: 'bet with lines (event dialect)', op: bet('dowinn', 'lines', 'event-bet-round', true) },
+      { name: 'win of a staked round', op: { op: 'credit', ...money('scorpio-play', 'win'), amount: 2n, roundId: `${tag}-command-round` } },
+      { name: 'rollback of a bet', op: { op: 'rollback', player: PlayerCode(s.code), currency: asCurrency(s.currency), provider: ProviderId('scorpio-play'), target: ExternalTxId(`${tag}-kept-bet`) } },
+      {
+        name: 'result of a round',
+        op: {
+          op: 'settle',
+          ...money('dowinn', 'result'),
+          roundId: `${tag}-event-round`,
+          lines: [{ ref: '1', stake: 1n, winloss: 1n }],
+          totals: { stake: 1n, winloss: 1n },
+        },
+      },
+      { name: 'cancel of a line', op: { op: 'cancel_bets', ...money('dowinn', 'cancel'), amount: 1n, roundId: `${tag}-event-round`, lines: [{ ref: '1', amount: 1n }] } },
+    ];
+    const out: Captured[] = [];
+    for (const call of calls) {
+      let statements: Explained[] = [];
+      for (let run = 0; run < 2; run++) {
+        statements = [];
+        into = statements;
+        await wallet
+          .execute(call.op, async (trx, outcome) => {
+            if (outcome.type !== 'ok') throw new Error(`${call.name}: the wallet said ${outcome.type}`);
+            await history.recordIn(trx, {
+              captureId: newCaptureId(),
+              provider: 'provider' in call.op ? call.op.provider : 'scorpio-play',
+              receivedAt: new Date(),
+              source: 'vendor',
+              headers: { 'content-type': 'application/json' },
+              body: Buffer.from('{}'),
+              payload: {},
+              operation: call.op,
+              player: s.code,
+              transactionId: 'txId' in call.op ? call.op.txId : undefined,
+              outcome: 'ok',
+              answer: '{}',
+              durationMs: 1,
+            });
+            throw new Rollback();
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof Rollback)) throw error;
+          });
+        into = undefined;
+      }
+      out.push({ name: call.name, statements });
+    }
+    return out;
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** "select players, accounts, provider_transactions": what a statement does, and to which tables. */
+function summary(text: string): string {
+  const body = text.replace(AHEAD, '').replace(PREPARED, '');
+  const verb = /^\s*(with|select|insert|update|delete)/i.exec(body)?.[1]?.toLowerCase() ?? 'statement';
+  const tables = [...new Set([...body.matchAll(/\b(?:from|into|update|join)\s+"?(\w+)"?/gi)].map((m) => m[1]!).filter((t) => !/^(lateral|select|of)$/i.test(t)))];
+  return `${verb} ${tables.join(', ')}`;
 }
 
 interface ExplainJson {
+  'Query Text': string;
   Plan: PlanNode & Record<string, number>;
-  'Execution Time': number;
-  'Planning Time': number;
+  'Planning Time'?: number;
   Triggers?: { 'Trigger Name': string; Time: number; Calls: number }[];
 }
 
@@ -165,7 +205,6 @@ function scansOf(node: PlanNode, out: { scan: string; relation?: string }[] = []
   return out;
 }
 
-const { escapeLiteral } = pg;
 const ms = (t: number) => `${Math.round(t * 1000) / 1000} ms`;
 
 /** The ledger's own triggers by name; Postgres's foreign-key checks (RI_ConstraintTrigger_*) summed. */
@@ -176,43 +215,27 @@ function triggersOf(top: ExplainJson): string[] {
   return fk.length ? [...named, `${fk.length} foreign-key checks ${ms(fk.reduce((sum, t) => sum + t.Time, 0))}`] : named;
 }
 
-/** EXPLAIN (ANALYZE, BUFFERS) of every hot query, writes rolled back. */
+/** EXPLAIN (ANALYZE, BUFFERS) of every statement of every kind of money call, writes rolled back. */
 export async function explainHotQueries(database: string): Promise<Plan[]> {
-  return withClient(database, async (client) => {
-    const keys = await sample(client);
-    const { rows: sizes } = await client.query<{ relname: string; relpages: number }>(`select relname, relpages from pg_class where relkind = 'r'`);
-    const pages = new Map(sizes.map((r) => [r.relname, Number(r.relpages)]));
-    const plans: Plan[] = [];
-    for (const q of hotQueries(keys)) {
-      // Twice, keeping the second: the first call in a session also compiles the trigger functions and plans their statements.
-      let top: ExplainJson | undefined;
-      for (let run = 0; run < 2; run++) {
-        await client.query('begin');
-        try {
-          await client.query('set local plan_cache_mode = force_generic_plan');
-          await client.query(`prepare hot as ${q.text}`);
-          const args = q.values.map((v) => escapeLiteral(String(v))).join(', ');
-          const { rows } = await client.query<{ 'QUERY PLAN': [ExplainJson] }>(`explain (analyze, buffers, format json) execute hot(${args})`);
-          top = rows[0]!['QUERY PLAN'][0];
-        } finally {
-          await client.query('rollback');
-          await client.query('deallocate all');
-        }
-      }
-      const scans = scansOf(top!.Plan);
-      plans.push({
-        query: q.name,
-        ms: Math.round(top!['Execution Time'] * 1000) / 1000,
-        planningMs: Math.round(top!['Planning Time'] * 1000) / 1000,
-        scans: scans.map((s) => s.scan),
-        sharedHit: top!.Plan['Shared Hit Blocks'] ?? 0,
-        sharedRead: top!.Plan['Shared Read Blocks'] ?? 0,
-        triggers: triggersOf(top!),
-        seqScans: scans.filter((s) => s.scan.startsWith('Seq Scan') && (pages.get(s.relation ?? '') ?? 0) > 8).map((s) => s.scan),
-      });
-    }
-    return plans;
-  });
+  const keys = await withClient(database, sample);
+  const calls = await capture(database, keys);
+  const { rows: sizes } = await withClient(database, (client) => client.query<{ relname: string; relpages: number }>(`select relname, relpages from pg_class where relkind = 'r'`));
+  const pages = new Map(sizes.map((r) => [r.relname, Number(r.relpages)]));
+  return calls.flatMap((call) =>
+    call.statements.map(({ ms, top }, n) => {
+      const scans = scansOf(top.Plan);
+      return {
+        query: `${call.name} #${n + 1}: ${summary(top['Query Text'])}`,
+        ms: Math.round(ms * 1000) / 1000,
+        planningMs: Math.round((top['Planning Time'] ?? 0) * 1000) / 1000,
+        scans: scans.map((sc) => sc.scan),
+        sharedHit: top.Plan['Shared Hit Blocks'] ?? 0,
+        sharedRead: top.Plan['Shared Read Blocks'] ?? 0,
+        triggers: triggersOf(top),
+        seqScans: scans.filter((sc) => sc.scan.startsWith('Seq Scan') && (pages.get(sc.relation ?? '') ?? 0) > 8).map((sc) => sc.scan),
+      };
+    }),
+  );
 }
 
 export type TableStats = Map<string, { seqScan: number; seqRead: number; idxScan: number; rows: number }>;

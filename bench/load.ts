@@ -2,7 +2,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { endpoint, post, type Endpoint } from './http.ts';
 import { Samples, type LatencySummary } from './latency.ts';
 import { commandCalls, commandRetry, eventCalls, judge, type Call, type Op, type Verdict } from './vendor.ts';
-import { playerCode, PROVIDERS, type Currency, type Provider } from './world.ts';
+import { playerCode, PROVIDERS, type Currency } from './world.ts';
 
 /**
  * The load driver: plays the vendors against running gateways, in its own process so that its CPU is

@@ -50,6 +50,8 @@ async function defaultRun(): Promise<void> {
     const rate = o.rate ?? Math.max(10, Math.round((best * OPEN_LOOP_SHARE) / 10) * 10);
     runs.push(await load(`open ${rate}/s`, { mode: 'open', callers: 0, rate, ports: ports.slice(0, 1), players: o.players, ...timing }, gateways, DATABASE));
     runs.push(await load(`hot player, ${o.hotCallers} callers`, closed(o.hotCallers, { hot: true }), gateways, DATABASE));
+    // Far more calls on one player than it can serve at once: they must queue, not thrash.
+    runs.push(await load(`hot player, ${HOT_CROWD} callers`, closed(HOT_CROWD, { hot: true }), gateways, DATABASE));
 
     const reference = runs.find((r) => r.label === `closed ${REFERENCE_CALLERS}`);
     const processes: Measurement[] = [];
@@ -107,6 +109,34 @@ function defaultTargets(runs: readonly Measurement[], yardsticks: readonly Yards
   if (reference) {
     targets.push({ target: `p99 <= 25 ms at ${REFERENCE_CALLERS} callers`, measured: `${reference.load.latency.p99} ms`, pass: reference.load.latency.p99 <= 25 });
   }
+  const byCallers = (n: number) => runs.find((r) => r.label === `closed ${n}`);
+  const peak = Math.max(...runs.filter((r) => r.label.startsWith('closed ')).map((r) => r.load.callsPerSecond));
+  const crowd = byCallers(256);
+  if (crowd) {
+    targets.push({
+      target: 'overload: good answers/s at 256 callers >= 0.9 x the peak',
+      measured: `${crowd.load.callsPerSecond} / ${peak} = ${ratio(crowd.load.callsPerSecond, peak)} (${crowd.load.errors} refused)`,
+      pass: crowd.load.callsPerSecond >= 0.9 * peak,
+    });
+  }
+  const one = byCallers(1);
+  const sixteen = byCallers(16);
+  if (one && sixteen) {
+    targets.push({
+      target: 'p99 at 16 callers <= 2 x p99 at 1 caller',
+      measured: `${sixteen.load.latency.p99} ms vs ${one.load.latency.p99} ms`,
+      pass: sixteen.load.latency.p99 <= 2 * one.load.latency.p99,
+    });
+  }
+  const hotPeak = runs.find((r) => r.label === `hot player, ${options.hotCallers} callers`);
+  const hotCrowd = runs.find((r) => r.label === `hot player, ${HOT_CROWD} callers`);
+  if (hotPeak && hotCrowd) {
+    targets.push({
+      target: `hot player, ${HOT_CROWD} callers: good answers >= 0.8 x its peak, none past 2 s`,
+      measured: `${hotCrowd.load.callsPerSecond} / ${hotPeak.load.callsPerSecond} = ${ratio(hotCrowd.load.callsPerSecond, hotPeak.load.callsPerSecond)}, ${hotCrowd.load.past2s} past 2 s`,
+      pass: hotCrowd.load.callsPerSecond >= 0.8 * hotPeak.load.callsPerSecond && hotCrowd.load.past2s === 0,
+    });
+  }
   const late = runs.reduce((n, r) => n + r.load.past2s, 0);
   const slowest = Math.max(...runs.map((r) => r.load.latency.max));
   targets.push({ target: 'every answer inside 2 s, saturation included', measured: `${late} past 2 s (slowest ${slowest} ms)`, pass: late === 0 });
@@ -115,6 +145,9 @@ function defaultTargets(runs: readonly Measurement[], yardsticks: readonly Yards
   targets.push({ target: 'reconcile finds no break', measured: reconciled ? 'clean' : 'breaks', pass: reconciled });
   return targets;
 }
+
+/** Connections on one player in the crowd run (issue #12: 500 on one player must queue, not thrash). */
+const HOT_CROWD = 500;
 
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));

@@ -1,5 +1,6 @@
 import { withClient } from './database.ts';
 import { explainHotQueries, scanDeltas, tableStats, type Plan, type ScanDelta } from './explain.ts';
+import { measureRevenue } from './revenue.ts';
 import type { LoadConfig } from './load.ts';
 import type { Measurement } from './measure.ts';
 import { REFERENCE_CALLERS, type Options } from './options.ts';
@@ -101,6 +102,8 @@ export async function scaleRun(o: Options): Promise<void> {
     await stopGateways(gateways);
   }
   const reconciled = await reconcile(SCALE_DATABASE);
+  say('revenue: a month of GGR by provider and day, from the ledger, then from the roll-up of closed days');
+  const revenue = await measureRevenue(SCALE_DATABASE);
 
   // Per configuration, the mean of its runs on each ledger, and the ratio 10M / empty.
   const of = (side: string, what: string) => runs.filter((m) => m.label === `${side}: ${what}`);
@@ -138,6 +141,11 @@ export async function scaleRun(o: Options): Promise<void> {
       pass: scannedBig.length === 0,
     },
     { target: 'reconcile finds no break', measured: `${reconciled.clean ? 'clean' : 'breaks'} (${reconciled.seconds}s)`, pass: reconciled.clean },
+    {
+      target: "a month's GGR by provider and day under 2 s",
+      measured: `${revenue.monthMs} ms (${revenue.monthRows} rows; ${revenue.monthFromLedgerMs} ms straight from the ledger; roll-up of ${revenue.daysRolledUp} days ${revenue.rollUpSeconds}s)`,
+      pass: revenue.monthMs < 2000,
+    },
   ];
 
   const printed = [
@@ -169,7 +177,7 @@ export async function scaleRun(o: Options): Promise<void> {
     targetTable(targets),
   ].join('\n');
   process.stdout.write(`${printed}\n`);
-  const file = writeResults('bench-scale', { machine: machine(), options: o, shape, preloadSeconds, sizes, runs, growth, plans, scans, targets, reconcile: reconciled, elapsed: elapsed() });
+  const file = writeResults('bench-scale', { machine: machine(), options: o, shape, preloadSeconds, sizes, runs, growth, plans, scans, revenue, targets, reconcile: reconciled, elapsed: elapsed() });
   say(`results written to ${file}`);
   if (!reconciled.clean) process.exitCode = 1;
 }

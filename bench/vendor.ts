@@ -3,7 +3,7 @@ import type { Reply } from './http.ts';
 import { EXPONENT, type CommandProvider, type Currency, type EventProvider, type Provider } from './world.ts';
 
 /**
- * The vendors' side of the wire (../shared/specs/command-dialect.md and event-dialect.md): the bodies
+ * The vendors' side of the wire (docs/specs/command-dialect.md and event-dialect.md): the bodies
  * they send and how they read the answers. Written from the specs, not from the gateway's code, so
  * the bench exercises the gateway exactly as a vendor would (the AES code is the vendor's copy, shared
  * with the simulator).

@@ -16,6 +16,14 @@ export interface DatabaseOptions {
   poolWaitMs?: number;
   /** Told when an idle pooled connection dies (a Postgres restart): the pool replaces it; the process goes on. */
   onIdleError?: (error: Error) => void;
+  /**
+   * Plan every statement on an index where one serves it (enable_seqscan off). The wallet's statements
+   * are prepared, and a plan made while a table was young (a fresh ledger's first minute, when a scan
+   * of a few rows is cheapest) stays with the connection: it then scans the whole table on every call
+   * as the table grows, until an ANALYZE happens to replan it. For the gateway's lookups, never for
+   * maintenance (reconcile reads whole tables).
+   */
+  preferIndexes?: boolean;
 }
 
 const INT8 = 20;
@@ -55,6 +63,7 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     ...(options.statementTimeoutMs > 0 ? { statement_timeout: options.statementTimeoutMs } : {}),
     connectionTimeoutMillis: options.poolWaitMs ?? 10_000,
     application_name: 'croupier',
+    ...(options.preferIndexes ? { options: '-c enable_seqscan=off' } : {}),
   });
   // Unhandled, this event would crash the process on any restart of the database.
   pool.on('error', (error) => options.onIdleError?.(error));

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Mutex, TimeoutError } from 'redis-semaphore';
+import { PgError, pgErrorCode } from '../ledger/database.ts';
 import type { Outcome, WalletOperation } from '../wallet/types.ts';
 import type { Within } from '../wallet/wallet.ts';
 
@@ -8,17 +9,28 @@ import type { Within } from '../wallet/wallet.ts';
 export class LockTimeout extends Error {}
 
 export interface LockObserver {
-  waited(seconds: number, result: 'acquired' | 'timeout' | 'bypassed'): void;
+  /** acquired: the Redis lock; uncontended: none needed (no other process held the player); bypassed: Redis away; timeout. */
+  waited(seconds: number, result: 'acquired' | 'uncontended' | 'timeout' | 'bypassed'): void;
   lost(): void;
 }
 
+/**
+ * What the gateway knows of the call an operation serves: by when (performance.now(), ms) its answer
+ * must be on its way (none for a retry or a replay); and `nowait`, to fail at once on a wallet row
+ * another transaction holds rather than wait for it.
+ */
+export interface Call {
+  deadline?: number;
+  nowait?: boolean;
+}
+
 export interface WalletExecutor {
-  execute(op: WalletOperation): Promise<Outcome>;
-  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
+  execute(op: WalletOperation, within?: undefined, call?: Call): Promise<Outcome>;
+  execute<T>(op: WalletOperation, within: Within<T>, call?: Call): Promise<T>;
 }
 
 export interface PlayerLockOptions {
-  /** Longest wait for the lock: inside the vendors' 2 s limit, with room for the operation itself. */
+  /** Longest wait for the lock of a call with no vendor waiting for it (a retry, a replay); a vendor's call waits until its deadline allows. */
   waitMs: number;
   /** How long a held lock lives in Redis without a refresh (a crashed holder frees it after this). */
   ttlMs: number;
@@ -48,7 +60,15 @@ interface Line {
   held: Held | undefined;
   /** A lock released for its age is not taken again before this, so a waiter in another process gets it. */
   yieldUntil: number;
+  /** Another process was found busy with the player: until then its calls queue in Redis straight away. */
+  contendedUntil: number;
 }
+
+/** How long a player found busy in another process keeps its calls queueing in Redis first. */
+const CONTENDED_MS = 1000;
+
+/** Moving average of how long a turn of a line lasts, in ms: a call judges by it whether it can wait for its turn. */
+const TURN_START_MS = 5;
 
 /**
  * Keeps one player's money operations in line across gateway processes (redis-semaphore's Mutex on
@@ -56,6 +76,11 @@ interface Line {
  * the wallet row. Postgres stays the guard of correctness: the row lock and the unique keys make any
  * interleaving safe. So when Redis is unreachable the operation runs without the lock, and a lock
  * lost mid-operation (an event-loop stall past the TTL) is only counted and logged.
+ *
+ * The Redis lock is taken only when it is needed: a call first locks the wallet row without
+ * waiting, and only when another process holds it does the call (and, for a second, every call of
+ * that player in this process) queue in Redis. Most players are busy in one process at a time, and
+ * their calls save the lock's two Redis round trips.
  *
  * Within a process a player's calls wait in memory and only the head of the line deals with Redis.
  * While more calls of the player are waiting, the head passes the lock to the next instead of
@@ -74,6 +99,7 @@ export class LockedWallet implements WalletExecutor {
   readonly #observer: LockObserver;
   readonly #log: Logger;
   readonly #lines = new Map<string, Line>();
+  #turnMs = TURN_START_MS;
 
   constructor(wallet: WalletExecutor, redis: Redis, options: PlayerLockOptions, observer: LockObserver, log: Logger) {
     this.#wallet = wallet;
@@ -83,13 +109,15 @@ export class LockedWallet implements WalletExecutor {
     this.#log = log;
   }
 
-  execute(op: WalletOperation): Promise<Outcome>;
-  execute<T>(op: WalletOperation, within: Within<T>): Promise<T>;
-  async execute<T>(op: WalletOperation, within?: Within<T>): Promise<Outcome | T> {
+  execute(op: WalletOperation, within?: undefined, call?: Call): Promise<Outcome>;
+  execute<T>(op: WalletOperation, within: Within<T>, call?: Call): Promise<T>;
+  async execute<T>(op: WalletOperation, within?: Within<T>, call?: Call): Promise<Outcome | T> {
     const started = performance.now();
     const waited = () => (performance.now() - started) / 1000;
+    // A vendor's call waits in line while its answer can still go out in time; a retry or a replay, LOCK_WAIT_MS.
+    const until = call?.deadline !== undefined ? call.deadline - this.#turnMs : started + this.#options.waitMs;
     let line = this.#lines.get(op.player);
-    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0 }));
+    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0, contendedUntil: 0 }));
     const ahead = line.tail;
     let leave!: () => void;
     const mine = new Promise<void>((resolve) => (leave = resolve));
@@ -98,7 +126,7 @@ export class LockedWallet implements WalletExecutor {
     let timer: NodeJS.Timeout | undefined;
     const turn = await Promise.race([
       ahead.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), this.#options.waitMs))),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, until - performance.now())))),
     ]);
     clearTimeout(timer);
     line.waiting--;
@@ -106,24 +134,36 @@ export class LockedWallet implements WalletExecutor {
       leave();
       this.#done(op.player, line);
       this.#observer.waited(waited(), 'timeout');
-      throw new LockTimeout(`player ${op.player} stayed busy for ${this.#options.waitMs} ms`);
+      throw new LockTimeout(`player ${op.player} stayed busy for ${Math.round(performance.now() - started)} ms`);
     }
     line.busy++;
+    const turnStarted = performance.now();
+    let turnEnded = false;
+    const endTurn = () => {
+      leave();
+      if (turnEnded) return;
+      turnEnded = true;
+      this.#turnMs += (performance.now() - turnStarted - this.#turnMs) / 20;
+    };
     try {
       // Once the operation's last statement is sent and only its COMMIT is left, the next call of the
       // line may start: its locking read waits in Postgres for that COMMIT, instead of in this
       // process for the COMMIT's answer to come back first.
-      const run = (): Promise<Outcome | T> =>
+      const run = (nowait: boolean): Promise<Outcome | T> =>
         within
-          ? this.#wallet.execute(op, async (trx, outcome) => {
-              const result = await within(trx, outcome);
-              leave();
-              return result;
-            })
-          : this.#wallet.execute(op);
-      return await this.#locked(op, line, started, waited, run);
+          ? this.#wallet.execute(
+              op,
+              async (trx, outcome) => {
+                const result = await within(trx, outcome);
+                endTurn();
+                return result;
+              },
+              { ...call, nowait },
+            )
+          : this.#wallet.execute(op, undefined, { ...call, nowait });
+      return await this.#locked(op, line, started, until, waited, run);
     } finally {
-      leave();
+      endTurn();
       line.busy--;
       this.#done(op.player, line);
     }
@@ -136,11 +176,11 @@ export class LockedWallet implements WalletExecutor {
     if (this.#lines.get(player) === line) this.#lines.delete(player);
   }
 
-  async #locked<R>(op: WalletOperation, line: Line, started: number, waited: () => number, run: () => Promise<R>): Promise<R> {
+  async #locked<R>(op: WalletOperation, line: Line, started: number, until: number, waited: () => number, run: (nowait: boolean) => Promise<R>): Promise<R> {
     const held = line.held;
     if (held && !held.lost && performance.now() - held.since < this.#options.waitMs / 2) {
       this.#observer.waited(waited(), 'acquired');
-      return run();
+      return run(false);
     }
     if (held) {
       if (!held.lost) line.yieldUntil = performance.now() + 2 * RETRY_INTERVAL_MS;
@@ -148,11 +188,23 @@ export class LockedWallet implements WalletExecutor {
     }
     if (this.#redis.status !== 'ready') {
       this.#observer.waited(waited(), 'bypassed');
-      return run();
+      return run(false);
+    }
+    // A player no other process is busy with needs no Redis lock: the wallet row, locked without
+    // waiting, says whether another process holds it; only then does the call queue in Redis.
+    if (performance.now() >= line.contendedUntil) {
+      try {
+        const result = await run(true);
+        this.#observer.waited(waited(), 'uncontended');
+        return result;
+      } catch (error) {
+        if (pgErrorCode(error) !== PgError.lockNotAvailable) throw error;
+        line.contendedUntil = performance.now() + CONTENDED_MS;
+      }
     }
     const pause = line.yieldUntil - performance.now();
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
-    const remaining = Math.max(1, this.#options.waitMs - (performance.now() - started));
+    const remaining = Math.max(1, until - performance.now());
     const taken: Held = {
       mutex: new Mutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
         acquireTimeout: remaining,
@@ -172,16 +224,16 @@ export class LockedWallet implements WalletExecutor {
     } catch (error) {
       if (error instanceof TimeoutError) {
         this.#observer.waited(waited(), 'timeout');
-        throw new LockTimeout(`player ${op.player} stayed locked for ${this.#options.waitMs} ms`);
+        throw new LockTimeout(`player ${op.player} stayed locked elsewhere for ${Math.round(performance.now() - started)} ms`);
       }
       this.#observer.waited(waited(), 'bypassed');
       this.#log.warn({ err: error, player: op.player }, 'player lock unavailable; running on the Postgres row lock alone');
-      return run();
+      return run(false);
     }
     this.#observer.waited(waited(), 'acquired');
     taken.since = performance.now();
     line.held = taken;
-    return run();
+    return run(false);
   }
 
   #release(player: string, line: Line): void {

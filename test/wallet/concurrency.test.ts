@@ -188,37 +188,44 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
   it('end with the balances a serial replay of the successful answers gives, and a clean ledger', async () => {
     const random = prng(20261120);
     const players = Array.from({ length: 6 }, (_, i) => `mix-${i}`);
-    const initial = 500n;
-    for (const p of players) await gw.fund(p, { USD: '5.00' });
+    // 10.00 each: most of the wins are refused for want of a stake, so this keeps a mix of bets that
+    // pass and bets refused for funds.
+    const initial = 1000n;
+    for (const p of players) await gw.fund(p, { USD: '10.00' });
 
-    type Call = { player: string; kind: 'bet' | 'win' | 'cancel'; transId: number; amount: bigint; target?: { transId: number; kind: 'bet' | 'win' }; body: unknown };
+    type Call = { player: string; kind: 'bet' | 'win' | 'cancel'; transId: number; amount: bigint; round: string; target?: { transId: number; kind: 'bet' | 'win' }; body: unknown };
     const calls: Call[] = [];
     const cents = (max: number) => BigInt(Math.floor(random() * max));
     const decimal = (minor: bigint) => Number(minor) / 100; // exact for 2-decimal values
     for (const player of players) {
-      const bets: { transId: number; amount: bigint }[] = [];
-      const wins: { transId: number; amount: bigint }[] = [];
+      const bets: { transId: number; amount: bigint; round: string }[] = [];
+      const wins: { transId: number; amount: bigint; round: string }[] = [];
       for (let i = 0; i < 25; i++) {
         const transId = nextTransId++;
         const amount = 25n + cents(400);
-        bets.push({ transId, amount });
-        calls.push({ player, kind: 'bet', transId, amount, body: betBody(player, transId, decimal(amount), `mr-${transId}`) });
+        const round = `mr-${transId}`;
+        bets.push({ transId, amount, round });
+        calls.push({ player, kind: 'bet', transId, amount, round, body: betBody(player, transId, decimal(amount), round) });
       }
       for (let i = 0; i < 15; i++) {
         const transId = nextTransId++;
         const amount = i % 5 === 0 ? 0n : cents(500);
-        wins.push({ transId, amount });
-        calls.push({ player, kind: 'win', transId, amount, body: winBody(player, transId, decimal(amount), `mr-${transId}`) });
+        // A win pays only on a round that holds a stake. Most land on the round of one of the player's
+        // bets, which may not be there yet, be refused or be (or get) cancelled; every fifth on a round
+        // that no bet ever takes.
+        const round = i % 5 === 4 ? `mr-${transId}` : bets[i]!.round;
+        wins.push({ transId, amount, round });
+        calls.push({ player, kind: 'win', transId, amount, round, body: winBody(player, transId, decimal(amount), round) });
       }
       // Duplicates of some bets and wins, sent alongside the originals.
-      for (const b of bets.slice(0, 4)) calls.push({ player, kind: 'bet', transId: b.transId, amount: b.amount, body: betBody(player, b.transId, decimal(b.amount), `mr-${b.transId}`) });
-      for (const w of wins.slice(0, 3)) calls.push({ player, kind: 'win', transId: w.transId, amount: w.amount, body: winBody(player, w.transId, decimal(w.amount), `mr-${w.transId}`) });
+      for (const b of bets.slice(0, 4)) calls.push({ player, kind: 'bet', ...b, body: betBody(player, b.transId, decimal(b.amount), b.round) });
+      for (const w of wins.slice(0, 3)) calls.push({ player, kind: 'win', ...w, body: winBody(player, w.transId, decimal(w.amount), w.round) });
       // Cancels of bets (two of them twice) and of wins; some will race ahead of their target.
       for (const b of [...bets.slice(2, 10), ...bets.slice(2, 4)]) {
-        calls.push({ player, kind: 'cancel', transId: b.transId, amount: 0n, target: { transId: b.transId, kind: 'bet' }, body: cancelBody(player, b.transId, `mr-${b.transId}`) });
+        calls.push({ player, kind: 'cancel', transId: b.transId, amount: 0n, round: b.round, target: { transId: b.transId, kind: 'bet' }, body: cancelBody(player, b.transId, b.round) });
       }
       for (const w of wins.slice(1, 6)) {
-        calls.push({ player, kind: 'cancel', transId: w.transId, amount: 0n, target: { transId: w.transId, kind: 'win' }, body: cancelBody(player, w.transId, `mr-${w.transId}`) });
+        calls.push({ player, kind: 'cancel', transId: w.transId, amount: 0n, round: w.round, target: { transId: w.transId, kind: 'win' }, body: cancelBody(player, w.transId, w.round) });
       }
     }
 
@@ -227,7 +234,8 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
     const results = order.map((call, i) => ({ call, answer: answers[i]! }));
 
     // Every answer is a dialect answer the operation allows, never a processing failure.
-    const allowed = { bet: [0, 31, 41], win: [0, 41], cancel: [0, 31, 42] };
+    // A win is answered 42 when its round holds no stake (checked against the serial order below).
+    const allowed = { bet: [0, 31, 41], win: [0, 41, 42], cancel: [0, 31, 42] };
     for (const { call, answer } of results) {
       expect(answer.status).toBe(200);
       expect(allowed[call.kind], `${call.kind} ${call.transId}: ${answer.text}`).toContain(answer.json?.result);
@@ -255,14 +263,70 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
       const targetCodes = answersFor(target.kind, target.transId);
       const targetAmount = calls.find((c) => c.kind === target.kind && c.transId === target.transId)!.amount;
       if (codes.includes(42)) {
-        // The cancel came first: the target was refused as already settled, never applied.
-        expect(targetCodes.every((c) => c === 41), key).toBe(true);
+        // The cancel came first: the target was never applied (refused as already settled, 41, or a
+        // win refused before it for want of a stake, 42: the serial check below tells which when).
+        expect(targetCodes.every((c) => c === 41 || (target.kind === 'win' && c === 42)), key).toBe(true);
         expect(codes.every((c) => c === 42), key).toBe(true);
       } else if (codes.includes(0) && targetCodes.includes(0)) {
         add(call.player, target.kind === 'bet' ? targetAmount : -targetAmount);
       }
     }
     for (const p of players) expect(await walletBalance(p), p).toBe(expected.get(p));
+
+    // The round rules in the serial order. Every call is kept in the webhook history inside its own
+    // wallet transaction, which holds the player's wallet row: a player's history ids are the order the
+    // wallet applied that player's calls in. Replayed in that order, a win is paid (0) exactly when its
+    // round holds a live stake (a bet applied there and not cancelled yet) and refused 42 when it does
+    // not; a win already paid, or whose cancel came first, is answered 41.
+    const callOf = new Map(calls.map((c) => [`${c.kind}:${c.transId}`, c]));
+    const kindOf: Record<string, Call['kind']> = { debit: 'bet', credit: 'win', rollback: 'cancel' };
+    const wins = { paid: 0, stakeless: 0 };
+    for (const p of players) {
+      const rows = await gw.gateway.db
+        .selectFrom('webhooks')
+        .select(['id', 'transaction_id', 'operation', 'answer'])
+        .where('provider_id', '=', PROVIDER)
+        .where('player_code', '=', p)
+        .orderBy('id')
+        .execute();
+      // One row per call, with the answer that call got.
+      const sent = results.filter((r) => r.call.player === p);
+      const keyed = (kind: string, transId: string | number | null, answer: string | null) => `${kind}:${transId} ${answer}`;
+      expect(rows.map((r) => keyed(kindOf[(r.operation as { op: string }).op]!, r.transaction_id, r.answer)).sort(), p).toEqual(
+        sent.map((r) => keyed(r.call.kind, r.call.transId, r.answer.text)).sort(),
+      );
+      const live = new Map<string, number>(); // round -> bets applied on it and not cancelled (yet)
+      const liveBets = new Set<number>();
+      const paid = new Set<number>();
+      const cancelledFirst = new Set<number>(); // wins whose cancel came before them
+      for (const row of rows) {
+        const kind = kindOf[(row.operation as { op: string }).op]!;
+        const call = callOf.get(`${kind}:${row.transaction_id}`)!;
+        const code = JSON.parse(row.answer!).result as number;
+        if (kind === 'bet') {
+          if (code === 0) {
+            liveBets.add(call.transId);
+            live.set(call.round, (live.get(call.round) ?? 0) + 1);
+          }
+        } else if (kind === 'cancel') {
+          const target = call.target!;
+          if (target.kind === 'bet' && code === 0 && liveBets.delete(target.transId)) live.set(call.round, live.get(call.round)! - 1);
+          if (target.kind === 'win' && code === 42) cancelledFirst.add(target.transId);
+        } else {
+          const staked = (live.get(call.round) ?? 0) > 0;
+          const expectedCode = paid.has(call.transId) || cancelledFirst.has(call.transId) ? 41 : staked ? 0 : 42;
+          expect(code, `${p} win ${call.transId} on ${call.round} (webhook ${row.id}): ${row.answer}`).toBe(expectedCode);
+          if (code === 0) {
+            paid.add(call.transId);
+            wins.paid++;
+          }
+          if (code === 42) wins.stakeless++;
+        }
+      }
+    }
+    // The run took both paths of the rule.
+    expect(wins.paid).toBeGreaterThan(0);
+    expect(wins.stakeless).toBeGreaterThan(0);
 
     // Each player's transfers, in id order, are that serial order: every moving answer reports the
     // running balance right after its own transfer, and every answered balance is one of the running balances.

@@ -8,8 +8,10 @@ import { PlayerCode, type Outcome, type WalletOperation } from '../../src/wallet
 
 /**
  * The player lock on the real Redis, in front of a stand-in for the wallet that records when each
- * call ran and who held the player's Redis key meanwhile. The money side of rule 5 (the Postgres row
- * lock) is tested through the gateway in concurrency.test.ts; this is the queueing in front of it.
+ * call ran and who held the player's Redis key meanwhile, and that holds the player's wallet row as
+ * Postgres does (a call asking not to wait for it is refused at once with lock_not_available). The
+ * money side of rule 5 (the real row lock) is tested through the gateway in concurrency.test.ts; this
+ * is the queueing in front of it.
  */
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,20 +43,49 @@ interface Run {
   holder: string | null;
 }
 
-/** Stands in for the wallet: takes `ms`, and notes who held the player's Redis key meanwhile. */
-function recordingWallet(process: string, runs: Run[], ms = 5): WalletExecutor {
-  const execute = async (op: WalletOperation): Promise<Outcome> => {
-    const start = performance.now();
-    const holder = await probe.get(keyOf(op.player));
-    await sleep(ms);
-    runs.push({ process, start, end: performance.now(), holder });
-    return { type: 'ok', balance: 0n, moved: false };
+/** Wallet rows as Postgres holds them, shared by the stand-ins of several "processes": the held rows, and who waits for each, in order. */
+type Rows = Map<string, (() => void)[]>;
+
+/** Postgres's answer to a lock taken without waiting on a row another transaction holds. */
+const lockNotAvailable = () => Object.assign(new Error('could not obtain lock on row'), { code: '55P03' });
+
+/**
+ * Stands in for the wallet: holds the player's row for `ms` (waiting for it in turn, as Postgres
+ * queues lock requests, or refused at once when asked not to wait), and notes who held the player's
+ * Redis key meanwhile.
+ */
+function recordingWallet(process: string, runs: Run[], ms = 5, rows: Rows = new Map()): WalletExecutor {
+  const execute = async (op: WalletOperation, _within?: unknown, call?: { nowait?: boolean }): Promise<Outcome> => {
+    const waiting = rows.get(op.player);
+    if (waiting) {
+      if (call?.nowait) throw lockNotAvailable();
+      await new Promise<void>((resolve) => waiting.push(resolve));
+    } else rows.set(op.player, []);
+    try {
+      const start = performance.now();
+      const holder = await probe.get(keyOf(op.player));
+      await sleep(ms);
+      runs.push({ process, start, end: performance.now(), holder });
+      return { type: 'ok', balance: 0n, moved: false };
+    } finally {
+      const next = rows.get(op.player)!.shift();
+      if (next) next();
+      else rows.delete(op.player);
+    }
   };
   return { execute } as WalletExecutor;
 }
 
+/** Another process holding the player's row for `ms`: the calls that find it busy queue in Redis from then on. */
+async function busyElsewhere(rows: Rows, player: string, ms: number): Promise<void> {
+  const other = new LockedWallet(recordingWallet('elsewhere', [], ms, rows), redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
+  const holding = other.execute(balance(player));
+  await sleep(2);
+  void holding;
+}
+
 const counting = () => {
-  const seen = { acquired: 0, timeout: 0, bypassed: 0, lost: 0 };
+  const seen = { acquired: 0, uncontended: 0, timeout: 0, bypassed: 0, lost: 0 };
   const observer: LockObserver = { waited: (_s, result) => void seen[result]++, lost: () => void seen.lost++ };
   return { seen, observer };
 };
@@ -68,10 +99,23 @@ function overlapping(runs: readonly Run[]): boolean {
 }
 
 describe('player lock', () => {
-  it('a busy line keeps one Redis lock from call to call, and its last call releases it', async () => {
+  it('a player no other process is busy with needs no Redis lock: its calls run in line, one at a time', async () => {
     const runs: Run[] = [];
     const { seen, observer } = counting();
     const locked = new LockedWallet(recordingWallet('a', runs), redis, { waitMs: 2000, ttlMs: 2000, prefix }, observer, log);
+    await Promise.all(Array.from({ length: 20 }, () => locked.execute(balance('alone'))));
+    expect(runs).toHaveLength(20);
+    expect(overlapping(runs)).toBe(false);
+    expect(runs.every((r) => r.holder === null)).toBe(true);
+    expect(seen).toMatchObject({ acquired: 0, uncontended: 20, timeout: 0, bypassed: 0 });
+  });
+
+  it('found busy in another process, a line queues in Redis: one lock, passed from call to call, released by its last', async () => {
+    const runs: Run[] = [];
+    const rows: Rows = new Map();
+    const { seen, observer } = counting();
+    const locked = new LockedWallet(recordingWallet('a', runs, 5, rows), redis, { waitMs: 2000, ttlMs: 2000, prefix }, observer, log);
+    await busyElsewhere(rows, 'busy', 30);
     await Promise.all(Array.from({ length: 20 }, () => locked.execute(balance('busy'))));
     expect(runs).toHaveLength(20);
     expect(overlapping(runs)).toBe(false);
@@ -85,7 +129,9 @@ describe('player lock', () => {
 
   it('a lock is passed down for at most half of LOCK_WAIT_MS, then taken afresh', async () => {
     const runs: Run[] = [];
-    const locked = new LockedWallet(recordingWallet('a', runs, 20), redis, { waitMs: 200, ttlMs: 2000, prefix }, counting().observer, log);
+    const rows: Rows = new Map();
+    const locked = new LockedWallet(recordingWallet('a', runs, 20, rows), redis, { waitMs: 200, ttlMs: 2000, prefix }, counting().observer, log);
+    await busyElsewhere(rows, 'long', 30);
     // For 600 ms, always two calls of 20 ms in line: the line never empties.
     const until = performance.now() + 600;
     const feed = async () => {
@@ -105,9 +151,10 @@ describe('player lock', () => {
 
   it("a busy line in one process leaves the player's lock to a call waiting in another", async () => {
     const runs: Run[] = [];
+    const rows: Rows = new Map();
     const options = { waitMs: 700, ttlMs: 2000, prefix };
-    const a = new LockedWallet(recordingWallet('a', runs), redis, options, counting().observer, log);
-    const b = new LockedWallet(recordingWallet('b', runs), redis, options, counting().observer, log);
+    const a = new LockedWallet(recordingWallet('a', runs, 5, rows), redis, options, counting().observer, log);
+    const b = new LockedWallet(recordingWallet('b', runs, 5, rows), redis, options, counting().observer, log);
     // Process a: for 1.5 s, always two calls of the player in line.
     const until = performance.now() + 1500;
     const feed = async () => {
@@ -129,9 +176,11 @@ describe('player lock', () => {
 
   it('a lost lock is not passed on: the next call takes a new one', async () => {
     const runs: Run[] = [];
+    const rows: Rows = new Map();
     const { seen, observer } = counting();
     // The refresh runs at 80% of the TTL (400 ms); the key is deleted before it, so it finds the lock gone.
-    const locked = new LockedWallet(recordingWallet('a', runs, 50), redis, { waitMs: 5000, ttlMs: 500, prefix }, observer, log);
+    const locked = new LockedWallet(recordingWallet('a', runs, 50, rows), redis, { waitMs: 5000, ttlMs: 500, prefix }, observer, log);
+    await busyElsewhere(rows, 'lost', 30);
     const calls = Array.from({ length: 20 }, () => locked.execute(balance('lost')));
     await sleep(150);
     await probe.del(keyOf('lost'));
@@ -182,5 +231,25 @@ describe('player lock', () => {
     await sleep(50);
     expect(await probe.get(keyOf('slow'))).toBeNull();
     await expect(locked.execute(balance('slow'))).resolves.toMatchObject({ type: 'ok' });
+  });
+
+  it("a vendor's call waits in line for as long as its deadline allows, not LOCK_WAIT_MS, and no longer", async () => {
+    const runs: Run[] = [];
+    const { seen, observer } = counting();
+    // Each call takes 100 ms; LOCK_WAIT_MS (for retries and replays) is 50 ms.
+    const locked = new LockedWallet(recordingWallet('a', runs, 100), redis, { waitMs: 50, ttlMs: 2000, prefix }, observer, log);
+    const now = performance.now();
+    const results = await Promise.allSettled([
+      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
+      // Third in line, it starts after ~200 ms: it has the time.
+      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
+      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
+      // Its answer is due before its turn could come: it lets go at its deadline.
+      locked.execute(balance('deadline'), undefined, { deadline: now + 150 }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(LockTimeout);
+    expect(runs).toHaveLength(3);
+    expect(seen.timeout).toBe(1);
   });
 });
