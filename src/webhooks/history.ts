@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Selectable, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type Selectable, type Transaction } from 'kysely';
 import { prepared, type Db } from '../ledger/database.ts';
 import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
+import { storableJson, storableText } from '../ledger/storable.ts';
 
-/** Headers whose values are credentials: kept by name, never by value. */
+/**
+ * Headers that look like credentials whatever the dialect (a safety net under what each adapter
+ * declares): kept by name, never by value.
+ */
 const SECRET_HEADER = /token|key|secret|authorization|cookie|signature|password/i;
 
-export function redactHeaders(headers: Readonly<Record<string, string | string[] | undefined>>): Record<string, string> {
+/** The headers with every credential's value replaced: those `credentials` names (lower case) and those that look like one. */
+export function redactHeaders(headers: Readonly<Record<string, string | string[] | undefined>>, credentials: readonly string[] = []): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    out[name] = SECRET_HEADER.test(name) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
+    out[name] = SECRET_HEADER.test(name) || credentials.includes(name.toLowerCase()) ? '[redacted]' : Array.isArray(value) ? value.join(', ') : value;
   }
   return out;
 }
@@ -24,6 +29,8 @@ export interface WebhookRecord {
   /** Already redacted. */
   headers: Record<string, string>;
   body: Buffer;
+  /** Where under the provider's webhook address it came ('' for a dialect with one address). */
+  path?: string | undefined;
   /** The body is the decoded payload (an import of a vendor's export), not the wire form. */
   plaintext?: boolean | undefined;
   payload?: unknown;
@@ -59,7 +66,6 @@ export interface WebhookFilter {
 export const newCaptureId = () => randomUUID();
 
 /** Values JSON cannot carry as they are (bigint) become text, for storage and display. */
-export const jsonText = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 export class WebhookHistory {
   readonly #db: Db;
@@ -68,24 +74,55 @@ export class WebhookHistory {
     this.#db = db;
   }
 
-  /** Stores a record; a second write of one capture (a late flush after an outage) is a no-op. Returns its id. */
+  /**
+   * Stores a record; a second write of one capture keeps one row, holding what was written last: a
+   * late flush after an outage, or the fault a vendor was answered after a COMMIT whose outcome it
+   * never learnt (the row that COMMIT may have written said otherwise). Returns its id.
+   */
   async record(r: WebhookRecord): Promise<bigint> {
-    const inserted = await this.#insert(r, this.#db)
-      .onConflict((oc) => oc.column('capture_id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    if (inserted) return inserted.id;
-    const { id } = await this.#db.selectFrom('webhooks').select('id').where('capture_id', '=', r.captureId).executeTakeFirstOrThrow();
+    const insert = this.#insert(r, this.#db)
+      .onConflict((oc) =>
+        oc.column('capture_id').doUpdateSet((eb) => ({
+          outcome: eb.ref('excluded.outcome'),
+          detail: eb.ref('excluded.detail'),
+          answer: eb.ref('excluded.answer'),
+          duration_ms: eb.ref('excluded.duration_ms'),
+        })),
+      )
+      .returning('id');
+    const { id } = await this.#settling(r, insert, this.#db).executeTakeFirstOrThrow();
     return id;
   }
 
   /**
-   * Stores the record of a call just captured (a fresh capture id) inside `trx`, the transaction of
-   * the money it describes, in one statement: it commits with that money or not at all.
+   * Stores the record of a call just captured inside `trx`, the transaction of the money it
+   * describes, in one statement: it commits with that money or not at all.
    */
   async recordIn(trx: Transaction<Database>, r: WebhookRecord): Promise<bigint> {
-    const { rows } = await trx.executeQuery(prepared(this.#insert(r, trx).returning('id'), trx));
+    const { rows } = await trx.executeQuery(prepared(this.#settling(r, this.#insert(r, trx).returning('id'), trx), trx));
     return rows[0]!.id;
+  }
+
+  /**
+   * The insert of a retry or replay that settled its failure marks that failure (and its failed
+   * re-runs) resolved in the same statement: a record is never kept without its resolution.
+   */
+  #settling(r: WebhookRecord, insert: InsertQueryBuilder<Database, 'webhooks', { id: bigint }>, executor: Db | Transaction<Database>) {
+    const of = r.replayOf;
+    if (of === undefined || FAILED.includes(r.outcome)) return insert;
+    return executor
+      .with('kept', () => insert)
+      .with('settled', (db) =>
+        db
+          .updateTable('webhooks')
+          .set({ resolved_at: sql<Date>`now()`, resolved_by: sql<bigint>`(select id from kept)` })
+          .where((eb) => eb.or([eb('id', '=', of), eb('replay_of', '=', of)]))
+          .where('outcome', 'in', FAILED)
+          .where('resolved_at', 'is', null)
+          .returning('webhooks.id'),
+      )
+      .selectFrom('kept')
+      .select('kept.id');
   }
 
   #insert(r: WebhookRecord, executor: Db | Transaction<Database>) {
@@ -94,30 +131,21 @@ export class WebhookHistory {
       provider_id: r.provider,
       received_at: r.receivedAt,
       source: r.source,
-      headers: JSON.stringify(r.headers),
+      // Whatever bytes the call carried, its record is storable: the raw body as bytes, the rest made so.
+      headers: storableJson(r.headers),
       body: r.body,
+      path: r.path ?? '',
       plaintext: r.plaintext === true,
-      payload: r.payload === undefined ? null : jsonText(r.payload),
-      operation: r.operation === undefined ? null : jsonText(r.operation),
-      player_code: r.player ?? null,
-      transaction_id: r.transactionId ?? null,
+      payload: r.payload === undefined ? null : storableJson(r.payload),
+      operation: r.operation === undefined ? null : storableJson(r.operation),
+      player_code: r.player === undefined ? null : storableText(r.player),
+      transaction_id: r.transactionId === undefined ? null : storableText(r.transactionId),
       outcome: r.outcome,
-      detail: r.detail ?? null,
-      answer: r.answer ?? null,
+      detail: r.detail === undefined ? null : storableText(r.detail),
+      answer: r.answer === undefined ? null : storableText(r.answer),
       duration_ms: Math.round(r.durationMs),
       replay_of: r.replayOf ?? null,
     });
-  }
-
-  /** Marks a failed webhook settled by a later retry or replay, and with it every failed re-run of it. */
-  async resolve(id: bigint, by: bigint): Promise<void> {
-    await this.#db
-      .updateTable('webhooks')
-      .set({ resolved_at: new Date(), resolved_by: by })
-      .where((eb) => eb.or([eb('id', '=', id), eb('replay_of', '=', id)]))
-      .where('outcome', 'in', FAILED)
-      .where('resolved_at', 'is', null)
-      .execute();
   }
 
   get(id: bigint): Promise<WebhookRow | undefined> {

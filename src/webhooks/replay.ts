@@ -13,10 +13,14 @@ export interface ReplayResult {
   answer?: string | undefined;
 }
 
-/** One failed notification from a vendor's back-office export: the body as sent, or its decoded payload. */
+/**
+ * One failed notification from a vendor's back-office export: the body as sent, or its decoded
+ * payload; `path`, for a dialect with an endpoint per call, the endpoint it was sent to.
+ */
 export interface ImportedNotification {
   body?: string;
   payload?: unknown;
+  path?: string;
 }
 
 export interface ReplayFilter {
@@ -51,8 +55,8 @@ export class Replayer {
     return this.#run(stored);
   }
 
-  /** Replays every matching webhook, oldest first; by default the failures no retry or replay has settled yet. */
-  async replayMatching(filter: ReplayFilter): Promise<ReplayResult[]> {
+  /** What replayMatching would replay now, oldest first: for a dry run, and for the replay itself. */
+  async candidates(filter: ReplayFilter): Promise<WebhookRow[]> {
     const matches = await this.#history.search({
       provider: filter.provider,
       since: filter.since,
@@ -60,8 +64,13 @@ export class Replayer {
       limit: MAX_BULK,
       ...(filter.outcomes ? { outcomes: filter.outcomes } : { outcomes: FAILED, unresolved: true }),
     });
+    return matches.reverse();
+  }
+
+  /** Replays every matching webhook, oldest first; by default the failures no retry or replay has settled yet. */
+  async replayMatching(filter: ReplayFilter): Promise<ReplayResult[]> {
     const results: ReplayResult[] = [];
-    for (const match of matches.reverse()) {
+    for (const match of await this.candidates(filter)) {
       // Read again: replaying an earlier match settles the failed re-runs of the same webhook with it.
       const stored = await this.#history.get(match.id);
       if (!stored || (!filter.outcomes && stored.resolved_at !== null)) continue;
@@ -78,7 +87,7 @@ export class Replayer {
     // A re-run names the webhook that first arrived, so settling it settles every failed re-run of it.
     const processed = await this.#pipeline.handle(
       instance,
-      { headers: stored.headers as Record<string, string>, body: stored.body, ip: '', receivedAt: new Date() },
+      { path: stored.path, headers: stored.headers as Record<string, string>, body: stored.body, ip: '', receivedAt: new Date() },
       { source: 'replay', replayOf: stored.replay_of ?? stored.id, plaintext: stored.plaintext },
     );
     return result(stored.id, stored.provider_id, processed);
@@ -92,7 +101,7 @@ export class Replayer {
     for (const n of notifications) {
       const plaintext = n.body === undefined;
       const body = Buffer.from(n.body ?? JSON.stringify(n.payload ?? null), 'utf8');
-      const processed = await this.#pipeline.handle(instance, { headers: {}, body, ip: '', receivedAt: new Date() }, { source: 'import', plaintext });
+      const processed = await this.#pipeline.handle(instance, { path: n.path ?? '', headers: {}, body, ip: '', receivedAt: new Date() }, { source: 'import', plaintext });
       results.push(result(undefined, provider, processed));
     }
     return results;

@@ -45,9 +45,13 @@ describe('every callback', () => {
 
   beforeAll(async () => {
     started = new Date();
-    sent.ok = await post(JSON.stringify(command.win('hi', win, 2.5)), { authorization: BEARER });
-    sent.duplicate = await post(JSON.stringify(command.win('hi', win, 2.5)));
+    // A win pays only on a round that holds a stake: the bet first, then the win on its round.
+    sent.bet = await post(JSON.stringify(command.bet('hi', command.transId(), 1, { round: 'r-hi' })));
+    sent.ok = await post(JSON.stringify(command.win('hi', win, 2.5, { round: 'r-hi' })), { authorization: BEARER });
+    sent.duplicate = await post(JSON.stringify(command.win('hi', win, 2.5, { round: 'r-hi' })));
     sent.refused = await post(JSON.stringify(command.bet('hi', command.transId(), 100)));
+    // Refused under the round rules: a win on a round that took no stake.
+    sent.stakeless = await post(JSON.stringify(command.win('hi', command.transId(), 1)));
     sent.forged = await post(JSON.stringify(command.win('hi', command.transId(), 1000)), { 'callback-token': WRONG_TOKEN });
     sent.malformed = await post('{"command": "win", "data": [');
     sent.oversize = await post(`{"pad":"${'x'.repeat(70 * 1024)}"}`);
@@ -61,16 +65,27 @@ describe('every callback', () => {
   it('leaves exactly one row each, in order, with its outcome and the answer sent', async () => {
     expect(rows.map((r) => [r.provider_id, r.source, r.outcome])).toEqual([
       [SCORPIO, 'vendor', 'ok'],
+      [SCORPIO, 'vendor', 'ok'],
       [SCORPIO, 'vendor', 'duplicate'],
+      [SCORPIO, 'vendor', 'refused'],
       [SCORPIO, 'vendor', 'refused'],
       [SCORPIO, 'vendor', 'rejected'],
       [SCORPIO, 'vendor', 'rejected'],
       [SCORPIO, 'vendor', 'rejected'],
       [ev.DOWINN.id, 'vendor', 'ok'],
     ]);
-    const answers = [sent.ok, sent.duplicate, sent.refused, sent.forged, sent.malformed, sent.oversize].map((s) => s!.answer);
-    expect(rows.slice(0, 6).map((r) => r.answer)).toEqual(answers);
-    expect(answers).toEqual([command.ok('12.5'), command.withBalance(41, '12.5'), command.withBalance(31, '12.5'), command.bare(100), command.bare(99), command.bare(99)]);
+    const answers = [sent.bet, sent.ok, sent.duplicate, sent.refused, sent.stakeless, sent.forged, sent.malformed, sent.oversize].map((s) => s!.answer);
+    expect(rows.slice(0, 8).map((r) => r.answer)).toEqual(answers);
+    expect(answers).toEqual([
+      command.ok('9'),
+      command.ok('11.5'),
+      command.withBalance(41, '11.5'),
+      command.withBalance(31, '11.5'),
+      command.withBalance(42, '11.5'),
+      command.bare(100),
+      command.bare(99),
+      command.bare(99),
+    ]);
     for (const row of rows) {
       expect(row.received_at.getTime()).toBeGreaterThanOrEqual(started.getTime() - 5);
       expect(row.duration_ms).toBeGreaterThanOrEqual(0);
@@ -80,7 +95,9 @@ describe('every callback', () => {
   });
 
   it('keeps the raw body as received, the decoded payload and the wallet operation', async () => {
-    const [ok, duplicate, refused, forged, malformed, oversize, event] = rows;
+    const [bet, ok, duplicate, refused, stakeless, forged, malformed, oversize, event] = rows;
+    expect(bet!.body.equals(sent.bet!.body)).toBe(true);
+    expect(bet!.operation).toMatchObject({ op: 'debit', provider: SCORPIO, amount: '100', player: 'hi', currency: 'USD', roundId: 'r-hi' });
     expect(ok!.body.equals(sent.ok!.body)).toBe(true);
     expect(ok!.payload).toEqual(JSON.parse(sent.ok!.body.toString()));
     expect(ok!.operation).toMatchObject({ op: 'credit', provider: SCORPIO, txId: String(win), amount: '250', player: 'hi', currency: 'USD' });
@@ -88,11 +105,15 @@ describe('every callback', () => {
     expect(duplicate!.body.equals(sent.duplicate!.body)).toBe(true);
     expect(refused).toMatchObject({ detail: 'insufficient_funds', player_code: 'hi' });
     expect((refused!.operation as { op: string }).op).toBe('debit');
+    // A refusal under the round rules says why, after its reason.
+    expect(stakeless!.body.equals(sent.stakeless!.body)).toBe(true);
+    expect(stakeless).toMatchObject({ detail: 'no_stake: the round took no stake', player_code: 'hi' });
+    expect((stakeless!.operation as { op: string }).op).toBe('credit');
     // Refused at the door: kept as it came, never decoded.
     expect(forged!.body.equals(sent.forged!.body)).toBe(true);
     expect(forged).toMatchObject({ payload: null, operation: null, detail: expect.stringMatching(/^unauthorized: /) });
     expect(malformed!.body.toString()).toBe('{"command": "win", "data": [');
-    expect(malformed).toMatchObject({ payload: null, operation: null, detail: 'malformed: body is not JSON' });
+    expect(malformed).toMatchObject({ payload: null, operation: null, detail: expect.stringMatching(/^malformed: body: .*JSON/) });
     // Over BODY_LIMIT: never read, so kept without its body; its size shows in content-length.
     expect(oversize).toMatchObject({ payload: null, operation: null, detail: expect.stringMatching(/BODY_LIMIT/) });
     expect(oversize!.body.length).toBe(0);
@@ -106,10 +127,10 @@ describe('every callback', () => {
 
   it('keeps credential headers by name only: Callback-Token, Api-Key and Authorization read [redacted]', async () => {
     const headers = rows.map((r) => r.headers as Record<string, string>);
-    for (const h of headers.slice(0, 6)) expect(h['callback-token']).toBe('[redacted]');
-    expect(headers[0]!.authorization).toBe('[redacted]');
-    expect(headers[6]!['api-key']).toBe('[redacted]');
-    expect(headers[0]!['content-type']).toBe('application/json');
+    for (const h of headers.slice(0, 8)) expect(h['callback-token']).toBe('[redacted]');
+    expect(headers[1]!.authorization).toBe('[redacted]');
+    expect(headers[8]!['api-key']).toBe('[redacted]');
+    expect(headers[1]!['content-type']).toBe('application/json');
     const stored = JSON.stringify(rows.map((r) => [r.headers, r.payload, r.operation, r.detail, r.answer]));
     for (const secret of [TOKENS[SCORPIO], WRONG_TOKEN, BEARER.slice(7), ev.DOWINN.apiKey]) expect(stored).not.toContain(secret);
   });
@@ -117,13 +138,13 @@ describe('every callback', () => {
   it('is searchable by provider, player, transaction id, outcome and time window', async () => {
     const { history } = gw.gateway;
     const ids = (found: WebhookRow[]) => found.map((r) => r.id);
-    const [ok, duplicate, refused, forged, malformed, oversize, event] = rows.map((r) => r.id);
+    const [bet, ok, duplicate, refused, stakeless, forged, malformed, oversize, event] = rows.map((r) => r.id);
     expect(ids(await history.search({ provider: ev.DOWINN.id, limit: 50 }))).toEqual([event]);
-    expect(ids(await history.search({ provider: SCORPIO, limit: 50 }))).toEqual([oversize, malformed, forged, refused, duplicate, ok]);
-    expect(ids(await history.search({ player: 'hi', limit: 50 }))).toEqual([refused, duplicate, ok]);
+    expect(ids(await history.search({ provider: SCORPIO, limit: 50 }))).toEqual([oversize, malformed, forged, stakeless, refused, duplicate, ok, bet]);
+    expect(ids(await history.search({ player: 'hi', limit: 50 }))).toEqual([stakeless, refused, duplicate, ok, bet]);
     expect(ids(await history.search({ transactionId: String(win), limit: 50 }))).toEqual([duplicate, ok]);
-    expect(ids(await history.search({ outcomes: ['rejected', 'refused'], limit: 50 }))).toEqual([oversize, malformed, forged, refused]);
-    expect(ids(await history.search({ provider: SCORPIO, outcomes: ['ok'], player: 'hi', limit: 50 }))).toEqual([ok]);
+    expect(ids(await history.search({ outcomes: ['rejected', 'refused'], limit: 50 }))).toEqual([oversize, malformed, forged, stakeless, refused]);
+    expect(ids(await history.search({ provider: SCORPIO, outcomes: ['ok'], player: 'hi', limit: 50 }))).toEqual([ok, bet]);
     const middle = rows[3]!.received_at;
     expect(ids(await history.search({ until: middle, limit: 50 }))).toEqual(ids(rows.filter((r) => r.received_at < middle)).reverse());
     expect(ids(await history.search({ since: middle, limit: 50 }))).toEqual(ids(rows.filter((r) => r.received_at >= middle)).reverse());
@@ -181,15 +202,58 @@ describe('a history row that cannot be written', () => {
     try {
       const before = await command.snapshot(gw);
       const bet = command.transId();
-      await command.expectAnswer(gw, SCORPIO, command.bet('hist-fail', bet, 2.5), command.bare(99));
+      // The 99 carries the balance as it stands after the rollback: the bet's 2.50 is not taken.
+      await command.expectAnswer(gw, SCORPIO, command.bet('hist-fail', bet, 2.5), command.withBalance(99, '10'));
       expect(await command.snapshot(gw)).toEqual(before);
       expect(await command.wallet(gw, 'hist-fail', 'USD')).toBe(1000n);
-      const kept = await db.selectFrom('webhooks').select(['transaction_id', 'outcome', 'detail']).where('player_code', '=', 'hist-fail').orderBy('id').execute();
-      expect(kept).toEqual([{ transaction_id: String(bet), outcome: 'fault', detail: 'history refused' }]);
+      const kept = await db.selectFrom('webhooks').select(['transaction_id', 'outcome', 'detail', 'answer']).where('player_code', '=', 'hist-fail').orderBy('id').execute();
+      expect(kept).toEqual([{ transaction_id: String(bet), outcome: 'fault', detail: 'history refused', answer: command.withBalance(99, '10') }]);
     } finally {
       await sql`drop trigger refuse_history on webhooks`.execute(db);
       await sql`drop function refuse_history()`.execute(db);
     }
     await command.expectReconciled(gw);
+  });
+});
+
+describe('one capture written twice', () => {
+  // A COMMIT cut off before its answer may still have written the call's row; the fault the vendor was
+  // then answered is written again under the same capture id (from Postgres or, later, from Redis).
+  const record = (captureId: string, outcome: 'ok' | 'parked' | 'fault', extra: { replayOf?: bigint; answer?: string } = {}) =>
+    gw.gateway.history.record({
+      captureId,
+      provider: SCORPIO,
+      receivedAt: new Date(),
+      source: extra.replayOf === undefined ? 'vendor' : 'retry',
+      headers: {},
+      body: Buffer.from('{}'),
+      player: 'twice',
+      outcome,
+      durationMs: 1,
+      ...extra,
+    });
+  const row = (id: bigint) => gw.gateway.db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('keeps one row, holding what the vendor was answered last', async () => {
+    const capture = newCaptureId();
+    const first = await record(capture, 'ok', { answer: 'the answer that never arrived' });
+    const second = await record(capture, 'parked', { answer: 'the 99 the vendor got' });
+    expect(second).toBe(first);
+    expect(await row(first)).toMatchObject({ outcome: 'parked', answer: 'the 99 the vendor got', resolved_at: null });
+    expect(await gw.gateway.db.selectFrom('webhooks').select('id').where('capture_id', '=', capture).execute()).toHaveLength(1);
+  });
+
+  it('settles the failure a retry answers in the same write, once, whichever copy lands', async () => {
+    const failed = await record(newCaptureId(), 'parked');
+    const stillFailing = await record(newCaptureId(), 'fault', { replayOf: failed });
+    expect((await row(failed)).resolved_at).toBeNull();
+    const capture = newCaptureId();
+    const settled = await record(capture, 'ok', { replayOf: failed });
+    for (const id of [failed, stillFailing]) expect(await row(id)).toMatchObject({ resolved_by: settled });
+    const resolvedAt = (await row(failed)).resolved_at;
+    expect(resolvedAt).not.toBeNull();
+    // The same record flushed again (a BullMQ job run twice) changes nothing.
+    expect(await record(capture, 'ok', { replayOf: failed })).toBe(settled);
+    expect(await row(failed)).toMatchObject({ resolved_by: settled, resolved_at: resolvedAt });
   });
 });

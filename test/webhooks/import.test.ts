@@ -39,14 +39,17 @@ describe('an import', () => {
   const round2 = ev.newRound();
   const results = [ev.result('im_ev', round1, 10, 15), ev.result('im_ev', round2, 20, -20)];
   const win = command.transId();
+  /** A win pays only on a round that holds a stake: im_cmd bets 10 on it first. */
+  const cmdRound = 'r-im_cmd';
   // A JSON-lines export: event-dialect notifications as decrypted payloads, amounts as the vendor wrote them.
   const eventLines = results.map((payload) => JSON.stringify({ payload })).join('\n') + '\n';
-  const commandBody = JSON.stringify(command.win('im_cmd', win, 12.34));
+  const commandBody = JSON.stringify(command.win('im_cmd', win, 12.34, { round: cmdRound }));
   const commandLines = JSON.stringify({ body: commandBody });
 
   beforeAll(async () => {
     await ev.expectEvent(gw, ev.bet('im_ev', round1, [[1, 10]]), 'R0', 90);
     await ev.expectEvent(gw, ev.bet('im_ev', round2, [[1, 20]]), 'R0', 70);
+    await command.expectAnswer(gw, SCORPIO, command.bet('im_cmd', command.transId(), 10, { round: cmdRound }), command.ok('90'));
   });
 
   it('applies two event-dialect payloads and a command-dialect body once each', async () => {
@@ -57,8 +60,8 @@ describe('an import', () => {
     ]);
     expect(await ev.balanceOf(gw, 'im_ev')).toBe(9500n); // 70 + (10 + 15) + (20 - 20)
     const commands = await importFile('commands.jsonl', commandLines, SCORPIO);
-    expect(commands).toEqual([expect.objectContaining({ outcome: 'ok', answer: command.ok('112.34') })]);
-    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(11234n);
+    expect(commands).toEqual([expect.objectContaining({ outcome: 'ok', answer: command.ok('102.34') })]);
+    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(10234n);
 
     const kept = await gw.gateway.db.selectFrom('webhooks').selectAll().where('source', '=', 'import').orderBy('id').execute();
     expect(kept.map((r) => [r.provider_id, r.outcome, r.player_code])).toEqual([
@@ -79,7 +82,7 @@ describe('an import', () => {
     expect([...events, ...commands].map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
     expect(await ev.ledgerState(gw)).toEqual(before);
     expect(await ev.balanceOf(gw, 'im_ev')).toBe(9500n);
-    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(11234n);
+    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(10234n);
   });
 
   it('that hit a fault is kept as a failure, and its replay reads the payload as a payload again', async () => {
@@ -102,11 +105,11 @@ describe('an import', () => {
 
   it('keeps exact amounts: a payload number reaches the adapter as written', async () => {
     const exact = command.transId();
-    const file = `{"payload": {"command": "win", "data": {"account": "im_cmd", "trans_id": ${exact}, "call_id": 0, "round_id": "r-${exact}", "provider_id": "p", "game_code": "g", "game_name": "G", "game_type": "slots", "amount": 0.10000000000000001, "type": 2}, "timestamp": "1600000000", "check": "21,22,41"}}`;
+    const file = `{"payload": {"command": "win", "data": {"account": "im_cmd", "trans_id": ${exact}, "call_id": 0, "round_id": "${cmdRound}", "provider_id": "p", "game_code": "g", "game_name": "G", "game_type": "slots", "amount": 0.10000000000000001, "type": 2}, "timestamp": "1600000000", "check": "21,22,41"}}`;
     // 0.10000000000000001 is 0.1 as a float; as text it has too many decimals for USD and is refused.
     const [result] = await importFile('exact.jsonl', file, SCORPIO);
     expect(result!.outcome).toBe('rejected');
-    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(11234n);
+    expect(await command.wallet(gw, 'im_cmd', 'USD')).toBe(10234n);
   });
 });
 

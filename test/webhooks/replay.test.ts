@@ -14,14 +14,18 @@ import { eventually, holdWallet, parkedTransactions, rowsOf, startFaultyGateway,
  */
 
 let gw: TestGateway;
+const SCORPIO = 'scorpio-play';
+/** A win pays only on a round that holds a stake: rp's wins land on this round, where it bet 1 before the tests (so it starts at 100). */
+const RP_ROUND = 'r-rp';
+
 beforeAll(async () => {
   gw = await startFaultyGateway();
-  await gw.fund('rp', { USD: '100' });
+  await gw.fund('rp', { USD: '101' });
+  await command.expectAnswer(gw, SCORPIO, command.bet('rp', command.transId(), 1, { round: RP_ROUND }), command.ok('100'));
   await gw.fund('rp_ev', { USD: '100' });
 });
 afterAll(() => gw?.close());
 
-const SCORPIO = 'scorpio-play';
 const usd = (player: string) => command.wallet(gw, player, 'USD');
 const transfers = async () => Number((await sql<{ n: string }>`select count(*)::text as n from transfers`.execute(gw.gateway.db)).rows[0]!.n);
 /** Ledger rows of one provider transaction: whether it moved money, and how it stands. */
@@ -46,9 +50,10 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
 
   it('answers a bet 99 and records it as a fault, not parked: a bet is never taken later', async () => {
     await command.expectAnswer(gw, SCORPIO, command.bet('rp', bet0, 10), command.ok('90'));
-    await whileHeld('rp', () => command.expectAnswer(gw, SCORPIO, command.bet('rp', bet1, 5), command.bare(99)));
+    // The 99 carries the balance, read without the lock: the 5 was not taken.
+    await whileHeld('rp', () => command.expectAnswer(gw, SCORPIO, command.bet('rp', bet1, 5), command.withBalance(99, '90')));
     const row = await vendorRowOf(gw, bet1);
-    expect(row).toMatchObject({ outcome: 'fault', player_code: 'rp', answer: command.bare(99), resolved_at: null });
+    expect(row).toMatchObject({ outcome: 'fault', player_code: 'rp', answer: command.withBalance(99, '90'), resolved_at: null });
     expect(row.detail).toMatch(/lock/i);
     expect((row.operation as { op: string }).op).toBe('debit');
     expect(await parkedTransactions(gw)).toEqual([]);
@@ -58,30 +63,35 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
 
   it('answers a win and a cancel 99 and parks both in the retries queue', async () => {
     await whileHeld('rp', async () => {
-      await command.expectAnswer(gw, SCORPIO, command.win('rp', win1, 7), command.bare(99));
-      await command.expectAnswer(gw, SCORPIO, command.cancel('rp', bet0), command.bare(99));
+      // Parked, not yet paid: the balance in the 99 is the one before them.
+      await command.expectAnswer(gw, SCORPIO, command.win('rp', win1, 7, { round: RP_ROUND }), command.withBalance(99, '90'));
+      await command.expectAnswer(gw, SCORPIO, command.cancel('rp', bet0), command.withBalance(99, '90'));
     });
-    expect(await vendorRowOf(gw, win1)).toMatchObject({ outcome: 'parked', answer: command.bare(99), resolved_at: null });
-    expect(await vendorRowOf(gw, bet0, 'rollback')).toMatchObject({ outcome: 'parked', resolved_at: null });
+    expect(await vendorRowOf(gw, win1)).toMatchObject({ outcome: 'parked', answer: command.withBalance(99, '90'), resolved_at: null });
+    expect(await vendorRowOf(gw, bet0, 'rollback')).toMatchObject({ outcome: 'parked', answer: command.withBalance(99, '90'), resolved_at: null });
     expect((await parkedTransactions(gw)).sort()).toEqual([String(bet0), String(win1)].sort());
     expect(await usd('rp')).toBe(9000n);
     expect(await ledgerOf('rp', win1)).toEqual([]);
   });
 
-  it('answers an event-dialect bet and result R1; the result is parked, the bet is not', async () => {
+  it('answers an event-dialect bet and result R1 with the balance; the result is parked, the bet is not', async () => {
     const round0 = ev.newRound();
     await ev.expectEvent(gw, ev.bet('rp_ev', round0, [[1, 10]]), 'R0', 90);
     const betE = ev.bet('rp_ev', ev.newRound(), [[1, 5]]);
     const resultE = ev.result('rp_ev', round0, 10, 5);
     const release = await holdWallet(gw, 'rp_ev', 'USD');
-    await ev.expectEvent(gw, betE, 'R1');
-    await ev.expectEvent(gw, resultE, 'R1');
-    await release();
+    try {
+      // R1 carries latest_balance, read without the lock: neither call moved anything.
+      await ev.expectEvent(gw, betE, 'R1', 90);
+      await ev.expectEvent(gw, resultE, 'R1', 90);
+    } finally {
+      await release();
+    }
     const rows = await gw.gateway.db.selectFrom('webhooks').selectAll().where('player_code', '=', 'rp_ev').orderBy('id').execute();
     expect(rows.map((r) => [(r.operation as { op: string }).op, r.outcome])).toEqual([
       ['debit', 'ok'],
       ['debit', 'fault'],
-      ['credit', 'parked'],
+      ['settle', 'parked'],
     ]);
     expect(await ev.balanceOf(gw, 'rp_ev')).toBe(9000n);
   });
@@ -114,7 +124,7 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
 
     it('is followed by a vendor retry of the win, answered 41 with nothing moved', async () => {
       const before = await transfers();
-      await command.expectAnswer(gw, SCORPIO, command.win('rp', win1, 7), command.withBalance(41, '97'));
+      await command.expectAnswer(gw, SCORPIO, command.win('rp', win1, 7, { round: RP_ROUND }), command.withBalance(41, '97'));
       expect(await transfers()).toBe(before);
     });
 
@@ -169,7 +179,7 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
 
     it('that fails again is kept as a failure, settled together with its original', async () => {
       const win2 = command.transId();
-      await whileHeld('rp', () => command.expectAnswer(gw, SCORPIO, command.win('rp', win2, 3), command.bare(99)));
+      await whileHeld('rp', () => command.expectAnswer(gw, SCORPIO, command.win('rp', win2, 3, { round: RP_ROUND }), command.withBalance(99, '107')));
       const original = await vendorRowOf(gw, win2);
       const failed = await whileHeld('rp', () => gw.gateway.replayer.replay(original.id));
       expect(failed.outcome).toBe('fault');
@@ -191,13 +201,16 @@ describe('the retry worker (workers on)', () => {
   afterAll(() => worker?.close());
 
   it('applies a parked win by itself, exactly once, and settles the original', async () => {
-    await gw.fund('rw', { USD: '50' });
+    await gw.fund('rw', { USD: '51' });
+    // Both wins land on a round that holds a stake (a win on a round without one is refused).
+    const round = 'r-rw';
+    await command.expectAnswer(gw, SCORPIO, command.bet('rw', command.transId(), 1, { round }), command.ok('50'));
     const win = command.transId();
-    await whileHeld('rw', () => command.expectAnswer(gw, SCORPIO, command.win('rw', win, 12.5), command.bare(99)));
+    await whileHeld('rw', () => command.expectAnswer(gw, SCORPIO, command.win('rw', win, 12.5, { round }), command.withBalance(99, '50')));
     const cancelledWin = command.transId();
-    await whileHeld('rw', () => command.expectAnswer(gw, SCORPIO, command.win('rw', cancelledWin, 20), command.bare(99)));
+    await whileHeld('rw', () => command.expectAnswer(gw, SCORPIO, command.win('rw', cancelledWin, 20, { round }), command.withBalance(99, '50')));
     // The vendor gives up on the second win and cancels it while it is parked: the cancel is remembered.
-    await command.expectAnswer(gw, SCORPIO, command.cancel('rw', cancelledWin), command.withBalance(42, '50'));
+    await command.expectAnswer(gw, SCORPIO, command.cancel('rw', cancelledWin, { round }), command.withBalance(42, '50'));
     const original = await vendorRowOf(gw, win);
     const cancelledOriginal = await vendorRowOf(gw, cancelledWin, 'credit');
     expect(await usd('rw')).toBe(5000n);
