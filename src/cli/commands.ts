@@ -22,6 +22,10 @@ import type { VendorError } from '../gateway/vendor-api.ts';
 import type { VendorsRefusal } from '../vendors/vendors.ts';
 import { UsageError, valid } from './input.ts';
 import { vendorCommands } from './vendor-commands.ts';
+import { operatorCommands } from './operator-commands.ts';
+import { ggrRequest } from '../http/reports.ts';
+import { Reports, ggrCsv, ggrJson } from '../reports/ggr.ts';
+import { ROLES, type OperatorRefusal } from '../operators/operators.ts';
 import type { ReplayResult } from '../webhooks/replay.ts';
 import {
   parseExport,
@@ -43,6 +47,11 @@ export const OPTIONS = {
   limit: { type: 'string' },
   before: { type: 'string' },
   subject: { type: 'string' },
+  role: { type: 'string' },
+  actor: { type: 'string' },
+  by: { type: 'string' },
+  csv: { type: 'boolean' },
+  action: { type: 'string' },
   ttl: { type: 'string' },
   provider: { type: 'string' },
   player: { type: 'string' },
@@ -71,7 +80,7 @@ export interface Output {
   /** Prints an answer: `json` with --json, the human lines otherwise. */
   answer(json: unknown, lines: readonly string[]): void;
   /** Prints a refusal (of the back office, or about a webhook); returns the exit code for it. */
-  refused(reason: BackOfficeRefusal | WebhookRefusal | VendorsRefusal | VendorError, message?: string): number;
+  refused(reason: BackOfficeRefusal | WebhookRefusal | VendorsRefusal | VendorError | OperatorRefusal, message?: string): number;
 }
 
 export interface Context {
@@ -338,12 +347,14 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
   token: {
-    synopsis: '[--subject <name>] [--ttl <1h>]',
-    summary: 'prints a back-office JWT for /v1, signed with ADMIN_JWT_SECRET',
+    synopsis: '--role <viewer|operator|admin> [--subject <name>] [--ttl <1h>]',
+    summary: "prints a machine's bearer token for /v1 (a JWT with its role and expiry, signed with ADMIN_JWT_SECRET)",
     args: 0,
-    options: ['subject', 'ttl'],
+    options: ['role', 'subject', 'ttl'],
     async run(ctx, _args, values) {
-      const jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(values.subject ?? 'croupier-cli').setIssuedAt();
+      const role = values.role;
+      if (role === undefined || !(ROLES as readonly string[]).includes(role)) throw new UsageError(`--role: one of ${ROLES.join(', ')} (a token is worth what its role allows)`);
+      const jwt = new SignJWT({ role }).setProtectedHeader({ alg: 'HS256' }).setSubject(values.subject ?? 'croupier-cli').setIssuedAt();
       try {
         jwt.setExpirationTime(values.ttl ?? '1h');
       } catch {
@@ -356,4 +367,24 @@ export const COMMANDS: Record<string, Command> = {
   },
   ...webhooks,
   ...vendorCommands,
+  ...operatorCommands,
+  'report ggr': {
+    synopsis: '--since <YYYY-MM-DD> --until <YYYY-MM-DD> [--by day|month] [--provider <id>] [--game <code>] [--currency <c>] [--csv]',
+    summary: 'revenue (GGR) per day or month, provider, game and currency, from the ledger; days are UTC, money in the day it moved',
+    args: 0,
+    options: ['since', 'until', 'by', 'provider', 'game', 'currency', 'csv'],
+    required: ['since', 'until'],
+    async run(ctx, _args, v) {
+      const q = valid(ggrRequest, { from: v.since, to: v.until, by: v.by, provider: v.provider, game: v.game, currency: v.currency?.[0] });
+      const rows = await new Reports(ctx.db()).ggr(q);
+      if (v.csv) {
+        process.stdout.write(ggrCsv(rows, q.by));
+        return 0;
+      }
+      const json = rows.map((r) => ggrJson(r, q.by));
+      const lines = json.map((j) => `${j.period}  ${j.provider.padEnd(14)} ${(j.game || '-').padEnd(16)} ${j.currency}  stakes ${j.stakes}  wins ${j.wins}  promo ${j.promoWins}  GGR ${j.ggr}  RTP ${j.rtp ?? '-'}%`);
+      ctx.out.answer({ from: q.from, to: q.to, by: q.by, rows: json }, lines.length ? lines : ['no money moved in that period']);
+      return 0;
+    },
+  },
 };

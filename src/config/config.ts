@@ -44,9 +44,15 @@ const environment = z.object({
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
   IMPORT_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 10mb').default('10mb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   CONFIG_DIR: z.string().default('config'),
   SEED_DEMO: bool.optional(),
   SHUTDOWN_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  CONSOLE_IDLE_MINUTES: int(1, 24 * 60).default(30),
+  CONSOLE_SESSION_HOURS: int(1, 7 * 24).default(12),
+  SIGN_IN_MAX_FAILURES: int(1, 1000).default(5),
+  SIGN_IN_BRAKE_MINUTES: int(1, 24 * 60).default(15),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 /** An address or a CIDR block ("203.0.113.7", "10.0.0.0/8", "2001:db8::/32"). */
@@ -68,6 +74,10 @@ const providerInstance = z.object({
 const providersFile = z.object({ providers: z.array(providerInstance) });
 
 const demoFile = z.object({
+  /** Console accounts seeded into a database that has none, outside production only. */
+  operators: z
+    .array(z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), password: z.string().min(12) }))
+    .default([]),
   players: z.array(
     z.object({
       code: z.string().min(1).max(100),
@@ -76,6 +86,12 @@ const demoFile = z.object({
     }),
   ),
 });
+
+export interface DemoOperator {
+  name: string;
+  role: 'viewer' | 'operator' | 'admin';
+  password: string;
+}
 
 export interface DemoPlayer {
   code: PlayerCode;
@@ -97,10 +113,17 @@ export interface Config {
   vendorRetries: number;
   adminJwtSecret: Secret;
   logLevel: Environment['LOG_LEVEL'];
+  /** auto: readable lines on a terminal outside production, JSON otherwise. */
+  logFormat: Environment['LOG_FORMAT'];
   seedDemo: boolean;
   shutdownTimeoutMs: number;
+  /** Console sessions and the sign-in brake. */
+  console: { idleMs: number; absoluteMs: number; maxFailuresPerName: number; maxFailuresPerAddress: number; brakeWindowMs: number };
+  /** When set, /metrics answers only a request bearing it. */
+  metricsToken: Secret | undefined;
   providers: ProviderInstance[];
   demoPlayers: DemoPlayer[];
+  demoOperators: DemoOperator[];
 }
 
 /**
@@ -142,7 +165,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
   });
 
   const seedDemo = env.SEED_DEMO ?? !production;
-  const demoPlayers = seedDemo ? loadDemo(env.CONFIG_DIR) : [];
+  const demo = seedDemo ? loadDemo(env.CONFIG_DIR) : { players: [], operators: [] };
 
   return {
     env: env.NODE_ENV,
@@ -161,10 +184,21 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     vendorRetries: env.VENDOR_API_RETRIES,
     adminJwtSecret: new Secret(adminSecret),
     logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
     seedDemo,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    console: {
+      idleMs: env.CONSOLE_IDLE_MINUTES * 60_000,
+      absoluteMs: env.CONSOLE_SESSION_HOURS * 3_600_000,
+      maxFailuresPerName: env.SIGN_IN_MAX_FAILURES,
+      // One address may be a whole office behind NAT: it gets four names' worth of failures.
+      maxFailuresPerAddress: env.SIGN_IN_MAX_FAILURES * 4,
+      brakeWindowMs: env.SIGN_IN_BRAKE_MINUTES * 60_000,
+    },
+    metricsToken: env.METRICS_TOKEN === undefined ? undefined : new Secret(env.METRICS_TOKEN),
     providers,
-    demoPlayers,
+    demoPlayers: demo.players,
+    demoOperators: demo.operators,
   };
 }
 
@@ -179,9 +213,10 @@ function blockList(entries: readonly string[]): BlockList {
   return list;
 }
 
-function loadDemo(dir: string): DemoPlayer[] {
+function loadDemo(dir: string): { players: DemoPlayer[]; operators: DemoOperator[] } {
   const file = check(demoFile, readJson(dir, 'demo.json'), 'demo.json');
-  return file.players.map((p, i) =>
+  const operators = file.operators.map((o) => Object.freeze({ ...o }));
+  const players = file.players.map((p, i) =>
     Object.freeze({
       code: PlayerCode(p.code),
       status: p.status,
@@ -193,6 +228,7 @@ function loadDemo(dir: string): DemoPlayer[] {
       }),
     }),
   );
+  return { players, operators };
 }
 
 function resolveSecrets(value: unknown, source: Record<string, string | undefined>, production: boolean, where: string): unknown {

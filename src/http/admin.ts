@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Secret } from '../config/secret.ts';
+import type { Audit } from '../operators/audit.ts';
 import type { BackOffice, BackOfficeRefusal } from '../wallet/backoffice.ts';
 import {
   cashierAmount,
@@ -14,7 +14,7 @@ import {
   walletsJson,
 } from '../wallet/backoffice-wire.ts';
 import { PlayerCode } from '../wallet/types.ts';
-import { requireAdmin } from './auth.ts';
+import { actorOf, allow } from './auth.ts';
 
 const STATUS: Record<BackOfficeRefusal, number> = {
   unknown_player: 404,
@@ -29,53 +29,66 @@ const refusal = (res: Response, reason: BackOfficeRefusal) => res.status(STATUS[
 const invalid = (res: Response, error: z.ZodError) =>
   res.status(400).json({ error: { code: 'invalid_request', message: z.prettifyError(error) } });
 
-/** The casino's back office: /v1, bearer JWT. Amounts are decimal strings in currency units. */
-export function adminRouter(backOffice: BackOffice, secret: Secret, bodyLimit: string) {
+/**
+ * The casino's back office: /v1 (authenticated there). Amounts are decimal strings in currency units.
+ * Reading is a viewer's; creating, blocking and unblocking players an operator's; the cashier an
+ * admin's. Every change is audited, refused ones too.
+ */
+export function adminRouter(backOffice: BackOffice, audit: Audit, bodyLimit: string) {
   const router = express.Router();
-  router.use(requireAdmin(secret));
   router.use(express.json({ limit: bodyLimit }));
 
-  router.post('/players', async (req, res) => {
+  router.post('/players', allow('operator'), async (req, res) => {
     const body = newPlayer.safeParse(req.body);
     if (!body.success) return invalid(res, body.error);
     const result = await backOffice.createPlayer(PlayerCode(body.data.code), body.data.currencies);
+    await audit.record({ actor: actorOf(req, res), action: 'player_create', target: body.data.code, outcome: result.ok ? 'ok' : 'refused', detail: result.ok ? { currencies: body.data.currencies } : { reason: result.reason } });
     if (!result.ok) return refusal(res, result.reason);
     res.status(201).json(playerJson(result.value));
   });
 
-  router.get('/players/:code', async (req: Request<{ code: string }>, res) => {
+  router.get('/players/:code', allow('viewer'), async (req: Request<{ code: string }>, res) => {
     const result = await backOffice.player(PlayerCode(req.params.code));
     if (!result.ok) return refusal(res, result.reason);
     res.json(playerJson(result.value));
   });
 
   for (const [action, status] of [['block', 'blocked'], ['unblock', 'active']] as const) {
-    router.post(`/players/:code/${action}`, async (req: Request<{ code: string }>, res) => {
+    router.post(`/players/:code/${action}`, allow('operator'), async (req: Request<{ code: string }>, res) => {
       const result = await backOffice.setStatus(PlayerCode(req.params.code), status);
+      await audit.record({ actor: actorOf(req, res), action, target: req.params.code, outcome: result.ok ? 'ok' : 'refused', detail: result.ok ? {} : { reason: result.reason } });
       if (!result.ok) return refusal(res, result.reason);
       res.json(playerJson(result.value));
     });
   }
 
   for (const [path, kind] of [['deposits', 'deposit'], ['withdrawals', 'withdrawal']] as const) {
-    router.post(`/players/:code/${path}`, async (req: Request<{ code: string }>, res) => {
+    router.post(`/players/:code/${path}`, allow('admin'), async (req: Request<{ code: string }>, res) => {
       const body = cashierRequest.safeParse(req.body);
       if (!body.success) return invalid(res, body.error);
       const amount = cashierAmount(body.data.amount, body.data.currency);
       if (!amount.ok) return res.status(400).json({ error: { code: 'invalid_amount', message: amount.reason } });
       const result = await backOffice.cashier(kind, PlayerCode(req.params.code), body.data.currency, amount.value, body.data.reference);
+      const detail = { currency: body.data.currency, amount: body.data.amount, reference: body.data.reference };
+      await audit.record({
+        actor: actorOf(req, res),
+        action: kind,
+        target: req.params.code,
+        outcome: result.ok ? 'ok' : 'refused',
+        detail: result.ok ? { ...detail, repeat: result.repeat === true } : { ...detail, reason: result.reason },
+      });
       if (!result.ok) return refusal(res, result.reason);
       res.status(result.repeat ? 200 : 201).json(cashierJson(body.data.reference, body.data.currency, result.value.balance, result.repeat === true));
     });
   }
 
-  router.get('/players/:code/balance', async (req: Request<{ code: string }>, res) => {
+  router.get('/players/:code/balance', allow('viewer'), async (req: Request<{ code: string }>, res) => {
     const result = await backOffice.player(PlayerCode(req.params.code));
     if (!result.ok) return refusal(res, result.reason);
     res.json(walletsJson(result.value));
   });
 
-  router.get('/players/:code/transactions', async (req: Request<{ code: string }>, res) => {
+  router.get('/players/:code/transactions', allow('viewer'), async (req: Request<{ code: string }>, res) => {
     const query = historyRequest.safeParse(req.query);
     if (!query.success) return invalid(res, query.error);
     const { limit, before } = query.data;

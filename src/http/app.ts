@@ -7,7 +7,7 @@ import type { Pipeline } from '../gateway/callbacks.ts';
 import type { ProviderInstance } from '../gateway/contract.ts';
 import type { Db } from '../ledger/database.ts';
 import type { Parking } from '../queue/parking.ts';
-import type { WebhookHistory } from '../webhooks/history.ts';
+import { redactHeaders, type WebhookHistory } from '../webhooks/history.ts';
 import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { Vendors } from '../vendors/vendors.ts';
@@ -16,11 +16,22 @@ import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
 import { healthRouter } from './health.ts';
 import type { Metrics } from './metrics.ts';
+import type { Audit } from '../operators/audit.ts';
+import type { Operators } from '../operators/operators.ts';
+import { authenticate } from './auth.ts';
+import { consolePages } from '../console/pages/index.ts';
+import { consoleRouter } from '../console/router.ts';
+import { CONSOLE_PATH } from '../console/layout.ts';
+import { operatorsRouter } from './operators.ts';
+import { reportsRouter } from './reports.ts';
+import type { Reports } from '../reports/ggr.ts';
 import { vendorsRouter } from './vendors.ts';
 import { webhooksRouter } from './webhooks.ts';
 
 export interface AppDeps {
   db: Db;
+  /** A connection of its own for /healthz: a pool busy with wallet calls is saturated, not down. */
+  probeDb: Db;
   redis: Redis;
   backOffice: BackOffice;
   vendors: Vendors;
@@ -31,6 +42,11 @@ export interface AppDeps {
   metrics: Metrics;
   providers: readonly ProviderInstance[];
   adminJwtSecret: Secret;
+  operators: Operators;
+  audit: Audit;
+  reports: Reports;
+  /** When set, /metrics answers only a request bearing it. */
+  metricsToken?: Secret | undefined;
   bodyLimit: string;
   /** The body limit of a webhook import (a vendor's export), larger than `bodyLimit`. */
   importLimit: string;
@@ -42,12 +58,39 @@ export interface AppDeps {
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
-/** The board's first page load carries the operator's JWT as `?token=`: it never reaches a log line. */
-const TOKEN_PARAM = /([?&]token=)[^&#]*/gi;
-function withoutToken(req: { url?: string; query?: Record<string, unknown> }) {
-  if (req.url) req.url = req.url.replace(TOKEN_PARAM, '$1[redacted]');
-  if (req.query && 'token' in req.query) req.query = { ...req.query, token: '[redacted]' };
-  return req;
+/**
+ * Query parameters that may carry a credential, whatever the route (the board's first page load
+ * carries the operator's JWT as `?token=`): their values never reach a log line.
+ */
+const SECRET_PARAM = /token|key|secret|passw|signature|auth|session|csrf|jwt|sig$/i;
+
+function redactQuery(url: string): string {
+  const at = url.indexOf('?');
+  if (at < 0) return url;
+  const params = url
+    .slice(at + 1)
+    .split('&')
+    .map((pair) => {
+      const [name = '', ...value] = pair.split('=');
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name.replace(/\+/g, ' '));
+      } catch {
+        // a malformed name is judged as written
+      }
+      return value.length && SECRET_PARAM.test(decoded) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, at)}?${params.join('&')}`;
+}
+
+/** The request as logged: no credential in its address, no provider's credential in its headers. */
+function loggedRequest(credentials: readonly string[]) {
+  return (req: { url?: string; query?: Record<string, unknown>; headers?: Record<string, string | string[] | undefined> }) => {
+    if (req.url) req.url = redactQuery(req.url);
+    if (req.query) req.query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, SECRET_PARAM.test(k) ? '[redacted]' : v]));
+    if (req.headers) req.headers = redactHeaders(req.headers, credentials);
+    return req;
+  };
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -64,19 +107,27 @@ export function createApp(deps: AppDeps): express.Express {
         logger: deps.log,
         quietReqLogger: true,
         autoLogging: { ignore: (req) => QUIET.has(req.url ?? '') },
-        serializers: { req: withoutToken },
+        serializers: { req: loggedRequest([...new Set(deps.providers.flatMap((p) => p.adapter.credentialHeaders))]) },
       }),
     );
   }
-  app.use(healthRouter(deps.db, deps.redis, deps.isStopping));
-  app.use(deps.metrics.router());
+  app.use(healthRouter(deps.probeDb, deps.redis, deps.isStopping));
+  app.use(deps.metrics.router(deps.metricsToken));
   const providers = new Map(deps.providers.map((p) => [p.id as string, p]));
   app.use('/callbacks', callbackRouter(providers, deps.pipeline, deps.bodyLimit, deps.log));
-  const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit } = deps;
-  app.use('/v1/webhooks', webhooksRouter({ history, replayer, providers: new Set(providers.keys()), secret, bodyLimit, importLimit }));
-  app.use('/v1', vendorsRouter(deps.vendors, secret, bodyLimit));
-  app.use('/v1', adminRouter(deps.backOffice, secret, bodyLimit));
-  app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret));
+  const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit, operators, audit } = deps;
+  // Every /v1 route: a machine's bearer token or a console session, then the route's role.
+  app.use('/v1', authenticate(secret, operators));
+  app.use('/v1/webhooks', webhooksRouter({ history, replayer, providers: new Set(providers.keys()), audit, bodyLimit, importLimit }));
+  app.use('/v1', operatorsRouter(operators, audit, bodyLimit));
+  app.use('/v1', reportsRouter(deps.reports));
+  app.use('/v1', vendorsRouter(deps.vendors, audit, bodyLimit));
+  app.use('/v1', adminRouter(deps.backOffice, audit, bodyLimit));
+  app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
+  app.use(
+    CONSOLE_PATH,
+    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, db: deps.db }, consolePages),
+  );
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
   });

@@ -1,6 +1,9 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Secret } from '../config/secret.ts';
 import express from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Observation } from '../gateway/callbacks.ts';
+import type { AdmissionObserver } from '../locks/admission.ts';
 import type { LockObserver } from '../locks/player-lock.ts';
 import type { VendorCallObservation } from '../vendors/transport.ts';
 
@@ -15,6 +18,7 @@ export class Metrics {
   readonly #callbacks: Counter<'provider' | 'operation' | 'outcome'>;
   readonly #latency: Histogram<'provider' | 'operation'>;
   readonly #lockWait: Histogram<'result'>;
+  readonly #admissionWait: Histogram<'result' | 'owed'>;
   readonly #locksLost: Counter;
   readonly #vendorCalls: Counter<'provider' | 'route' | 'result'>;
   readonly #vendorLatency: Histogram<'provider' | 'route'>;
@@ -36,8 +40,15 @@ export class Metrics {
     });
     this.#lockWait = new Histogram({
       name: 'croupier_player_lock_wait_seconds',
-      help: "Wait for a player's lock, by result (acquired, timeout, bypassed when Redis is unreachable)",
+      help: "Wait for a player's turn, by result (uncontended: no Redis lock needed; acquired: the Redis lock; timeout; bypassed when Redis is unreachable)",
       labelNames: ['result'],
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2],
+      registers: [this.registry],
+    });
+    this.#admissionWait = new Histogram({
+      name: 'croupier_admission_wait_seconds',
+      help: 'Wait for a slot to run a wallet operation, by result (admitted, late: let go as it could not be answered in time) and whether it was owed money',
+      labelNames: ['result', 'owed'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers: [this.registry],
     });
@@ -72,6 +83,10 @@ export class Metrics {
     lost: () => this.#locksLost.inc(),
   };
 
+  readonly admission: AdmissionObserver = {
+    admitted: (seconds, result, owed) => this.#admissionWait.observe({ result, owed: String(owed) }, seconds),
+  };
+
   /** Gauges read at scrape time from the queues and the history. */
   watch(sources: MetricsSources): void {
     new Gauge({
@@ -97,9 +112,18 @@ export class Metrics {
     });
   }
 
-  router() {
+  /** GET /metrics; with `token`, only for a request bearing it (Authorization: Bearer). */
+  router(token?: Secret) {
     const router = express.Router();
-    router.get('/metrics', async (_req, res) => {
+    const expected = token === undefined ? undefined : createHash('sha256').update(token.reveal()).digest();
+    router.get('/metrics', async (req, res) => {
+      if (expected) {
+        const sent = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+        if (!timingSafeEqual(createHash('sha256').update(sent).digest(), expected)) {
+          res.status(401).json({ error: { code: 'unauthorized', message: 'METRICS_TOKEN is set: send it as a Bearer token' } });
+          return;
+        }
+      }
       res.type(this.registry.contentType).send(await this.registry.metrics());
     });
     return router;

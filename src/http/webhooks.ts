@@ -1,17 +1,17 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Secret } from '../config/secret.ts';
+import type { Audit } from '../operators/audit.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
 import type { Replayer, ReplayResult } from '../webhooks/replay.ts';
 import { parseExport, replayRequest, searchRequest, webhookId, webhookJson, webhookPageJson, webhookRefusalJson } from '../webhooks/wire.ts';
-import { requireAdmin } from './auth.ts';
+import { actorOf, allow } from './auth.ts';
 
 export interface WebhooksRouterDeps {
   history: WebhookHistory;
   replayer: Replayer;
   /** The configured provider ids: a replay or an import needs the provider's adapter. */
   providers: ReadonlySet<string>;
-  secret: Secret;
+  audit: Audit;
   bodyLimit: string;
   /** Larger than `bodyLimit`: a vendor's export of a day of failures. */
   importLimit: string;
@@ -29,40 +29,49 @@ const summary = (results: readonly ReplayResult[]) => {
 };
 
 /**
- * /v1/webhooks: the webhook history for operators (bearer JWT, as the rest of /v1): search it, see
- * one webhook, replay one or every failure of a provider in a time window, import a vendor's export
- * of failed notifications. Mounted ahead of the back-office router so the import can take a body
- * larger than BODY_LIMIT.
+ * /v1/webhooks: the webhook history for operators (authenticated with the rest of /v1): search it
+ * and see one webhook (viewer); replay one or every failure of a provider in a time window, with a
+ * dry run first, and import a vendor's export of failed notifications (operator, audited). Mounted
+ * ahead of the back-office router so the import can take a body larger than BODY_LIMIT.
  */
 export function webhooksRouter(deps: WebhooksRouterDeps) {
-  const { history, replayer, providers } = deps;
+  const { history, replayer, providers, audit } = deps;
   const router = express.Router();
-  router.use(requireAdmin(deps.secret));
 
-  router.get('/', async (req, res) => {
+  router.get('/', allow('viewer'), async (req, res) => {
     const query = searchRequest.safeParse(req.query);
     if (!query.success) return zodInvalid(res, query.error);
     res.json(webhookPageJson(await history.search(query.data), query.data.limit));
   });
 
-  router.post('/replay', express.json({ limit: deps.bodyLimit }), async (req, res) => {
+  router.post('/replay', allow('operator'), express.json({ limit: deps.bodyLimit }), async (req, res) => {
     const body = replayRequest.safeParse(req.body);
     if (!body.success) return zodInvalid(res, body.error);
     if (!providers.has(body.data.provider)) return unknownProvider(res, body.data.provider);
-    res.json(summary(await replayer.replayMatching(body.data)));
+    const { dryRun, ...filter } = body.data;
+    const window = { provider: filter.provider, since: filter.since.toISOString(), until: filter.until.toISOString(), outcomes: filter.outcomes ?? 'unsettled failures' };
+    if (dryRun) {
+      const candidates = await replayer.candidates(filter);
+      return res.json({ dryRun: true, count: candidates.length, webhookIds: candidates.map((w) => w.id.toString()) });
+    }
+    const done = summary(await replayer.replayMatching(filter));
+    await audit.record({ actor: actorOf(req, res), action: 'bulk_replay', target: filter.provider, outcome: 'ok', detail: { ...window, count: done.count, outcomes: done.outcomes } });
+    res.json(done);
   });
 
-  router.post('/import', express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
+  router.post('/import', allow('operator'), express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
     const provider = z.object({ provider: z.string().trim().min(1).max(200) }).safeParse(req.query);
     if (!provider.success) return zodInvalid(res, provider.error);
     if (!providers.has(provider.data.provider)) return unknownProvider(res, provider.data.provider);
     const content = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const notifications = parseExport(content);
     if (!notifications.ok) return invalid(res, notifications.message);
-    res.json(summary(await replayer.import(provider.data.provider, notifications.value)));
+    const done = summary(await replayer.import(provider.data.provider, notifications.value));
+    await audit.record({ actor: actorOf(req, res), action: 'import', target: provider.data.provider, outcome: 'ok', detail: { count: done.count, outcomes: done.outcomes } });
+    res.json(done);
   });
 
-  router.get('/:id', async (req: Request<{ id: string }>, res) => {
+  router.get('/:id', allow('viewer'), async (req: Request<{ id: string }>, res) => {
     const id = webhookId.safeParse(req.params.id);
     if (!id.success) return zodInvalid(res, id.error);
     const row = await history.get(id.data);
@@ -70,10 +79,12 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     res.json(webhookJson(row));
   });
 
-  router.post('/:id/replay', async (req: Request<{ id: string }>, res) => {
+  router.post('/:id/replay', allow('operator'), async (req: Request<{ id: string }>, res) => {
     const id = webhookId.safeParse(req.params.id);
     if (!id.success) return zodInvalid(res, id.error);
     const result = await replayer.replay(id.data);
+    const done = result.outcome !== 'not_found' && result.outcome !== 'unknown_provider' && result.outcome !== 'not_replayable';
+    await audit.record({ actor: actorOf(req, res), action: 'replay', target: id.data.toString(), outcome: done ? 'ok' : 'refused', detail: { outcome: result.outcome, provider: result.provider } });
     if (result.outcome === 'not_found') return res.status(404).json(webhookRefusalJson('not_found', `no webhook ${id.data}`));
     if (result.outcome === 'unknown_provider') return unknownProvider(res, result.provider);
     if (result.outcome === 'not_replayable') return res.status(409).json(webhookRefusalJson('not_replayable', result.detail ?? 'not replayable'));

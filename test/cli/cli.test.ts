@@ -202,28 +202,37 @@ describe('token', () => {
   const secret = `cli-test-secret-${randomBytes(16).toString('hex')}`;
   const key = new TextEncoder().encode(secret);
 
-  it('prints an HS256 JWT signed with ADMIN_JWT_SECRET, valid for an hour by default', async () => {
-    const run = await cli(['token'], { ADMIN_JWT_SECRET: secret });
+  it('prints an HS256 JWT signed with ADMIN_JWT_SECRET, with its role, valid for an hour by default', async () => {
+    const run = await cli(['token', '--role', 'operator'], { ADMIN_JWT_SECRET: secret });
     expect(run.code).toBe(0);
     const { payload, protectedHeader } = await jwtVerify(run.stdout.trim(), key, { algorithms: ['HS256'] });
     expect(protectedHeader.alg).toBe('HS256');
     expect(typeof payload.sub).toBe('string');
+    expect(payload.role).toBe('operator');
     expect(payload.exp! - payload.iat!).toBe(3600);
     await expect(jwtVerify(run.stdout.trim(), new TextEncoder().encode(`${secret}-other`))).rejects.toThrow();
   });
 
   it('takes --subject and --ttl, and refuses a ttl that is not a duration', async () => {
-    const run = await cli(['token', '--subject', 'ops-jane', '--ttl', '5m', '--json'], { ADMIN_JWT_SECRET: secret });
+    const run = await cli(['token', '--role', 'viewer', '--subject', 'ops-jane', '--ttl', '5m', '--json'], { ADMIN_JWT_SECRET: secret });
     const { payload } = await jwtVerify(JSON.parse(run.stdout).token, key);
     expect(payload.sub).toBe('ops-jane');
     expect(payload.exp! - payload.iat!).toBe(300);
-    expect((await cli(['token', '--ttl', 'forever'], { ADMIN_JWT_SECRET: secret })).code).toBe(2);
+    expect((await cli(['token', '--role', 'viewer', '--ttl', 'forever'], { ADMIN_JWT_SECRET: secret })).code).toBe(2);
+  });
+
+  it('refuses to mint a token without a known role (exit 2)', async () => {
+    for (const args of [['token'], ['token', '--role', 'root']]) {
+      const run = await cli(args, { ADMIN_JWT_SECRET: secret });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('--role: one of viewer, operator, admin');
+    }
   });
 
   it('opens /v1 of a gateway sharing the secret', async () => {
     const gw = await startTestGateway({ ADMIN_JWT_SECRET: secret });
     try {
-      const token = (await cli(['token'], { ADMIN_JWT_SECRET: secret })).stdout.trim();
+      const token = (await cli(['token', '--role', 'viewer'], { ADMIN_JWT_SECRET: secret })).stdout.trim();
       const res = await fetch(`${gw.url}/v1/players/nobody`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(404);
     } finally {

@@ -16,6 +16,7 @@ let gw: TestGateway;
 const cli = (args: string[]) => runCli(args, { DATABASE_URL: gw.database.url, REDIS_PREFIX: gw.config.redis.prefix });
 
 
+const ROUND = 'r-cw';
 const parked = command.transId();
 const later = command.transId();
 let started: string;
@@ -25,10 +26,13 @@ beforeAll(async () => {
   await gw.fund('cw', { USD: '20' });
   await gw.fund('cw_ev', { USD: '20' });
   started = new Date().toISOString();
-  await command.expectAnswer(gw, SCORPIO, command.win('cw', command.transId(), 1), command.ok('21'));
+  // A win pays only on a round that holds a stake: every win below lands on a round the player bet on.
+  await command.expectAnswer(gw, SCORPIO, command.bet('cw', command.transId(), 1, { round: ROUND }), command.ok('19'));
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', command.transId(), 2, { round: ROUND }), command.ok('21'));
   const release = await holdWallet(gw, 'cw', 'USD');
-  await command.expectAnswer(gw, SCORPIO, command.win('cw', parked, 4), command.bare(99));
-  await command.expectAnswer(gw, SCORPIO, command.win('cw', later, 2), command.bare(99));
+  // Wallet faults, parked: the 99 carries the balance as it stands (read without the lock).
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', parked, 4, { round: ROUND }), command.withBalance(99, '21'));
+  await command.expectAnswer(gw, SCORPIO, command.win('cw', later, 2, { round: ROUND }), command.withBalance(99, '21'));
   await release();
 });
 afterAll(() => gw?.close());
@@ -57,7 +61,7 @@ describe('webhooks list and show', () => {
     expect(run.stdout).toMatch(/\noutcome: parked \(.*lock.*\), not settled\n/);
     expect(run.stdout).toContain('"callback-token":"[redacted]"');
     expect(run.stdout).toContain(`\nbody (utf8): {"command":"win"`);
-    expect(run.stdout).toContain(`\nanswer: ${command.bare(99)}\n`);
+    expect(run.stdout).toContain(`\nanswer: ${command.withBalance(99, '21')}\n`);
   });
 });
 

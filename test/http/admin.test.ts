@@ -51,7 +51,7 @@ describe('/v1 authentication', () => {
   it('refuses a request without a token', async () => {
     const res = await fetch(`${gw.url}/v1/players/anyone`);
     expect(res.status).toBe(401);
-    expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'a Bearer token is required' } });
+    expect(await res.json()).toEqual({ error: { code: 'unauthorized', message: 'a Bearer token or a console session is required' } });
   });
 
   it('refuses a token signed with another secret', async () => {

@@ -35,13 +35,17 @@ describe('/metrics', () => {
   afterAll(() => gw?.close());
 
   it('counts callbacks by provider, operation and outcome, times them, and shows lock waits, queues and failures', async () => {
-    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1), command.ok('11'));
-    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1), command.ok('12'));
-    await command.expectAnswer(gw, SCORPIO, command.bet('m1', command.transId(), 100), command.withBalance(31, '12'));
+    // A win pays only on a round that holds a stake: the wins land on a round m1 bet on.
+    const round = 'r-m1';
+    await command.expectAnswer(gw, SCORPIO, command.bet('m1', command.transId(), 1, { round }), command.ok('9'));
+    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1, { round }), command.ok('10'));
+    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1, { round }), command.ok('11'));
+    await command.expectAnswer(gw, SCORPIO, command.bet('m1', command.transId(), 100), command.withBalance(31, '11'));
     await command.expectAnswer(gw, SCORPIO, '{', command.bare(99));
     const release = await holdWallet(gw, 'm1', 'USD');
-    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1), command.bare(99));
-    await command.expectAnswer(gw, SCORPIO, command.bet('m1', command.transId(), 1), command.bare(99));
+    // Wallet faults: the 99 carries the balance, read without the lock.
+    await command.expectAnswer(gw, SCORPIO, command.win('m1', command.transId(), 1, { round }), command.withBalance(99, '11'));
+    await command.expectAnswer(gw, SCORPIO, command.bet('m1', command.transId(), 1), command.withBalance(99, '11'));
     await release();
 
     const res = await fetch(`${gw.url}/metrics`);
@@ -50,6 +54,7 @@ describe('/metrics', () => {
     const text = await res.text();
     const calls = (operation: string, outcome: string) => sample(text, 'croupier_callbacks_total', { provider: SCORPIO, operation, outcome });
     expect(calls('credit', 'ok')).toBe(2);
+    expect(calls('debit', 'ok')).toBe(1);
     expect(calls('debit', 'refused')).toBe(1);
     expect(calls('none', 'rejected')).toBe(1);
     expect(calls('credit', 'fault')).toBe(1);
@@ -65,8 +70,9 @@ describe('/metrics', () => {
     expect(seconds).toBeGreaterThan(0.3);
     expect(seconds).toBeLessThan(3);
 
-    // Every money call and balance check took the player's lock (the held row is Postgres's, not the lock's).
-    expect(sample(text, 'croupier_player_lock_wait_seconds_count', { result: 'acquired' })).toBe(5);
+    // The calls of m1 alone needed no Redis lock; the two that found its row held elsewhere queued in Redis for it.
+    expect(sample(text, 'croupier_player_lock_wait_seconds_count', { result: 'uncontended' })).toBe(4);
+    expect(sample(text, 'croupier_player_lock_wait_seconds_count', { result: 'acquired' })).toBe(2);
     expect(sample(text, 'croupier_player_lock_wait_seconds_sum', { result: 'acquired' })).toBeLessThan(1);
     expect(sample(text, 'croupier_queue_jobs', { queue: 'retries', state: 'waiting' })).toBe(1);
     expect(sample(text, 'croupier_queue_jobs', { queue: 'history', state: 'waiting' })).toBe(0);
@@ -131,7 +137,7 @@ describe('logs', () => {
       const server = await gateway.listen(0, '127.0.0.1');
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const { SignJWT } = await import('jose');
-      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('ops').setExpirationTime('5m').sign(new TextEncoder().encode(config.adminJwtSecret.reveal()));
+      const token = await new SignJWT({ role: 'operator' }).setProtectedHeader({ alg: 'HS256' }).setSubject('ops').setExpirationTime('5m').sign(new TextEncoder().encode(config.adminJwtSecret.reveal()));
       expect((await fetch(`${url}/admin/queues?token=${token}`, { redirect: 'manual' })).status).toBe(303);
       expect((await fetch(`${url}/admin/queues?page=2&token=${token.slice(0, -2)}xx`, { redirect: 'manual' })).status).toBe(401);
       const logged = lines.join('');

@@ -42,6 +42,8 @@ const list = async (query: string) => {
 const win = command.transId();
 const dupWin = command.transId();
 const parkedWin = command.transId();
+/** A win pays only on a round that holds a stake: wh's wins all land on this round, which it bets on first. */
+const ROUND = 'r-wh';
 let started: Date;
 
 beforeAll(async () => {
@@ -50,15 +52,18 @@ beforeAll(async () => {
   await gw.fund('wh', { USD: '100' });
   await gw.fund('wh_other', { USD: '100' });
   started = new Date();
-  await command.expectAnswer(gw, SCORPIO, command.win('wh', win, 1), command.ok('101'));
-  await command.expectAnswer(gw, SCORPIO, command.win('wh', dupWin, 2), command.ok('103'));
-  await command.expectAnswer(gw, SCORPIO, command.win('wh', dupWin, 2), command.withBalance(41, '103'));
+  await command.expectAnswer(gw, SCORPIO, command.bet('wh', command.transId(), 10, { round: ROUND }), command.ok('90'));
+  await command.expectAnswer(gw, SCORPIO, command.win('wh', win, 1, { round: ROUND }), command.ok('91'));
+  await command.expectAnswer(gw, SCORPIO, command.win('wh', dupWin, 2, { round: ROUND }), command.ok('93'));
+  await command.expectAnswer(gw, SCORPIO, command.win('wh', dupWin, 2, { round: ROUND }), command.withBalance(41, '93'));
   await command.expectAnswer(gw, SCORPIO, command.bet('wh_other', command.transId(), 1000), command.withBalance(31, '100'));
+  // Not JSON: no player known, a bare 99.
   await command.expectAnswer(gw, SCORPIO, Buffer.from([0xff, 0xfe, 0x00, 0x7b]), command.bare(99));
+  // The wallet row held elsewhere: a fault, whose 99 still carries the balance (read without the lock).
   const release = await holdWallet(gw, 'wh', 'USD');
-  await command.expectAnswer(gw, SCORPIO, command.win('wh', parkedWin, 5), command.bare(99));
+  await command.expectAnswer(gw, SCORPIO, command.win('wh', parkedWin, 5, { round: ROUND }), command.withBalance(99, '93'));
   await release();
-  await ev.expectEvent(gw, ev.event('login', 'wh'), 'R0', 103);
+  await ev.expectEvent(gw, ev.event('login', 'wh'), 'R0', 93);
 });
 afterAll(() => gw?.close());
 
@@ -92,7 +97,7 @@ describe('GET /v1/webhooks', () => {
       operation: expect.objectContaining({ op: 'credit', txId: String(win), amount: '100', player: 'wh', currency: 'USD' }),
       outcome: 'ok',
       detail: null,
-      answer: command.ok('101'),
+      answer: command.ok('91'),
       durationMs: expect.any(Number),
       replayOf: null,
       resolvedAt: null,
@@ -100,6 +105,7 @@ describe('GET /v1/webhooks', () => {
       headers: expect.objectContaining({ 'callback-token': '[redacted]', 'content-type': 'application/json' }),
       body: expect.stringContaining(`"trans_id":${win}`),
       bodyEncoding: 'utf8',
+      path: '',
       plaintext: false,
       payload: expect.objectContaining({ command: 'win', data: expect.objectContaining({ account: 'wh', amount: 1 }) }),
     });
@@ -109,7 +115,7 @@ describe('GET /v1/webhooks', () => {
     const all = await list(`provider=${SCORPIO}`);
     const ids = all.items.map((i) => BigInt(i.id));
     expect(ids).toEqual([...ids].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0)));
-    expect(all.items.map((i) => i.outcome)).toEqual(['parked', 'rejected', 'refused', 'duplicate', 'ok', 'ok']);
+    expect(all.items.map((i) => i.outcome)).toEqual(['parked', 'rejected', 'refused', 'duplicate', 'ok', 'ok', 'ok']);
   });
 
   it('shows a body that is not UTF-8 as base64', async () => {
@@ -123,13 +129,13 @@ describe('GET /v1/webhooks', () => {
       ['duplicate', 'wh'],
     ]);
     expect((await list('failed=true')).items.map((i) => [i.transactionId, i.outcome])).toEqual([[String(parkedWin), 'parked']]);
-    expect((await list('player=wh')).items.map((i) => i.provider)).toEqual([ev.DOWINN.id, SCORPIO, SCORPIO, SCORPIO, SCORPIO]);
+    expect((await list('player=wh')).items.map((i) => i.provider)).toEqual([ev.DOWINN.id, SCORPIO, SCORPIO, SCORPIO, SCORPIO, SCORPIO]);
     expect((await list(`provider=${ev.DOWINN.id}`)).items.map((i) => (i.operation as any).op)).toEqual(['session']);
     const later = new Date(Date.now() + 60_000).toISOString();
     expect((await list(`since=${encodeURIComponent(later)}`)).items).toEqual([]);
     expect((await list(`until=${encodeURIComponent(started.toISOString())}`)).items).toEqual([]);
     const day = started.toISOString().slice(0, 10);
-    expect((await list(`since=${day}&provider=${SCORPIO}`)).items).toHaveLength(6);
+    expect((await list(`since=${day}&provider=${SCORPIO}`)).items).toHaveLength(7);
   });
 
   it('pages with limit and next/before', async () => {
@@ -137,7 +143,7 @@ describe('GET /v1/webhooks', () => {
     expect(first.items).toHaveLength(4);
     expect(first.next).toBe(first.items[3].id);
     const second = await list(`provider=${SCORPIO}&limit=4&before=${first.next}`);
-    expect(second.items.map((i) => i.outcome)).toEqual(['ok', 'ok']);
+    expect(second.items.map((i) => i.outcome)).toEqual(['ok', 'ok', 'ok']);
     expect(second.next).toBeNull();
   });
 
@@ -155,7 +161,7 @@ describe('GET /v1/webhooks/:id', () => {
     const row = await vendorRowOf(gw, parkedWin);
     const res = await api('GET', `/v1/webhooks/${row.id}`);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ id: row.id.toString(), outcome: 'parked', answer: command.bare(99), detail: expect.stringMatching(/lock/) });
+    expect(res.json).toMatchObject({ id: row.id.toString(), outcome: 'parked', answer: command.withBalance(99, '93'), detail: expect.stringMatching(/lock/) });
     expect((await api('GET', '/v1/webhooks/999999999')).json).toEqual({ error: { code: 'not_found', message: 'no webhook 999999999' } });
     expect((await api('GET', '/v1/webhooks/999999999')).status).toBe(404);
     expect((await api('GET', '/v1/webhooks/abc')).status).toBe(400);
@@ -172,11 +178,11 @@ describe('POST /v1/webhooks/:id/replay', () => {
       provider: SCORPIO,
       outcome: 'ok',
       replayId: expect.stringMatching(/^\d+$/),
-      answer: command.ok('108'),
+      answer: command.ok('98'),
     });
     const second = await api('POST', `/v1/webhooks/${row.id}/replay`);
-    expect(second.json).toMatchObject({ outcome: 'duplicate', answer: command.withBalance(41, '108') });
-    expect(await command.wallet(gw, 'wh', 'USD')).toBe(10800n);
+    expect(second.json).toMatchObject({ outcome: 'duplicate', answer: command.withBalance(41, '98') });
+    expect(await command.wallet(gw, 'wh', 'USD')).toBe(9800n);
     const shown = await api('GET', `/v1/webhooks/${row.id}`);
     expect(shown.json).toMatchObject({ resolvedBy: first.json.replayId, resolvedAt: expect.any(String) });
     const replay = await api('GET', `/v1/webhooks/${first.json.replayId}`);
@@ -196,18 +202,19 @@ describe('POST /v1/webhooks/:id/replay', () => {
 describe('POST /v1/webhooks/replay (bulk)', () => {
   it('replays a provider\'s failures in a window; the default is failures not yet settled', async () => {
     const late = command.transId();
+    await command.expectAnswer(gw, SCORPIO, command.bet('wh_other', command.transId(), 1, { round: 'r-wh_other' }), command.ok('99'));
     const release = await holdWallet(gw, 'wh_other', 'USD');
-    await command.expectAnswer(gw, SCORPIO, command.win('wh_other', late, 3), command.bare(99));
+    await command.expectAnswer(gw, SCORPIO, command.win('wh_other', late, 3, { round: 'r-wh_other' }), command.withBalance(99, '99'));
     await release();
     const window = { provider: SCORPIO, since: started.toISOString(), until: new Date(Date.now() + 1000).toISOString() };
     const res = await api('POST', '/v1/webhooks/replay', window);
     expect(res.status).toBe(200);
-    expect(res.json).toMatchObject({ count: 1, outcomes: { ok: 1 }, results: [{ provider: SCORPIO, outcome: 'ok', answer: command.ok('103') }] });
+    expect(res.json).toMatchObject({ count: 1, outcomes: { ok: 1 }, results: [{ provider: SCORPIO, outcome: 'ok', answer: command.ok('102') }] });
     expect((await api('POST', '/v1/webhooks/replay', window)).json).toEqual({ count: 0, outcomes: {}, results: [] });
     const duplicates = await api('POST', '/v1/webhooks/replay', { ...window, outcomes: ['duplicate'] });
     // The vendor's repeat of a win, and the second replay of the parked win above.
     expect(duplicates.json).toMatchObject({ count: 2, outcomes: { duplicate: 2 } });
-    expect(await command.wallet(gw, 'wh_other', 'USD')).toBe(10300n);
+    expect(await command.wallet(gw, 'wh_other', 'USD')).toBe(10200n);
   });
 
   it('refuses an unknown provider with 404 and a bad body with 400', async () => {
@@ -226,15 +233,15 @@ describe('POST /v1/webhooks/import', () => {
   it('takes a JSON array or JSON lines, applies each notification once, and a second import changes nothing', async () => {
     const a = command.transId();
     const b = command.transId();
-    const entries = [{ body: JSON.stringify(command.win('wh', a, 0.5)) }, { payload: command.win('wh', b, 0.25) }];
+    const entries = [{ body: JSON.stringify(command.win('wh', a, 0.5, { round: ROUND })) }, { payload: command.win('wh', b, 0.25, { round: ROUND }) }];
     const first = await api('POST', `/v1/webhooks/import?provider=${SCORPIO}`, JSON.stringify(entries));
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ count: 2, outcomes: { ok: 2 } });
-    expect(await command.wallet(gw, 'wh', 'USD')).toBe(10875n);
+    expect(await command.wallet(gw, 'wh', 'USD')).toBe(9875n);
     const lines = entries.map((e) => JSON.stringify(e)).join('\n');
     const again = await api('POST', `/v1/webhooks/import?provider=${SCORPIO}`, lines, { 'content-type': 'application/x-ndjson' });
     expect(again.json).toMatchObject({ count: 2, outcomes: { duplicate: 2 } });
-    expect(await command.wallet(gw, 'wh', 'USD')).toBe(10875n);
+    expect(await command.wallet(gw, 'wh', 'USD')).toBe(9875n);
     const imported = await list(`transactionId=${a}`);
     expect(imported.items.map((i) => [i.source, i.outcome, i.plaintext])).toEqual([
       ['import', 'duplicate', false],
@@ -306,7 +313,7 @@ describe('Bull Board at /admin/queues', () => {
   it("lists a parked job through the board's API (the query string reaches it)", async () => {
     const parked = command.transId();
     const release = await holdWallet(gw, 'wh', 'USD');
-    await command.expectAnswer(gw, SCORPIO, command.win('wh', parked, 1), command.bare(99));
+    await command.expectAnswer(gw, SCORPIO, command.win('wh', parked, 1, { round: ROUND }), command.withBalance(99, '98.75'));
     await release();
     const res = await api('GET', '/admin/queues/api/queues?activeQueue=retries&status=waiting&page=1&jobsPerPage=50');
     expect(res.status).toBe(200);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
+import pino from 'pino';
 import { SignJWT } from 'jose';
 import { dialects } from '../../providers/index.ts';
 import { loadConfig, type Config } from '../../src/config/config.ts';
@@ -11,6 +12,7 @@ import { asCurrency } from '../../src/money/currency.ts';
 import { parseAmount } from '../../src/money/minor.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
 import { createGateway, type Gateway } from '../../src/service.ts';
+import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { PlayerCode } from '../../src/wallet/types.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 
@@ -26,11 +28,17 @@ export interface TestGateway {
   config: Config;
   gateway: Gateway;
   database: TestDatabase;
+  /**
+   * The back office on the test's own connections, for setting up and reading: a test's setup never
+   * waits on the gateway's pool (whose short wait is for vendors' calls) nor takes its connections.
+   */
+  backOffice: BackOffice;
   /** POSTs a raw body to /callbacks/{provider}; returns status and parsed JSON body. */
   callback(provider: string, body: unknown, headers?: Record<string, string>): Promise<{ status: number; text: string; json: any }>;
   /** Creates a player with a wallet per currency and deposits the given decimal amounts. */
   fund(code: string, wallets: Record<string, string>): Promise<void>;
-  adminToken(): Promise<string>;
+  /** A bearer token for /v1 with `role` (admin unless said). */
+  adminToken(role?: 'viewer' | 'operator' | 'admin'): Promise<string>;
   reconcile(): ReturnType<typeof reconcile>;
   close(): Promise<void>;
 }
@@ -43,16 +51,20 @@ export async function startTestGateway(env: Record<string, string> = {}, withDia
     { NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', SEED_DEMO: 'false', DATABASE_URL: database.url, REDIS_PREFIX: prefix, ...env },
     withDialects,
   );
-  const gateway = createGateway(config, createLogger(config.logLevel));
+  // TEST_LOG_LEVEL turns the gateways' logs on; TEST_LOG_FILE sends them to a file instead of the test output.
+  const file = process.env.TEST_LOG_FILE;
+  const gateway = createGateway(config, createLogger(config.logLevel, file ? pino.destination({ dest: file, append: true, sync: true }) : undefined));
   const server = await gateway.listen(0, '127.0.0.1');
   await gateway.startWorkers();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
+  const backOffice = new BackOffice(database.db);
   return {
     url,
     config,
     gateway,
     database,
+    backOffice,
     async callback(provider, body, headers) {
       const token = TOKENS[provider as keyof typeof TOKENS];
       const res = await fetch(`${url}/callbacks/${provider}`, {
@@ -71,26 +83,27 @@ export async function startTestGateway(env: Record<string, string> = {}, withDia
     },
     async fund(code, wallets) {
       const currencies = Object.keys(wallets).map(asCurrency);
-      const created = await gateway.backOffice.createPlayer(PlayerCode(code), currencies);
+      const created = await backOffice.createPlayer(PlayerCode(code), currencies);
       if (!created.ok) throw new Error(`fund ${code}: ${created.reason}`);
       for (const [cur, text] of Object.entries(wallets)) {
         const currency = cur as Currency;
         const amount = parseAmount(text, currency);
         if (!amount.ok) throw new Error(amount.reason);
         if (amount.value > 0n) {
-          const r = await gateway.backOffice.cashier('deposit', PlayerCode(code), currency, amount.value, `fund:${code}:${cur}`);
+          const r = await backOffice.cashier('deposit', PlayerCode(code), currency, amount.value, `fund:${code}:${cur}`);
           if (!r.ok) throw new Error(`fund ${code}: ${r.reason}`);
         }
       }
     },
-    adminToken: () =>
-      new SignJWT({})
+    adminToken: (role = 'admin') =>
+      new SignJWT({ role })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject('test-operator')
         .setIssuedAt()
         .setExpirationTime('10m')
         .sign(new TextEncoder().encode(config.adminJwtSecret.reveal())),
-    reconcile: () => reconcile(gateway.db),
+    // As `npm run reconcile` does: on a connection of its own, which reads whole tables (the gateway's prefers indexes).
+    reconcile: () => reconcile(database.db),
     async close() {
       await gateway.close();
       await database.drop();
