@@ -52,6 +52,15 @@ export function formatAmount(value: Minor, currency: Currency): string {
   return `${negative ? '-' : ''}${int}${frac ? `.${frac}` : ''}`;
 }
 
+/** Minor units to decimal text with all of the currency's decimals (3400n USD -> "34.00"): for reports and spreadsheets. */
+export function formatAmountFixed(value: Minor, currency: Currency): string {
+  const e = exponentOf(currency);
+  const negative = value < 0n;
+  const abs = (negative ? -value : value).toString().padStart(e + 1, '0');
+  const int = abs.slice(0, abs.length - e);
+  return `${negative ? '-' : ''}${int}${e ? `.${abs.slice(abs.length - e)}` : ''}`;
+}
+
 /** Minor units as an exact JSON number (no float in between), for dialects that answer numbers. */
 export function amountAsJsonNumber(value: Minor, currency: Currency): unknown {
   return JSON.rawJSON(formatAmount(value, currency));

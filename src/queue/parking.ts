@@ -1,25 +1,33 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { jsonText, type WebhookRecord } from '../webhooks/history.ts';
+import { storableJson } from '../ledger/storable.ts';
+import type { WebhookRecord } from '../webhooks/history.ts';
 
-/** A webhook record as it travels through Redis (JSON: the body as base64, dates as text). */
+/** A webhook record as it travels through Redis (JSON: the body as base64, dates and ids as text). */
 export interface StoredRecord extends Omit<WebhookRecord, 'body' | 'receivedAt' | 'replayOf'> {
   body: string;
   receivedAt: string;
+  replayOf?: string;
 }
 
 export const toStored = (r: WebhookRecord): StoredRecord => {
-  const { body, receivedAt, replayOf: _replayOf, operation, payload, ...rest } = r;
+  const { body, receivedAt, replayOf, operation, payload, ...rest } = r;
   return {
     ...rest,
-    ...(operation === undefined ? {} : { operation: JSON.parse(jsonText(operation)) as unknown }),
-    ...(payload === undefined ? {} : { payload: JSON.parse(jsonText(payload)) as unknown }),
+    ...(replayOf === undefined ? {} : { replayOf: replayOf.toString() }),
+    ...(operation === undefined ? {} : { operation: JSON.parse(storableJson(operation)) as unknown }),
+    ...(payload === undefined ? {} : { payload: JSON.parse(storableJson(payload)) as unknown }),
     body: body.toString('base64'),
     receivedAt: receivedAt.toISOString(),
   };
 };
 
-export const fromStored = (s: StoredRecord): WebhookRecord => ({ ...s, body: Buffer.from(s.body, 'base64'), receivedAt: new Date(s.receivedAt) });
+export const fromStored = ({ replayOf, ...s }: StoredRecord): WebhookRecord => ({
+  ...s,
+  body: Buffer.from(s.body, 'base64'),
+  receivedAt: new Date(s.receivedAt),
+  ...(replayOf === undefined ? {} : { replayOf: BigInt(replayOf) }),
+});
 
 export interface ParkingOptions {
   redisUrl: string;
@@ -34,8 +42,8 @@ export interface ParkingHandlers {
   retry(record: WebhookRecord): Promise<void>;
   /** Writes a webhook record captured while Postgres was unreachable. */
   history(record: WebhookRecord): Promise<void>;
-  /** Periodic upkeep (history retention). */
-  maintain(): Promise<void>;
+  /** Periodic upkeep: `purge` (history retention, hourly) or `rollup` (closed days' revenue, every ten minutes). */
+  maintain(job: string): Promise<void>;
 }
 
 const RETRIES = 'retries';
@@ -87,7 +95,7 @@ export class Parking {
     });
   }
 
-  /** Starts this process's workers and the hourly upkeep schedule (one schedule for all processes). */
+  /** Starts this process's workers and the upkeep schedules (one schedule for all processes). */
   async start(handlers: ParkingHandlers): Promise<void> {
     const connection = { url: this.#options.redisUrl, maxRetriesPerRequest: null };
     const backoffStrategy = (attemptsMade: number) => Math.min(this.#options.maxBackoffMs, 500 * 2 ** Math.min(attemptsMade, 20));
@@ -99,10 +107,13 @@ export class Parking {
     };
     make(RETRIES, (job) => handlers.retry(fromStored(job.data as StoredRecord)));
     make(HISTORY, (job) => handlers.history(fromStored(job.data as StoredRecord)));
-    make(MAINTENANCE, () => handlers.maintain());
+    make(MAINTENANCE, (job) => handlers.maintain(job.name));
     await this.#queue(MAINTENANCE)
       .upsertJobScheduler('retention', { every: 3_600_000 }, { name: 'purge' })
       .catch((err: unknown) => this.#log.warn({ err }, 'could not schedule history retention'));
+    await this.#queue(MAINTENANCE)
+      .upsertJobScheduler('reports', { every: 600_000 }, { name: 'rollup' })
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not schedule the revenue roll-up'));
   }
 
   queues(): Queue[] {
