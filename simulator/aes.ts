@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 
 /**
  * The event dialect's body encryption as the vendor's encryption guide gives it
- * (../shared/specs/event-dialect.md): AES-256-ECB, PKCS#7 padding, base64, keyed by the API key's
+ * (docs/specs/event-dialect.md): AES-256-ECB, PKCS#7 padding, base64, keyed by the API key's
  * 32 UTF-8 bytes. The vendor's copy, independent of the gateway's codec: the simulator and the bench
  * both speak it.
  */

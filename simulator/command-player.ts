@@ -6,7 +6,7 @@ import { amountBetween, between, type Random } from './random.ts';
 import { describeOperation, sessionReport, type SessionEnd, type SessionReport } from './session.ts';
 
 /**
- * A command-dialect vendor calling the casino's wallet (../shared/specs/command-dialect.md), the
+ * A command-dialect vendor calling the casino's wallet (docs/specs/command-dialect.md), the
  * way the vendors behave on the wire: a `bet` is sent once and never retried, and a bet that failed
  * (result 99, a non-200 answer, no answer in time) is followed by a `cancel` of it; `win` and
  * `cancel` are sent once plus up to 3 retries while the answer is a failure, `balance` once plus 2.

@@ -13,7 +13,7 @@ import { count, emptyStats, html, listen, resetStats, type Stats } from './serve
 
 /**
  * A command-dialect vendor account (Scorpio Play, SlotCity, MegaNodes): the vendor's own API that
- * the casino calls (../shared/specs/command-dialect.md, "The vendor's own API"), and the game
+ * the casino calls (docs/specs/command-dialect.md, "The vendor's own API"), and the game
  * sessions a player's opening of a game URL starts, in which the vendor calls the casino's wallet.
  *
  * The API: POST, JSON, `Authorization: Bearer <apiToken>` (else HTTP 401

@@ -8,7 +8,7 @@ import { describeOperation, sessionReport, type SessionEnd, type SessionReport }
 
 /**
  * An event-dialect (DOWINN-style) vendor calling the casino's webhook
- * (../shared/specs/event-dialect.md): envelopes `{transaction_id, event_type, timestamp,
+ * (docs/specs/event-dialect.md): envelopes `{transaction_id, event_type, timestamp,
  * feedback_data, user_id, data}` encrypted with AES-256-ECB under the API key, answered with
  * encrypted `{code: R0..R4, latest_balance}`. Rounds of baccarat on a table: a bet of 1-3 lines,
  * sometimes a cancel of some lines, the result, sometimes a result change. A bet is never retried:

@@ -13,7 +13,7 @@ import { count, emptyStats, html, listen, resetStats, type Stats } from './serve
 
 /**
  * An event-dialect (DOWINN-style) vendor account: its `POST /game-lobby` that the casino calls
- * (../shared/specs/event-dialect.md, "The vendor's own API"), and the table sessions a player's
+ * (docs/specs/event-dialect.md, "The vendor's own API"), and the table sessions a player's
  * opening of the game URL starts, in which the vendor sends encrypted events to the casino's webhook.
  *
  * The lobby: headers Api-Id and Api-Key, a plain JSON body; always HTTP 200 with

@@ -1,6 +1,6 @@
 import { dialects } from '../providers/index.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
-import { createLogger } from './logging.ts';
+import { createLogger, logDestination } from './logging.ts';
 import { createGateway, prepareDatabase } from './service.ts';
 
 let config;
@@ -14,7 +14,7 @@ try {
   throw error;
 }
 
-const log = createLogger(config.logLevel);
+const log = createLogger(config.logLevel, await logDestination(config.env, config.logFormat));
 await prepareDatabase(config, log);
 const gateway = createGateway(config, log);
 await gateway.listen(config.http.port, config.http.host);

@@ -9,12 +9,19 @@ import { Metrics } from './http/metrics.ts';
 import { HouseAccounts } from './ledger/accounts.ts';
 import { createDatabase, type Db } from './ledger/database.ts';
 import { ensureDatabase, isEmpty, migrateToLatest } from './ledger/migrate.ts';
+import { Admission, AdmittedWallet } from './locks/admission.ts';
+import { Audit } from './operators/audit.ts';
+import { Operators } from './operators/operators.ts';
+import { Reports } from './reports/ggr.ts';
 import { LockedWallet } from './locks/player-lock.ts';
 import { Parking } from './queue/parking.ts';
 import { WebhookHistory, type WebhookRecord } from './webhooks/history.ts';
 import { Replayer } from './webhooks/replay.ts';
 import { BackOffice } from './wallet/backoffice.ts';
 import { Wallet } from './wallet/wallet.ts';
+import type { Currency } from './money/currency.ts';
+import type { Minor } from './money/minor.ts';
+import type { PlayerCode } from './wallet/types.ts';
 import { VendorHttp } from './vendors/transport.ts';
 import { Vendors } from './vendors/vendors.ts';
 
@@ -41,6 +48,17 @@ export async function prepareDatabase(config: Config, log: Logger): Promise<Prep
       seeded = config.demoPlayers.map((p) => p.code);
       log.info({ players: seeded }, 'seeded demo players');
     }
+    if (config.demoOperators.length) {
+      const audit = new Audit(db);
+      const operators = new Operators(db, audit, config.console);
+      if ((await operators.count()) === 0) {
+        for (const o of config.demoOperators) {
+          const added = await operators.add({ name: 'demo-seed', via: 'cli' }, o.name, o.role, o.password);
+          if (!added.ok) throw new Error(`seeding operator ${o.name}: ${added.message}`);
+        }
+        log.info({ operators: config.demoOperators.map((o) => `${o.name} (${o.role})`) }, 'seeded demo console accounts');
+      }
+    }
     return { created, migrations, seeded };
   } finally {
     await db.destroy();
@@ -58,6 +76,21 @@ export async function seedDemo(backOffice: BackOffice, players: readonly DemoPla
   }
 }
 
+/** Pooled connections kept out of admission, for the history written outside a wallet operation, the back office and health. */
+const ADMISSION_RESERVE = 2;
+
+/** How long a failure answer waits for the player's balance before it goes without it (the vendor's clock is running). */
+const PEEK_MS = 200;
+
+/** The balance a failure answer can carry: a plain read, no lock; undefined when the database cannot say it in time. */
+function peekBalance(wallet: Wallet, player: PlayerCode, currency: Currency): Promise<Minor | undefined> {
+  const read = wallet.execute({ op: 'balance', requireActive: false, player, currency }).then(
+    (outcome) => (outcome.type === 'ok' ? outcome.balance : undefined),
+    () => undefined,
+  );
+  return Promise.race([read, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PEEK_MS).unref())]);
+}
+
 export interface Gateway {
   db: Db;
   redis: Redis;
@@ -65,6 +98,9 @@ export interface Gateway {
   backOffice: BackOffice;
   vendors: Vendors;
   history: WebhookHistory;
+  operators: Operators;
+  audit: Audit;
+  reports: Reports;
   parking: Parking;
   pipeline: Pipeline;
   replayer: Replayer;
@@ -82,7 +118,9 @@ export interface Gateway {
 }
 
 export function createGateway(config: Config, log: Logger): Gateway {
-  const db = createDatabase({ ...config.database, onIdleError: (err) => log.warn({ err }, 'idle database connection lost') });
+  const db = createDatabase({ ...config.database, preferIndexes: true, onIdleError: (err) => log.warn({ err }, 'idle database connection lost') });
+  // The health probe's own connection: whether Postgres answers, not whether the pool has a free slot.
+  const probeDb = createDatabase({ ...config.database, poolSize: 1, poolWaitMs: 1000, onIdleError: () => {} });
   // Fails fast while Redis is away (no offline queue): a lock or probe then says so at once.
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
@@ -90,13 +128,19 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const wallet = new Wallet(db, house);
   const backOffice = new BackOffice(db, house);
   const history = new WebhookHistory(db);
+  const audit = new Audit(db);
+  const operators = new Operators(db, audit, config.console);
+  const reports = new Reports(db);
   const metrics = new Metrics();
   const parking = new Parking(
     { redisUrl: config.redis.url, prefix: config.redis.prefix, maxAttempts: config.queue.maxAttempts, maxBackoffMs: config.queue.maxBackoffMs },
     log,
   );
-  const locked = new LockedWallet(wallet, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
-  const pipeline = new Pipeline({ wallet: locked, history, parking, observe: metrics.observe, log });
+  // Fewer slots than connections: the history and the back office share the pool, and a wallet call never waits for one inside it.
+  const admission = new Admission(Math.max(1, config.database.poolSize - ADMISSION_RESERVE), metrics.admission);
+  const admitted = new AdmittedWallet(wallet, admission);
+  const locked = new LockedWallet(admitted, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
+  const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(wallet, player, currency), history, parking, observe: metrics.observe, log });
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
@@ -115,6 +159,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const state = { stopping: false };
   const app = createApp({
     db,
+    probeDb,
     redis,
     backOffice,
     vendors,
@@ -125,6 +170,10 @@ export function createGateway(config: Config, log: Logger): Gateway {
     metrics,
     providers: config.providers,
     adminJwtSecret: config.adminJwtSecret,
+    operators,
+    audit,
+    reports,
+    metricsToken: config.metricsToken,
     bodyLimit: config.http.bodyLimit,
     importLimit: config.http.importLimit,
     trustProxy: config.http.trustProxy,
@@ -136,7 +185,11 @@ export function createGateway(config: Config, log: Logger): Gateway {
     const original = await history.record(record);
     const instance = providers.get(record.provider);
     if (!instance) throw new Error(`parked webhook for unknown provider ${record.provider}`);
-    await pipeline.handle(instance, { headers: record.headers, body: record.body, ip: '', receivedAt: record.receivedAt }, { source: 'retry', replayOf: original });
+    await pipeline.handle(
+      instance,
+      { path: record.path ?? '', headers: record.headers, body: record.body, ip: '', receivedAt: record.receivedAt },
+      { source: 'retry', replayOf: original },
+    );
   };
 
   let server: Server | undefined;
@@ -147,6 +200,9 @@ export function createGateway(config: Config, log: Logger): Gateway {
     backOffice,
     vendors,
     history,
+    operators,
+    audit,
+    reports,
     parking,
     pipeline,
     replayer,
@@ -160,7 +216,12 @@ export function createGateway(config: Config, log: Logger): Gateway {
         history: async (record) => {
           await history.record(record);
         },
-        maintain: async () => {
+        maintain: async (job) => {
+          if (job === 'rollup') {
+            const days = await reports.rollUp();
+            if (days.length) log.info({ days }, 'revenue of closed days rolled up');
+            return;
+          }
           const purged = await history.purge(new Date(Date.now() - config.webhookRetentionDays * 86_400_000));
           if (purged) log.info({ purged }, 'webhook history past retention deleted');
         },
@@ -185,7 +246,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
         await parking.close();
       } finally {
         clearTimeout(deadline);
-        await db.destroy();
+        await Promise.all([db.destroy(), probeDb.destroy()]);
         redis.disconnect();
       }
     },

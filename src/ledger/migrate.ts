@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sql, type Kysely } from 'kysely';
-import { FileMigrationProvider, Migrator } from 'kysely/migration';
+import { FileMigrationProvider, Migrator, type MigrationResultSet } from 'kysely/migration';
 import pg from 'pg';
 
 const migrationFolder = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -44,8 +44,8 @@ export async function dropDatabase(url: string): Promise<void> {
   }
 }
 
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({
+function migrator(db: Kysely<any>): Migrator {
+  return new Migrator({
     db,
     provider: new FileMigrationProvider({
       fs,
@@ -54,7 +54,20 @@ export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
       import: (file: string) => import(pathToFileURL(file).href),
     }),
   });
-  const { error, results } = await migrator.migrateToLatest();
+}
+
+/** Applies every migration not applied yet; returns their names. */
+export function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  return applied(migrator(db).migrateToLatest());
+}
+
+/** Brings the schema to migration `name` (up or down): a database as an earlier release left it, for testing a migration on it. */
+export function migrateTo(db: Kysely<any>, name: string): Promise<string[]> {
+  return applied(migrator(db).migrateTo(name));
+}
+
+async function applied(run: Promise<MigrationResultSet>): Promise<string[]> {
+  const { error, results } = await run;
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

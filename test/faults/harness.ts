@@ -56,8 +56,22 @@ function postgresBin(): string {
   const base = '/usr/lib/postgresql';
   const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(path.join(base, v, 'bin/initdb'))) : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (!newest) throw new Error(`no PostgreSQL binaries under ${base}`);
+  if (!newest) {
+    throw new Error(
+      `the fault tests start a PostgreSQL cluster of their own and need its server binaries (initdb, pg_ctl) under ${base}; ` +
+        'none are there. Install them (Debian: apt-get install postgresql) on the machine that runs npm test; a Postgres in a container is not enough',
+    );
+  }
   return path.join(base, newest, 'bin');
+}
+
+/** The path of `command` on PATH, or undefined. */
+function onPath(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** initdb refuses to run as root: as root, the cluster belongs to (and runs as) the postgres user. */
@@ -161,6 +175,12 @@ export interface RedisInstance {
 }
 
 export async function startRedis(resources: Resources): Promise<RedisInstance> {
+  if (!onPath('redis-server')) {
+    throw new Error(
+      'the fault tests start a Redis of their own on another port and need redis-server on PATH; it is not there. ' +
+        'Install it (Debian: apt-get install redis-server) on the machine that runs npm test; a Redis in a container is not enough',
+    );
+  }
   const port = await freePort();
   const dir = await mkdtemp(path.join(tmpdir(), 'croupier-faults-redis-'));
   resources.onTeardown(() => rm(dir, { recursive: true, force: true }));

@@ -18,9 +18,21 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+/**
+ * Test databases are named after the test run's process (`croupier_t_<pid>_<random>`, and the
+ * template `croupier_tpl_<pid>`), so that a run can drop what an interrupted run left behind: the
+ * databases of a process that no longer exists (global-setup.ts).
+ */
+export const testDatabaseName = () => `croupier_t_${runPid()}_${randomBytes(6).toString('hex')}`;
+
+/** The pid of the test run (vitest's main process: the one that named the template). */
+function runPid(): string {
+  return /^croupier_tpl_(\d+)$/.exec(inject('templateDatabase'))?.[1] ?? String(process.pid);
+}
+
 /** A fresh database for one test file, cloned from the run's migrated template. */
 export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `croupier_t_${randomBytes(6).toString('hex')}`;
+  const name = testDatabaseName();
   const url = adminUrl(name);
   await ensureDatabase(url, inject('templateDatabase'));
   const db = createDatabase({ url, poolSize: 4, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
