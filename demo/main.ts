@@ -73,7 +73,7 @@ const server = await gateway.listen(0, '127.0.0.1');
 await gateway.startWorkers();
 gatewayUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('demo').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(config.adminJwtSecret.reveal()));
+const token = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('demo').setIssuedAt().setExpirationTime('1h').sign(new TextEncoder().encode(config.adminJwtSecret.reveal()));
 async function v1(method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${gatewayUrl}/v1${route}`, {
     method,
