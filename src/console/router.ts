@@ -9,6 +9,8 @@ import type { Operators } from '../operators/operators.ts';
 import type { Parking } from '../queue/parking.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
+import type { Reports } from '../reports/ggr.ts';
+import type { Vendors } from '../vendors/vendors.ts';
 import type { Replayer } from '../webhooks/replay.ts';
 import { html } from './html.ts';
 import { CONSOLE_PATH, bare, page } from './layout.ts';
@@ -26,6 +28,8 @@ export interface ConsoleDeps {
   replayer: Replayer;
   parking: Parking;
   providers: readonly ProviderInstance[];
+  vendors: Vendors;
+  reports: Reports;
   db: Db;
 }
 
@@ -71,7 +75,9 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
         ? html`<p class="notice bad" role="alert">Too many failed sign-ins. Try again later.</p>`
         : problem === 'failed'
           ? html`<p class="notice bad" role="alert">Wrong name or password.</p>`
-          : problem === 'expired'
+          : problem === 'password'
+            ? html`<p class="notice ok" role="status">Your password is changed: sign in with it.</p>`
+            : problem === 'expired'
             ? html`<p class="notice warn" role="alert">Your session ended. Sign in again.</p>`
             : '';
     res.type('html').send(

@@ -36,4 +36,10 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .tag.fault, .tag.parked, .tag.refused, .tag.failed, .tag.rejected { background: #fdf0ef; color: var(--bad); }
 .tag.ok { background: #eef8f1; color: var(--ok); }
 .muted { color: var(--muted); }
+.tag.warn { background: #fff7e6; color: var(--warn); }
+.chart { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); padding: .6rem; }
+.chart rect.pos { fill: var(--ok); }
+.chart rect.neg { fill: var(--bad); }
+.chart .axis { stroke: var(--muted); stroke-width: 1; }
+.chart figcaption { color: var(--muted); font-size: .85rem; margin-top: .3rem; }
 `;

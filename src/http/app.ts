@@ -126,7 +126,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
   app.use(
     CONSOLE_PATH,
-    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, db: deps.db }, consolePages),
+    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, db: deps.db }, consolePages),
   );
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

@@ -17,24 +17,26 @@ export interface AuditEntry {
 }
 
 /** What is audited: sign-ins (and failed ones) and every change of state. */
-export type AuditAction =
-  | 'sign_in'
-  | 'sign_out'
-  | 'replay'
-  | 'bulk_replay'
-  | 'import'
-  | 'block'
-  | 'unblock'
-  | 'deposit'
-  | 'withdrawal'
-  | 'player_create'
-  | 'vendor_register'
-  | 'game_launch'
-  | 'operator_add'
-  | 'operator_disable'
-  | 'operator_enable'
-  | 'operator_role'
-  | 'operator_passwd';
+export const AUDIT_ACTIONS = [
+  'sign_in',
+  'sign_out',
+  'replay',
+  'bulk_replay',
+  'import',
+  'block',
+  'unblock',
+  'deposit',
+  'withdrawal',
+  'player_create',
+  'vendor_register',
+  'game_launch',
+  'operator_add',
+  'operator_disable',
+  'operator_enable',
+  'operator_role',
+  'operator_passwd',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
 export interface AuditFilter {
   actor?: string | undefined;

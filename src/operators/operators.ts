@@ -70,9 +70,13 @@ export class Operators {
   }
 
   async add(by: Actor, name: string, role: Role, password: string): Promise<Result<OperatorView>> {
-    if (!OPERATOR_NAME.test(name)) return refuse('invalid_name', 'an operator name is 2-64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit');
+    const refused = async (reason: OperatorRefusal, message: string) => {
+      await this.#audit.record({ actor: by, action: 'operator_add', target: name, outcome: 'refused', detail: { role, reason } });
+      return refuse<OperatorView>(reason, message);
+    };
+    if (!OPERATOR_NAME.test(name)) return refused('invalid_name', 'an operator name is 2-64 characters: lower-case letters, digits and . _ @ -, starting with a letter or digit');
     const weak = weakPassword(password);
-    if (weak) return refuse('weak_password', weak);
+    if (weak) return refused('weak_password', weak);
     const hash = await hashPassword(password);
     try {
       const row = await this.#db
@@ -84,8 +88,7 @@ export class Operators {
       return { ok: true, value: { name: row.name, role: row.role, status: row.status, createdAt: row.created_at, updatedAt: row.updated_at } };
     } catch (error) {
       if (pgErrorCode(error) === PgError.uniqueViolation) {
-        await this.#audit.record({ actor: by, action: 'operator_add', target: name, outcome: 'refused', detail: { reason: 'exists' } });
-        return refuse('exists', `operator ${name} exists`);
+        return refused('exists', `operator ${name} exists`);
       }
       throw error;
     }
@@ -103,7 +106,10 @@ export class Operators {
   /** A new password ends every session of the account. */
   async passwd(by: Actor, name: string, password: string): Promise<Result<OperatorView>> {
     const weak = weakPassword(password);
-    if (weak) return refuse('weak_password', weak);
+    if (weak) {
+      await this.#audit.record({ actor: by, action: 'operator_passwd', target: name, outcome: 'refused', detail: { reason: 'weak_password' } });
+      return refuse('weak_password', weak);
+    }
     return this.#change(by, name, 'operator_passwd', { password_hash: await hashPassword(password) }, true);
   }
 

@@ -1,0 +1,189 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { providerTraffic } from '../../src/webhooks/stats.ts';
+import { bet, transId, win } from '../command/helpers.ts';
+import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
+
+/**
+ * The console's overview, providers, reports, audit and operators pages over HTTP, as a browser
+ * without script would use them (issue 13): what each role sees, what the server refuses, and that
+ * the numbers on the pages are the ledger's and the history's.
+ */
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await startTestGateway();
+  const cli = { name: 'test-setup', via: 'cli' as const };
+  for (const [name, role] of [['root', 'admin'], ['olga', 'operator'], ['vic', 'viewer']] as const) {
+    expect((await gw.gateway.operators.add(cli, name, role, `${name}-password-long-enough`)).ok).toBe(true);
+  }
+  await gw.fund('pages-player', { USD: '100' });
+});
+afterAll(() => gw?.close());
+
+interface Reply {
+  status: number;
+  text: string;
+  headers: Headers;
+}
+
+async function call(method: string, path: string, opts: { cookie?: string; form?: Record<string, string> } = {}): Promise<Reply> {
+  const headers: Record<string, string> = {};
+  if (opts.cookie) headers.cookie = opts.cookie;
+  let body: string | undefined;
+  if (opts.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(opts.form).toString();
+  }
+  const res = await fetch(`${gw.url}${path}`, { method, headers, body, redirect: 'manual' });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+const pair = (reply: Reply, name: string) => reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`))?.split(';')[0] ?? '';
+const csrfIn = (text: string) => /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
+
+/** A browser's sign-in through the form: the session cookie and the page's CSRF token. */
+async function signIn(name: string): Promise<{ cookie: string; csrf: string }> {
+  const form = await call('GET', '/console/sign-in');
+  const res = await call('POST', '/console/sign-in', { cookie: pair(form, 'croupier_sign_in'), form: { _csrf: csrfIn(form.text), name, password: `${name}-password-long-enough`, next: '/console' } });
+  expect(res.status).toBe(303);
+  const cookie = pair(res, 'croupier_session');
+  const home = await call('GET', '/console', { cookie });
+  return { cookie, csrf: csrfIn(home.text) };
+}
+
+/** The text of the element with this data-testid (its first line of content, tags removed). */
+const testId = (text: string, id: string) => {
+  const m = new RegExp(`data-testid="${id}"[^>]*>([\\s\\S]*?)</`).exec(text);
+  return m?.[1]?.replace(/<[^>]+>/g, '').trim();
+};
+
+describe('overview', () => {
+  it("counts the vendor's calls and failures per provider from the history, and checks the ledger on demand", async () => {
+    const before = (await providerTraffic(gw.gateway.db, ['scorpio-play']))[0]!;
+    for (let i = 0; i < 3; i++) {
+      const id = transId();
+      expect((await gw.callback('scorpio-play', bet('pages-player', id, 1), { 'callback-token': TOKENS['scorpio-play'] })).json.result).toBe(0);
+    }
+    // A call with a wrong token is rejected at the door: a failure the overview must show.
+    expect((await gw.callback('scorpio-play', bet('pages-player', transId(), 1), { 'callback-token': 'wrong-token-000000' })).status).toBeLessThan(500);
+    const after = (await providerTraffic(gw.gateway.db, ['scorpio-play']))[0]!;
+    expect(after.callsHour - before.callsHour).toBe(4);
+    expect(after.failuresHour - before.failuresHour).toBe(1);
+    expect(after.lastCallAt).not.toBeNull();
+    expect(after.p99Ms).not.toBeNull();
+
+    const { cookie } = await signIn('vic');
+    const page = await call('GET', '/console', { cookie });
+    expect(page.status).toBe(200);
+    const row = new RegExp(`data-testid="provider-scorpio-play">([\\s\\S]*?)</tr>`).exec(page.text)![1]!;
+    const cells = [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, '').trim());
+    expect(cells[0]).toBe('scorpio-play');
+    expect(cells[1]).toBe('failing');
+    expect(Number(cells[4])).toBe(after.callsHour);
+    expect(Number(cells[5])).toBe(after.failuresHour);
+    expect(cells[9]).toMatch(/s ago$/);
+    for (const instance of gw.config.providers) expect(page.text).toContain(`data-testid="provider-${instance.id}"`);
+    expect(page.text).toContain('data-testid="queues"');
+
+    const check = await call('GET', '/console/ledger-check', { cookie });
+    expect(check.status).toBe(200);
+    expect(check.text).toContain('data-testid="ledger-clean"');
+  });
+});
+
+describe('providers', () => {
+  it('lists every instance with its dialect and credential headers, never a credential', async () => {
+    const { cookie } = await signIn('vic');
+    const page = await call('GET', '/console/providers', { cookie });
+    expect(page.status).toBe(200);
+    for (const instance of gw.config.providers) {
+      const row = new RegExp(`data-testid="provider-row-${instance.id}">([\\s\\S]*?)</tr>`).exec(page.text)?.[1];
+      expect(row, instance.id).toBeDefined();
+      expect(row).toContain(instance.adapter.dialect);
+      for (const header of instance.adapter.credentialHeaders) expect(row).toContain(header);
+    }
+    for (const token of Object.values(TOKENS)) expect(page.text).not.toContain(token);
+  });
+});
+
+describe('reports', () => {
+  it("shows the day's GGR as the ledger's stakes less wins, with a chart and the CSV link", async () => {
+    await gw.fund('reports-player', { EUR: '50' });
+    const round = `pages-round-${transId()}`;
+    const stake = transId();
+    const headers = { 'callback-token': TOKENS.slotcity };
+    expect((await gw.callback('slotcity', bet('reports-player', stake, 7.25, { round }), headers)).json.result).toBe(0);
+    expect((await gw.callback('slotcity', win('reports-player', transId(), 2.5, { round }), headers)).json.result).toBe(0);
+    const day = new Date().toISOString().slice(0, 10);
+    const { cookie } = await signIn('vic');
+    const page = await call('GET', `/console/reports?from=${day}&to=${day}&provider=slotcity&currency=EUR`, { cookie });
+    expect(page.status).toBe(200);
+    expect(testId(page.text, 'ggr-value')).toBe('4.75');
+    expect(page.text).toContain('data-testid="ggr-chart-EUR"');
+    expect(page.text).toContain(`/v1/reports/ggr?from=${day}&amp;to=${day}`);
+    const bad = await call('GET', '/console/reports?from=2026-13-40', { cookie });
+    expect(bad.status).toBe(200);
+    expect(bad.text).toContain('role="alert"');
+  });
+});
+
+describe('audit', () => {
+  it('lists sign-ins and changes newest first, filtered, with hostile text escaped', async () => {
+    const hostile = '<script>alert(1)</script>';
+    const form = await call('GET', '/console/sign-in');
+    await call('POST', '/console/sign-in', { cookie: pair(form, 'croupier_sign_in'), form: { _csrf: csrfIn(form.text), name: hostile, password: 'x' } });
+    const { cookie } = await signIn('vic');
+    const page = await call('GET', '/console/audit?action=sign_in&outcome=refused', { cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).not.toContain(hostile);
+    expect(page.text).toContain('&lt;script&gt;');
+    const actions = [...page.text.matchAll(/data-testid="audit-action">([^<]*)</g)].map((m) => m[1]);
+    expect(actions.length).toBeGreaterThan(0);
+    expect(new Set(actions)).toEqual(new Set(['sign_in']));
+    const paged = await call('GET', '/console/audit?limit=1', { cookie });
+    expect([...paged.text.matchAll(/data-testid="audit-row"/g)]).toHaveLength(1);
+    expect(paged.text).toContain('data-testid="audit-next"');
+  });
+});
+
+describe('operators', () => {
+  it('is not in a viewer’s navigation, and the server refuses a viewer whatever the page showed', async () => {
+    const vic = await signIn('vic');
+    const home = await call('GET', '/console', { cookie: vic.cookie });
+    expect(home.text).not.toContain('href="/console/operators"');
+    expect((await call('GET', '/console/operators', { cookie: vic.cookie })).status).toBe(403);
+    const forged = await call('POST', '/console/operators', { cookie: vic.cookie, form: { _csrf: vic.csrf, name: 'sneaky', role: 'admin', password: 'sneaky-password-long' } });
+    expect(forged.status).toBe(403);
+    expect((await gw.gateway.operators.list()).map((o) => o.name)).not.toContain('sneaky');
+  });
+
+  it('lets an admin add, demote and disable an operator, audited, but never leave no admin', async () => {
+    const root = await signIn('root');
+    const home = await call('GET', '/console', { cookie: root.cookie });
+    expect(home.text).toContain('href="/console/operators"');
+    const noCsrf = await call('POST', '/console/operators', { cookie: root.cookie, form: { name: 'nina', role: 'operator', password: 'nina-password-long-enough' } });
+    expect(noCsrf.status).toBe(403);
+    const added = await call('POST', '/console/operators', { cookie: root.cookie, form: { _csrf: root.csrf, name: 'nina', role: 'operator', password: 'nina-password-long-enough' } });
+    expect(added.status).toBe(200);
+    expect(testId(added.text, 'notice')).toMatch(/Added: nina \(operator, active\)/);
+    const weak = await call('POST', '/console/operators', { cookie: root.cookie, form: { _csrf: root.csrf, name: 'weakling', role: 'viewer', password: 'short' } });
+    expect(weak.status).toBe(400);
+    const role = await call('POST', '/console/operators/nina/role', { cookie: root.cookie, form: { _csrf: root.csrf, role: 'viewer' } });
+    expect(role.status).toBe(200);
+    const disabled = await call('POST', '/console/operators/nina/disable', { cookie: root.cookie, form: { _csrf: root.csrf } });
+    expect(disabled.status).toBe(200);
+    const nina = (await gw.gateway.operators.list()).find((o) => o.name === 'nina')!;
+    expect([nina.role, nina.status]).toEqual(['viewer', 'disabled']);
+    const last = await call('POST', '/console/operators/root/disable', { cookie: root.cookie, form: { _csrf: root.csrf } });
+    expect(last.status).toBe(400);
+    expect(testId(last.text, 'notice')).toMatch(/last active admin/);
+    const trail = await gw.gateway.db.selectFrom('audit_events').select(['action', 'target', 'outcome', 'via', 'actor']).where('actor', '=', 'root').where('action', 'like', 'operator_%').orderBy('id').execute();
+    expect(trail.map((e) => [e.action, e.target, e.outcome, e.via])).toEqual([
+      ['operator_add', 'nina', 'ok', 'console'],
+      ['operator_add', 'weakling', 'refused', 'console'],
+      ['operator_role', 'nina', 'ok', 'console'],
+      ['operator_disable', 'nina', 'ok', 'console'],
+      ['operator_disable', 'root', 'refused', 'console'],
+    ]);
+  });
+});
