@@ -6,6 +6,7 @@ export const CSS = `:root { color-scheme: light; --ink: #1d2330; --muted: #5b647
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
 header { display: flex; align-items: center; gap: 1.5rem; padding: .6rem 1.2rem; background: #101826; color: #fff; }
+header nav { display: flex; gap: 1.1rem; flex-wrap: wrap; }
 header a { color: #cfe0ff; text-decoration: none; }
 header a[aria-current="page"] { color: #fff; font-weight: 600; border-bottom: 2px solid #fff; }
 header .who { margin-left: auto; display: flex; gap: .8rem; align-items: center; color: #cfd6e4; }
