@@ -18,6 +18,7 @@ import {
   startLab,
   vendorSummary,
   type Lab,
+  report,
 } from './lab.ts';
 import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
@@ -87,23 +88,17 @@ it('kill -9 of one of two gateway processes under load: clients fail over, nothi
   await expectCleanLedger(l);
   expectAlive(l);
 
-  console.log(
-    JSON.stringify(
-      {
-        scenario: 'kill -9 of one of two gateways',
-        rounds,
-        fault: { killedAtMs: Math.round(killedAt), callsInFlightAtKill: inFlightAtKill, callsCutOff: cutOff.length, callsAfterKill: afterKill.length },
-        vendor: vendorSummary(vendor),
-        ...replySummary(vendor.attempts),
-        successAnswersChecked: successes,
-        parked,
-        history,
-        replays,
-        drainMs: waitedMs,
-        gatewayLogLines: l.gateways.map((g) => g.lines()),
-      },
-      null,
-      1,
-    ),
-  );
+  report({
+      scenario: 'kill -9 of one of two gateways',
+      rounds,
+      fault: { killedAtMs: Math.round(killedAt), callsInFlightAtKill: inFlightAtKill, callsCutOff: cutOff.length, callsAfterKill: afterKill.length },
+      vendor: vendorSummary(vendor),
+      ...replySummary(vendor.attempts),
+      successAnswersChecked: successes,
+      parked,
+      history,
+      replays,
+      drainMs: waitedMs,
+      gatewayLogLines: l.gateways.map((g) => g.lines()),
+  });
 }, 180_000);

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { dialects } from '../../providers/index.ts';
@@ -524,4 +526,17 @@ export function vendorSummary(vendor: CommandPlayer) {
     winsGivenUp: vendor.wins.filter((w) => gaveUp(w.final)).length,
     cancelsGivenUp: vendor.cancels.filter((c) => gaveUp(c.final)).length,
   };
+}
+
+/**
+ * A scenario's full summary goes to test-results/faults/<scenario>.json (kept for whoever reads a
+ * failure or a figure later); the test log gets one line with the headline and the file's path.
+ */
+export function report(summary: { scenario: string; rounds?: unknown; vendor?: unknown; [key: string]: unknown }): void {
+  const dir = path.resolve('test-results/faults');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${summary.scenario.replace(/[^a-z0-9]+/gi, '-').replace(/^-|-$/g, '').toLowerCase()}.json`);
+  writeFileSync(file, `${JSON.stringify(summary, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value), 1)}\n`);
+  const calls = (summary.vendor as { attempts?: unknown } | undefined)?.attempts;
+  console.log(`fault scenario "${summary.scenario}": ${JSON.stringify(summary.rounds ?? '')} rounds${calls === undefined ? '' : `, ${String(calls)} vendor calls`}, ledger clean; summary in ${path.relative(process.cwd(), file)}`);
 }

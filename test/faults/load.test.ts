@@ -16,6 +16,7 @@ import {
   startLab,
   vendorSummary,
   type Lab,
+  report,
 } from './lab.ts';
 import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
@@ -77,24 +78,18 @@ it('three gateways, 50 players, ~3000 mixed operations in parallel with duplicat
   await expectCleanLedger(l);
   expectAlive(l);
 
-  console.log(
-    JSON.stringify(
-      {
-        scenario: 'load: 3 gateways, 50 players',
-        rounds,
-        loadMs,
-        callsPerSecond: Math.round((vendor.attempts.length / loadMs) * 1000),
-        vendor: summary,
-        ...replySummary(vendor.attempts),
-        successAnswersChecked: successes,
-        parked,
-        history,
-        replays,
-        drainMs: waitedMs,
-        gatewayLogLines: l.gateways.map((g) => g.lines()),
-      },
-      null,
-      1,
-    ),
-  );
+  report({
+      scenario: 'load: 3 gateways, 50 players',
+      rounds,
+      loadMs,
+      callsPerSecond: Math.round((vendor.attempts.length / loadMs) * 1000),
+      vendor: summary,
+      ...replySummary(vendor.attempts),
+      successAnswersChecked: successes,
+      parked,
+      history,
+      replays,
+      drainMs: waitedMs,
+      gatewayLogLines: l.gateways.map((g) => g.lines()),
+  });
 }, 180_000);

@@ -18,6 +18,7 @@ import {
   startLab,
   vendorSummary,
   type Lab,
+  report,
 } from './lab.ts';
 import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
@@ -85,23 +86,17 @@ it('Postgres stopped and restarted under a stream of bets, wins and cancels: not
   await expectCleanLedger(l);
   expectAlive(l);
 
-  console.log(
-    JSON.stringify(
-      {
-        scenario: 'postgres stop/restart',
-        rounds,
-        fault: { postgresDownMs: Math.round(upAt - downAt), attemptsDuringOutage: duringOutage.length },
-        vendor: vendorSummary(vendor),
-        ...replySummary(vendor.attempts),
-        successAnswersChecked: successes,
-        parked,
-        history,
-        replays,
-        drainMs: waitedMs,
-        gatewayLogLines: l.gateways.map((g) => g.lines()),
-      },
-      null,
-      1,
-    ),
-  );
+  report({
+      scenario: 'postgres stop/restart',
+      rounds,
+      fault: { postgresDownMs: Math.round(upAt - downAt), attemptsDuringOutage: duringOutage.length },
+      vendor: vendorSummary(vendor),
+      ...replySummary(vendor.attempts),
+      successAnswersChecked: successes,
+      parked,
+      history,
+      replays,
+      drainMs: waitedMs,
+      gatewayLogLines: l.gateways.map((g) => g.lines()),
+  });
 }, 150_000);

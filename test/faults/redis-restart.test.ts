@@ -19,6 +19,7 @@ import {
   startLab,
   vendorSummary,
   type Lab,
+  report,
 } from './lab.ts';
 import { CommandPlayer, playStreams, prng } from '../../simulator/command-player.ts';
 
@@ -94,28 +95,22 @@ it('Redis killed and restarted under a stream of bets, wins and cancels: the wal
   await expectCleanLedger(l);
   expectAlive(l);
 
-  console.log(
-    JSON.stringify(
-      {
-        scenario: 'redis kill/restart',
-        rounds,
-        fault: {
-          redisDownMs: Math.round(upAt - downAt),
-          attemptsDuringOutage: duringOutage.length,
-          failureAnswersDuringOutage: duringOutage.filter((a) => a.reply === 99).length,
-          walletRowsHeldMs: HOLD_MS,
-        },
-        vendor: vendorSummary(vendor),
-        ...replySummary(vendor.attempts),
-        successAnswersChecked: successes,
-        parked,
-        history,
-        replays,
-        drainMs: waitedMs,
-        gatewayLogLines: l.gateways.map((g) => g.lines()),
+  report({
+      scenario: 'redis kill/restart',
+      rounds,
+      fault: {
+        redisDownMs: Math.round(upAt - downAt),
+        attemptsDuringOutage: duringOutage.length,
+        failureAnswersDuringOutage: duringOutage.filter((a) => a.reply === 99).length,
+        walletRowsHeldMs: HOLD_MS,
       },
-      null,
-      1,
-    ),
-  );
+      vendor: vendorSummary(vendor),
+      ...replySummary(vendor.attempts),
+      successAnswersChecked: successes,
+      parked,
+      history,
+      replays,
+      drainMs: waitedMs,
+      gatewayLogLines: l.gateways.map((g) => g.lines()),
+  });
 }, 150_000);
