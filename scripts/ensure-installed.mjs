@@ -19,7 +19,8 @@ if (stale) {
       : 'croupier: package.json changed since the last install: updating dependencies (npm install)...\n',
   );
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const run = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+  // npm's output goes to stderr: a command's stdout stays its answer (TOKEN=$(npm run -s cli -- token ...)).
+  const run = spawnSync(npm, ['install', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: [0, 2, 2] });
   if (run.status !== 0) {
     process.stderr.write('croupier: npm install failed (above); the command cannot run without its dependencies.\n');
     process.exit(run.status ?? 1);

@@ -118,7 +118,7 @@ describe('a fresh clone', () => {
     expect((await player.json()) as object).toMatchObject({ code: 'alice' });
     const history = npm(['cli', '--', 'history', 'alice']);
     expect(history.code, history.all).toBe(0);
-    expect(history.out).toContain('authenticate');
+    expect(history.out).toMatch(/deposit +\+1000 USD/);
     const reconcile = npm(['reconcile']);
     expect(reconcile.code, reconcile.all).toBe(0);
 
