@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { Mutex, TimeoutError } from 'redis-semaphore';
+import { TimeoutError } from 'redis-semaphore';
+import { SteadyMutex } from './steady.ts';
 import { PgError, pgErrorCode } from '../ledger/database.ts';
 import type { Outcome, WalletOperation } from '../wallet/types.ts';
 import type { Within } from '../wallet/wallet.ts';
@@ -42,7 +43,7 @@ const RETRY_INTERVAL_MS = 5;
 
 /** A player's Redis lock as this process holds it. */
 interface Held {
-  mutex: Mutex;
+  mutex: SteadyMutex;
   since: number;
   /** Its refresh found it expired or taken: it is not passed on. */
   lost: boolean;
@@ -206,7 +207,7 @@ export class LockedWallet implements WalletExecutor {
     if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
     const remaining = Math.max(1, until - performance.now());
     const taken: Held = {
-      mutex: new Mutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
+      mutex: new SteadyMutex(this.#redis, `${this.#options.prefix}lock:player:${op.player}`, {
         acquireTimeout: remaining,
         lockTimeout: this.#options.ttlMs,
         retryInterval: RETRY_INTERVAL_MS,

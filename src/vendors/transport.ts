@@ -1,7 +1,8 @@
 import type { Redis } from 'ioredis';
 import pRetry, { AbortError } from 'p-retry';
 import type { Logger } from 'pino';
-import { Semaphore, TimeoutError } from 'redis-semaphore';
+import { TimeoutError } from 'redis-semaphore';
+import { SteadySemaphore } from '../locks/steady.ts';
 import type { Exchange, TransportLimits, VendorCall, VendorTransport } from '../gateway/vendor-api.ts';
 import type { ProviderId } from '../wallet/types.ts';
 
@@ -132,7 +133,7 @@ export class VendorHttp implements VendorTransport {
   async #enter(): Promise<() => void> {
     const { redis, limits, provider, prefix } = this.#o;
     if (redis.status !== 'ready') return () => {};
-    const semaphore = new Semaphore(redis, `${prefix}vendor:${provider}`, limits.maxConcurrent, {
+    const semaphore = new SteadySemaphore(redis, `${prefix}vendor:${provider}`, limits.maxConcurrent, {
       acquireTimeout: limits.timeoutMs,
       lockTimeout: limits.timeoutMs * 2 + 1000,
       retryInterval: 10,
