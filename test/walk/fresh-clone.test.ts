@@ -100,6 +100,14 @@ describe('a fresh clone', () => {
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
 
+    try {
+      await readmeExamples(base);
+    } catch (error) {
+      throw new Error(`${String(error)} (${String((error as Error).cause ?? '')}); the gateway ${gateway.exitCode === null ? 'runs' : `exited ${gateway.exitCode}`} and said:\n${out}`, { cause: error });
+    }
+  }, 150_000);
+
+  async function readmeExamples(base: string) {
     // The README's vendor call, as written there.
     const readme = readFileSync(path.join(dir, 'README.md'), 'utf8');
     const body = /-d '(\{"command":"authenticate".*?\})'/.exec(readme)?.[1];
@@ -124,7 +132,7 @@ describe('a fresh clone', () => {
 
     // The console's sign-in page answers (signing in is the browser tests' job).
     expect((await fetch(`${base}/console/sign-in`)).status).toBe(200);
-  }, 150_000);
+  }
 
   it('migrates and typechecks', () => {
     const migrate = npm(['migrate']);
