@@ -17,8 +17,8 @@ const DEMO_ADMIN_SECRET = 'croupier-demo-admin-jwt-secret-change-me';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-/** Every environment variable Croupier reads (README.md documents each). */
-const environment = z.object({
+/** Every environment variable Croupier reads (docs/configuration.md documents each; a test holds it to that). */
+export const environment = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(0, 65535).default(8080),
