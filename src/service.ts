@@ -16,6 +16,7 @@ import { Reports } from './reports/ggr.ts';
 import { LockedWallet } from './locks/player-lock.ts';
 import { Parking } from './queue/parking.ts';
 import { WebhookHistory, type WebhookRecord } from './webhooks/history.ts';
+import { OperatorActions } from './operators/actions.ts';
 import { Replayer } from './webhooks/replay.ts';
 import { BackOffice } from './wallet/backoffice.ts';
 import { Wallet } from './wallet/wallet.ts';
@@ -104,6 +105,8 @@ export interface Gateway {
   parking: Parking;
   pipeline: Pipeline;
   replayer: Replayer;
+  /** Operators' audited changes, shared by /v1, the console and the CLI. */
+  actions: OperatorActions;
   providers: ReadonlyMap<string, ProviderInstance>;
   metrics: Metrics;
   app: ReturnType<typeof createApp>;
@@ -143,6 +146,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(wallet, player, currency), history, parking, observe: metrics.observe, log });
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
+  const actions = new OperatorActions(backOffice, replayer, audit);
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
   const vendors = new Vendors(
     db,
@@ -165,6 +169,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     vendors,
     history,
     replayer,
+    actions,
     parking,
     pipeline,
     metrics,
@@ -206,6 +211,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     parking,
     pipeline,
     replayer,
+    actions,
     providers,
     metrics,
     app,

@@ -8,7 +8,6 @@ import { createLogger } from '../logging.ts';
 import { prepareDatabase, type Gateway } from '../service.ts';
 import { BackOffice, type BackOfficeRefusal, type PlayerView } from '../wallet/backoffice.ts';
 import {
-  cashierAmount,
   cashierJson,
   cashierRequest,
   historyJson,
@@ -26,6 +25,9 @@ import { operatorCommands } from './operator-commands.ts';
 import { ggrRequest } from '../http/reports.ts';
 import { Reports, ggrCsv, ggrJson } from '../reports/ggr.ts';
 import { ROLES, type OperatorRefusal } from '../operators/operators.ts';
+import { OperatorActions } from '../operators/actions.ts';
+import { Audit } from '../operators/audit.ts';
+import { cliActor } from './operator-commands.ts';
 import type { ReplayResult } from '../webhooks/replay.ts';
 import {
   parseExport,
@@ -123,11 +125,12 @@ function cashier(kind: 'deposit' | 'withdrawal'): Command {
     required: ['reference'],
     async run(ctx, [code, amountText, currencyCode], values) {
       const request = valid(cashierRequest, { currency: currencyCode, amount: amountText, reference: values.reference });
-      const amount = cashierAmount(request.amount, request.currency);
-      if (!amount.ok) throw new UsageError(`invalid amount: ${amount.reason}`);
-      const result = await new BackOffice(ctx.db()).cashier(kind, PlayerCode(code!), request.currency, amount.value, request.reference);
-      if (!result.ok) return ctx.out.refused(result.reason);
-      const answer = cashierJson(request.reference, request.currency, result.value.balance, result.repeat === true);
+      const result = await offline(ctx).cashier(cliActor(), kind, code!, request.currency, request.amount, request.reference);
+      if (!result.ok) {
+        if (result.reason === 'invalid_amount') throw new UsageError(`invalid amount: ${result.message}`);
+        return ctx.out.refused(result.reason);
+      }
+      const answer = cashierJson(request.reference, request.currency, result.balance, result.repeat);
       const verb = kind === 'deposit' ? 'deposited' : 'withdrew';
       const repeat = answer.repeat ? ' (a repeat of that reference: nothing changed)' : '';
       ctx.out.answer(answer, [`${verb} ${request.amount.trim()} ${request.currency} (${request.reference}); ${code} now has ${answer.balance} ${request.currency}${repeat}`]);
@@ -136,13 +139,16 @@ function cashier(kind: 'deposit' | 'withdrawal'): Command {
   };
 }
 
+/** The audited changes on the CLI's own connection, for the commands that need no gateway. */
+const offline = (ctx: Context) => new OperatorActions(new BackOffice(ctx.db()), undefined, new Audit(ctx.db()));
+
 function setStatus(status: 'active' | 'blocked'): Command {
   return {
     synopsis: '<code>',
     summary: status === 'blocked' ? 'blocks a player: no more bets' : 'lets a blocked player play again',
     args: 1,
     options: [],
-    run: async (ctx, [code]) => showPlayer(ctx, await new BackOffice(ctx.db()).setStatus(PlayerCode(code!), status)),
+    run: async (ctx, [code]) => showPlayer(ctx, await offline(ctx).setStatus(cliActor(), code!, status)),
   };
 }
 
@@ -223,7 +229,7 @@ const webhooks: Record<string, Command> = {
     args: 1,
     options: [],
     async run(ctx, [id]) {
-      const result = await ctx.gateway().replayer.replay(valid(webhookId, id));
+      const result = await ctx.gateway().actions.replay(cliActor(), valid(webhookId, id));
       if (result.outcome === 'not_found') return ctx.out.refused('not_found', `no webhook ${id}`);
       if (result.outcome === 'unknown_provider') return ctx.out.refused('unknown_provider', `provider ${result.provider} is not configured`);
       if (result.outcome === 'not_replayable') return ctx.out.refused('not_replayable', result.detail);
@@ -239,7 +245,7 @@ const webhooks: Record<string, Command> = {
     async run(ctx, _args, v) {
       const filter = valid(replayRequest, { provider: v.provider, since: v.since, until: v.until, outcomes: v.outcome?.split(',').map((o) => o.trim()) });
       if (!knownProvider(ctx, filter.provider)) return ctx.out.refused('unknown_provider', `provider ${filter.provider} is not configured`);
-      return replayed(ctx, await ctx.gateway().replayer.replayMatching(filter), 'replayed');
+      return replayed(ctx, (await ctx.gateway().actions.replayMatching(cliActor(), filter)).results, 'replayed');
     },
   },
   'webhooks import': {
@@ -253,7 +259,7 @@ const webhooks: Record<string, Command> = {
       if (!knownProvider(ctx, provider)) return ctx.out.refused('unknown_provider', `provider ${provider} is not configured`);
       const notifications = parseExport(await readFile(file!, 'utf8'));
       if (!notifications.ok) throw new Error(`${file}: ${notifications.message}`);
-      return replayed(ctx, await ctx.gateway().replayer.import(provider, notifications.value), 'imported');
+      return replayed(ctx, (await ctx.gateway().actions.import(cliActor(), provider, notifications.value)).results, 'imported');
     },
   },
 };
@@ -298,7 +304,7 @@ export const COMMANDS: Record<string, Command> = {
     required: ['currency'],
     async run(ctx, [code], values) {
       const request = valid(newPlayer, { code, currencies: values.currency });
-      return showPlayer(ctx, await new BackOffice(ctx.db()).createPlayer(PlayerCode(request.code), request.currencies));
+      return showPlayer(ctx, await offline(ctx).createPlayer(cliActor(), request.code, request.currencies));
     },
   },
   'player show': {

@@ -8,7 +8,8 @@ import type { Command, Context } from './commands.ts';
 import { UsageError, valid } from './input.ts';
 
 /** The CLI acts as the person logged in to the host: that name goes into the audit trail. */
-const cliActor = (): Actor => ({ name: `cli:${userInfo().username}`, via: 'cli' });
+/** Who the CLI acts as in the audit trail: the host account that ran it. */
+export const cliActor = (): Actor => ({ name: `cli:${userInfo().username}`, via: 'cli' });
 
 const roleOf = (value: string | undefined): Role => {
   if (value === undefined || !(ROLES as readonly string[]).includes(value)) throw new UsageError(`--role: one of ${ROLES.join(', ')}`);

@@ -9,6 +9,7 @@ import type { Operators } from '../operators/operators.ts';
 import type { Parking } from '../queue/parking.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
+import type { OperatorActions } from '../operators/actions.ts';
 import type { Reports } from '../reports/ggr.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import type { Replayer } from '../webhooks/replay.ts';
@@ -30,6 +31,7 @@ export interface ConsoleDeps {
   providers: readonly ProviderInstance[];
   vendors: Vendors;
   reports: Reports;
+  actions: OperatorActions;
   db: Db;
 }
 

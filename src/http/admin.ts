@@ -1,9 +1,8 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Audit } from '../operators/audit.ts';
+import type { OperatorActions } from '../operators/actions.ts';
 import type { BackOffice, BackOfficeRefusal } from '../wallet/backoffice.ts';
 import {
-  cashierAmount,
   cashierJson,
   cashierRequest,
   historyJson,
@@ -34,15 +33,14 @@ const invalid = (res: Response, error: z.ZodError) =>
  * Reading is a viewer's; creating, blocking and unblocking players an operator's; the cashier an
  * admin's. Every change is audited, refused ones too.
  */
-export function adminRouter(backOffice: BackOffice, audit: Audit, bodyLimit: string) {
+export function adminRouter(backOffice: BackOffice, actions: OperatorActions, bodyLimit: string) {
   const router = express.Router();
   router.use(express.json({ limit: bodyLimit }));
 
   router.post('/players', allow('operator'), async (req, res) => {
     const body = newPlayer.safeParse(req.body);
     if (!body.success) return invalid(res, body.error);
-    const result = await backOffice.createPlayer(PlayerCode(body.data.code), body.data.currencies);
-    await audit.record({ actor: actorOf(req, res), action: 'player_create', target: body.data.code, outcome: result.ok ? 'ok' : 'refused', detail: result.ok ? { currencies: body.data.currencies } : { reason: result.reason } });
+    const result = await actions.createPlayer(actorOf(req, res), body.data.code, body.data.currencies);
     if (!result.ok) return refusal(res, result.reason);
     res.status(201).json(playerJson(result.value));
   });
@@ -55,8 +53,7 @@ export function adminRouter(backOffice: BackOffice, audit: Audit, bodyLimit: str
 
   for (const [action, status] of [['block', 'blocked'], ['unblock', 'active']] as const) {
     router.post(`/players/:code/${action}`, allow('operator'), async (req: Request<{ code: string }>, res) => {
-      const result = await backOffice.setStatus(PlayerCode(req.params.code), status);
-      await audit.record({ actor: actorOf(req, res), action, target: req.params.code, outcome: result.ok ? 'ok' : 'refused', detail: result.ok ? {} : { reason: result.reason } });
+      const result = await actions.setStatus(actorOf(req, res), req.params.code, status);
       if (!result.ok) return refusal(res, result.reason);
       res.json(playerJson(result.value));
     });
@@ -66,19 +63,9 @@ export function adminRouter(backOffice: BackOffice, audit: Audit, bodyLimit: str
     router.post(`/players/:code/${path}`, allow('admin'), async (req: Request<{ code: string }>, res) => {
       const body = cashierRequest.safeParse(req.body);
       if (!body.success) return invalid(res, body.error);
-      const amount = cashierAmount(body.data.amount, body.data.currency);
-      if (!amount.ok) return res.status(400).json({ error: { code: 'invalid_amount', message: amount.reason } });
-      const result = await backOffice.cashier(kind, PlayerCode(req.params.code), body.data.currency, amount.value, body.data.reference);
-      const detail = { currency: body.data.currency, amount: body.data.amount, reference: body.data.reference };
-      await audit.record({
-        actor: actorOf(req, res),
-        action: kind,
-        target: req.params.code,
-        outcome: result.ok ? 'ok' : 'refused',
-        detail: result.ok ? { ...detail, repeat: result.repeat === true } : { ...detail, reason: result.reason },
-      });
-      if (!result.ok) return refusal(res, result.reason);
-      res.status(result.repeat ? 200 : 201).json(cashierJson(body.data.reference, body.data.currency, result.value.balance, result.repeat === true));
+      const result = await actions.cashier(actorOf(req, res), kind, req.params.code, body.data.currency, body.data.amount, body.data.reference);
+      if (!result.ok) return result.reason === 'invalid_amount' ? res.status(400).json({ error: { code: 'invalid_amount', message: result.message } }) : refusal(res, result.reason);
+      res.status(result.repeat ? 200 : 201).json(cashierJson(body.data.reference, body.data.currency, result.balance, result.repeat));
     });
   }
 

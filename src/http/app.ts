@@ -12,6 +12,7 @@ import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import { adminRouter } from './admin.ts';
+import type { OperatorActions } from '../operators/actions.ts';
 import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
 import { healthRouter } from './health.ts';
@@ -45,6 +46,8 @@ export interface AppDeps {
   operators: Operators;
   audit: Audit;
   reports: Reports;
+  /** Operators' changes (replay, import, block, cashier), audited: shared by /v1, the console and the CLI. */
+  actions: OperatorActions;
   /** When set, /metrics answers only a request bearing it. */
   metricsToken?: Secret | undefined;
   bodyLimit: string;
@@ -118,15 +121,15 @@ export function createApp(deps: AppDeps): express.Express {
   const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit, operators, audit } = deps;
   // Every /v1 route: a machine's bearer token or a console session, then the route's role.
   app.use('/v1', authenticate(secret, operators));
-  app.use('/v1/webhooks', webhooksRouter({ history, replayer, providers: new Set(providers.keys()), audit, bodyLimit, importLimit }));
+  app.use('/v1/webhooks', webhooksRouter({ history, actions: deps.actions, providers: new Set(providers.keys()), bodyLimit, importLimit }));
   app.use('/v1', operatorsRouter(operators, audit, bodyLimit));
   app.use('/v1', reportsRouter(deps.reports));
   app.use('/v1', vendorsRouter(deps.vendors, audit, bodyLimit));
-  app.use('/v1', adminRouter(deps.backOffice, audit, bodyLimit));
+  app.use('/v1', adminRouter(deps.backOffice, deps.actions, bodyLimit));
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
   app.use(
     CONSOLE_PATH,
-    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, db: deps.db }, consolePages),
+    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, actions: deps.actions, db: deps.db }, consolePages),
   );
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

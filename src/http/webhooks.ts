@@ -1,17 +1,15 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import type { Audit } from '../operators/audit.ts';
+import type { OperatorActions } from '../operators/actions.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
-import type { Replayer, ReplayResult } from '../webhooks/replay.ts';
 import { parseExport, replayRequest, searchRequest, webhookId, webhookJson, webhookPageJson, webhookRefusalJson } from '../webhooks/wire.ts';
 import { actorOf, allow } from './auth.ts';
 
 export interface WebhooksRouterDeps {
   history: WebhookHistory;
-  replayer: Replayer;
+  actions: OperatorActions;
   /** The configured provider ids: a replay or an import needs the provider's adapter. */
   providers: ReadonlySet<string>;
-  audit: Audit;
   bodyLimit: string;
   /** Larger than `bodyLimit`: a vendor's export of a day of failures. */
   importLimit: string;
@@ -22,12 +20,6 @@ const zodInvalid = (res: Response, error: z.ZodError) => invalid(res, z.prettify
 const unknownProvider = (res: Response, provider: string) =>
   res.status(404).json(webhookRefusalJson('unknown_provider', `no provider ${JSON.stringify(provider)} is configured`));
 
-const summary = (results: readonly ReplayResult[]) => {
-  const outcomes: Record<string, number> = {};
-  for (const r of results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-  return { count: results.length, outcomes, results };
-};
-
 /**
  * /v1/webhooks: the webhook history for operators (authenticated with the rest of /v1): search it
  * and see one webhook (viewer); replay one or every failure of a provider in a time window, with a
@@ -35,7 +27,7 @@ const summary = (results: readonly ReplayResult[]) => {
  * ahead of the back-office router so the import can take a body larger than BODY_LIMIT.
  */
 export function webhooksRouter(deps: WebhooksRouterDeps) {
-  const { history, replayer, providers, audit } = deps;
+  const { history, actions, providers } = deps;
   const router = express.Router();
 
   router.get('/', allow('viewer'), async (req, res) => {
@@ -49,14 +41,11 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     if (!body.success) return zodInvalid(res, body.error);
     if (!providers.has(body.data.provider)) return unknownProvider(res, body.data.provider);
     const { dryRun, ...filter } = body.data;
-    const window = { provider: filter.provider, since: filter.since.toISOString(), until: filter.until.toISOString(), outcomes: filter.outcomes ?? 'unsettled failures' };
     if (dryRun) {
-      const candidates = await replayer.candidates(filter);
+      const candidates = await actions.candidates(filter);
       return res.json({ dryRun: true, count: candidates.length, webhookIds: candidates.map((w) => w.id.toString()) });
     }
-    const done = summary(await replayer.replayMatching(filter));
-    await audit.record({ actor: actorOf(req, res), action: 'bulk_replay', target: filter.provider, outcome: 'ok', detail: { ...window, count: done.count, outcomes: done.outcomes } });
-    res.json(done);
+    res.json(await actions.replayMatching(actorOf(req, res), filter));
   });
 
   router.post('/import', allow('operator'), express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
@@ -66,9 +55,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     const content = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
     const notifications = parseExport(content);
     if (!notifications.ok) return invalid(res, notifications.message);
-    const done = summary(await replayer.import(provider.data.provider, notifications.value));
-    await audit.record({ actor: actorOf(req, res), action: 'import', target: provider.data.provider, outcome: 'ok', detail: { count: done.count, outcomes: done.outcomes } });
-    res.json(done);
+    res.json(await actions.import(actorOf(req, res), provider.data.provider, notifications.value));
   });
 
   router.get('/:id', allow('viewer'), async (req: Request<{ id: string }>, res) => {
@@ -82,9 +69,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
   router.post('/:id/replay', allow('operator'), async (req: Request<{ id: string }>, res) => {
     const id = webhookId.safeParse(req.params.id);
     if (!id.success) return zodInvalid(res, id.error);
-    const result = await replayer.replay(id.data);
-    const done = result.outcome !== 'not_found' && result.outcome !== 'unknown_provider' && result.outcome !== 'not_replayable';
-    await audit.record({ actor: actorOf(req, res), action: 'replay', target: id.data.toString(), outcome: done ? 'ok' : 'refused', detail: { outcome: result.outcome, provider: result.provider } });
+    const result = await actions.replay(actorOf(req, res), id.data);
     if (result.outcome === 'not_found') return res.status(404).json(webhookRefusalJson('not_found', `no webhook ${id.data}`));
     if (result.outcome === 'unknown_provider') return unknownProvider(res, result.provider);
     if (result.outcome === 'not_replayable') return res.status(409).json(webhookRefusalJson('not_replayable', result.detail ?? 'not replayable'));

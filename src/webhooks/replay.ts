@@ -68,14 +68,18 @@ export class Replayer {
   }
 
   /** Replays every matching webhook, oldest first; by default the failures no retry or replay has settled yet. */
-  async replayMatching(filter: ReplayFilter): Promise<ReplayResult[]> {
+  async replayMatching(filter: ReplayFilter, progress?: (done: number, total: number) => void): Promise<ReplayResult[]> {
     const results: ReplayResult[] = [];
-    for (const match of await this.candidates(filter)) {
+    const matches = await this.candidates(filter);
+    progress?.(0, matches.length);
+    for (const [i, match] of matches.entries()) {
+      if (i > 0) progress?.(i, matches.length);
       // Read again: replaying an earlier match settles the failed re-runs of the same webhook with it.
       const stored = await this.#history.get(match.id);
       if (!stored || (!filter.outcomes && stored.resolved_at !== null)) continue;
       results.push(await this.#run(stored));
     }
+    progress?.(matches.length, matches.length);
     return results;
   }
 
@@ -94,16 +98,18 @@ export class Replayer {
   }
 
   /** Processes a vendor's export of failed notifications for one provider, each kept in the history as an import. */
-  async import(provider: string, notifications: readonly ImportedNotification[]): Promise<ReplayResult[]> {
+  async import(provider: string, notifications: readonly ImportedNotification[], progress?: (done: number, total: number) => void): Promise<ReplayResult[]> {
     const instance = this.#providers.get(provider);
     if (!instance) return [{ webhookId: '', provider, outcome: 'unknown_provider' }];
     const results: ReplayResult[] = [];
     for (const n of notifications) {
+      progress?.(results.length, notifications.length);
       const plaintext = n.body === undefined;
       const body = Buffer.from(n.body ?? JSON.stringify(n.payload ?? null), 'utf8');
       const processed = await this.#pipeline.handle(instance, { path: n.path ?? '', headers: {}, body, ip: '', receivedAt: new Date() }, { source: 'import', plaintext });
       results.push(result(undefined, provider, processed));
     }
+    progress?.(results.length, notifications.length);
     return results;
   }
 }

@@ -59,6 +59,14 @@ describe('players', () => {
     const status = () => db.db.selectFrom('players').select('status').where('code', '=', 'blocky').executeTakeFirstOrThrow();
     expect((await status()).status).toBe('blocked');
     expect((await cli(['player', 'unblock', 'blocky'])).code).toBe(0);
+    // Changes from the host are in the audit trail like the console's, under the host account's name.
+    const trail = await db.db.selectFrom('audit_events').select(['action', 'via', 'outcome', 'actor']).where('target', '=', 'blocky').orderBy('id').execute();
+    expect(trail.map((e) => [e.action, e.via, e.outcome])).toEqual([
+      ['player_create', 'cli', 'ok'],
+      ['block', 'cli', 'ok'],
+      ['unblock', 'cli', 'ok'],
+    ]);
+    expect(trail[0]!.actor).toMatch(/^cli:/);
     expect((await status()).status).toBe('active');
   });
 
