@@ -21,7 +21,7 @@ export const PAGES: readonly { path: string; title: string; role: Role }[] = [
 export const csrfField = (p: Principal) => html`<input type="hidden" name="_csrf" value="${p.csrf ?? ''}">`;
 
 /** A whole page: the navigation, who is signed in (with the sign-out button), and `body`. */
-export function page(title: string, current: string, p: Principal, body: SafeHtml): string {
+export function page(title: string, current: string, p: Principal, body: SafeHtml, opts: { refreshSeconds?: number | undefined } = {}): string {
   const nav = PAGES.filter((entry) => allows(p.role, entry.role)).map(
     (entry) => html`<a href="${CONSOLE_PATH}${entry.path}" ${entry.path === current ? html`aria-current="page"` : ''}>${entry.title}</a>`,
   );
@@ -32,6 +32,7 @@ export function page(title: string, current: string, p: Principal, body: SafeHtm
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Croupier console</title>
 <link rel="stylesheet" href="${CONSOLE_PATH}/assets/console.css">
+${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">` : ''}
 </head>
 <body>
 <header>

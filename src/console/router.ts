@@ -14,6 +14,8 @@ import type { Reports } from '../reports/ggr.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import type { Replayer } from '../webhooks/replay.ts';
 import { html } from './html.ts';
+import type { ConsoleJobs } from './jobs.ts';
+import { SCRIPT } from './script.ts';
 import { CONSOLE_PATH, bare, page } from './layout.ts';
 import { CSS } from './style.ts';
 
@@ -32,7 +34,10 @@ export interface ConsoleDeps {
   vendors: Vendors;
   reports: Reports;
   actions: OperatorActions;
+  jobs: ConsoleJobs;
   db: Db;
+  /** The largest import (a vendor's export) a form may send; other forms are small. */
+  importLimit: string;
 }
 
 const same = (a: string, b: string) => {
@@ -66,7 +71,13 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
   router.get('/assets/console.css', (_req, res) => {
     res.set('cache-control', 'public, max-age=3600').type('css').send(CSS);
   });
-  router.use(express.urlencoded({ extended: false, limit: '64kb' }));
+  router.get('/assets/console.js', (_req, res) => {
+    res.set('cache-control', 'public, max-age=3600').type('js').send(SCRIPT);
+  });
+  // Forms are small, but for an import, which carries a vendor's export (IMPORT_BODY_LIMIT).
+  const small = express.urlencoded({ extended: false, limit: '64kb' });
+  const large = express.urlencoded({ extended: false, limit: deps.importLimit });
+  router.use((req, res, next) => (req.method === 'POST' && req.path === '/webhooks/import' ? large : small)(req, res, next));
 
   router.get('/sign-in', (req, res) => {
     const token = randomBytes(18).toString('base64url');

@@ -37,6 +37,12 @@ button.danger { background: var(--bad); border-color: var(--bad); }
 .tag.fault, .tag.parked, .tag.refused, .tag.failed, .tag.rejected { background: #fdf0ef; color: var(--bad); }
 .tag.ok { background: #eef8f1; color: var(--ok); }
 .muted { color: var(--muted); }
+textarea { font: 13px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace; padding: .4rem; border: 1px solid #b9c0cc; border-radius: 4px; width: 100%; }
+form.import { display: flex; flex-direction: column; gap: .7rem; max-width: 60rem; }
+table.facts { width: auto; margin-bottom: 1rem; }
+table.facts th { width: 10rem; }
+progress { width: 20rem; height: 1rem; }
+form.stack { display: flex; flex-direction: column; gap: .6rem; max-width: 26rem; }
 .tag.warn { background: #fff7e6; color: var(--warn); }
 .chart { margin: 0 0 1rem; background: #fff; border: 1px solid var(--line); padding: .6rem; }
 .chart rect.pos { fill: var(--ok); }

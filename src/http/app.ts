@@ -22,6 +22,7 @@ import type { Operators } from '../operators/operators.ts';
 import { authenticate } from './auth.ts';
 import { consolePages } from '../console/pages/index.ts';
 import { consoleRouter } from '../console/router.ts';
+import { ConsoleJobs } from '../console/jobs.ts';
 import { CONSOLE_PATH } from '../console/layout.ts';
 import { operatorsRouter } from './operators.ts';
 import { reportsRouter } from './reports.ts';
@@ -129,7 +130,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
   app.use(
     CONSOLE_PATH,
-    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, actions: deps.actions, db: deps.db }, consolePages),
+    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, actions: deps.actions, jobs: new ConsoleJobs(), db: deps.db, importLimit }, consolePages),
   );
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

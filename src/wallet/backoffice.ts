@@ -31,6 +31,22 @@ export interface HistoryEntry {
   createdAt: Date;
 }
 
+export interface RoundEntry {
+  roundId: bigint;
+  provider: string;
+  externalId: string;
+  currency: string | null;
+  createdAt: Date;
+  settledAt: Date | null;
+  /** Its bet lines: how many, how many still open, how many cancelled. */
+  lines: number;
+  open: number;
+  cancelled: number;
+  /** The stakes its lines took, and what settling them paid (stake plus win/loss). */
+  staked: Minor;
+  paid: Minor;
+}
+
 /** The casino's own operations on players and their money: cashier deposits and withdrawals, blocking. */
 export class BackOffice {
   readonly #db: Db;
@@ -171,6 +187,62 @@ export class BackOffice {
         externalId: r.external_id,
         reference: r.reference,
         createdAt: r.created_at,
+      })),
+    };
+  }
+
+  /** Players whose code starts with `prefix`, in code order (index players_code_prefix). */
+  async search(prefix: string, limit: number): Promise<{ code: string; status: PlayerStatus }[]> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.#db.selectFrom('players').select(['code', 'status']).where('code', 'like', pattern).orderBy('code').limit(limit).execute();
+  }
+
+  /**
+   * The player's rounds, newest first, with what their lines staked and paid and their state; `before`
+   * is the last round id of the previous page.
+   */
+  async rounds(code: PlayerCode, options: { limit: number; before?: bigint }): Promise<BackOfficeResult<RoundEntry[]>> {
+    const player = await this.#db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirst();
+    if (!player) return { ok: false, reason: 'unknown_player' };
+    const before = options.before ?? 2n ** 63n - 1n;
+    const { rows } = await sql<{
+      id: bigint;
+      provider_id: string;
+      external_id: string;
+      currency: string | null;
+      created_at: Date;
+      settled_at: Date | null;
+      lines: number;
+      open: number;
+      cancelled: number;
+      staked: bigint;
+      paid: bigint;
+    }>`
+      select r.id, r.provider_id, r.external_id, r.currency, r.created_at, r.settled_at,
+        count(l.id)::int as lines,
+        count(l.id) filter (where l.state = 'open')::int as open,
+        count(l.id) filter (where l.state = 'cancelled')::int as cancelled,
+        coalesce(sum(l.amount), 0)::bigint as staked,
+        coalesce(sum(l.payout), 0)::bigint as paid
+      from rounds r left join bet_lines l on l.round_id = r.id
+      where r.player_id = ${player.id} and r.id < ${before}
+      group by r.id
+      order by r.id desc
+      limit ${options.limit}`.execute(this.#db);
+    return {
+      ok: true,
+      value: rows.map((r) => ({
+        roundId: r.id,
+        provider: r.provider_id,
+        externalId: r.external_id,
+        currency: r.currency?.trim() ?? null,
+        createdAt: r.created_at,
+        settledAt: r.settled_at,
+        lines: r.lines,
+        open: r.open,
+        cancelled: r.cancelled,
+        staked: r.staked,
+        paid: r.paid,
       })),
     };
   }
