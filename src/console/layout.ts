@@ -38,7 +38,7 @@ ${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshS
 <header>
 <strong>Croupier</strong>
 <nav>${nav}</nav>
-<div class="who"><span data-testid="who">${p.name} · ${p.role}</span>
+<div class="who"><a href="/v1/docs">API</a> <a href="${CONSOLE_PATH}/account">Account</a> <span data-testid="who">${p.name} · ${p.role}</span>
 <form method="post" action="${CONSOLE_PATH}/sign-out">${csrfField(p)}<button class="secondary" type="submit">Sign out</button></form></div>
 </header>
 <main>

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import express from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -12,6 +14,7 @@ import type { Replayer } from '../webhooks/replay.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import { adminRouter } from './admin.ts';
+import { openApiRouter } from './openapi.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
@@ -59,6 +62,18 @@ export interface AppDeps {
   log: Logger;
   isStopping(): boolean;
 }
+
+/** A router under /v1 and where: what the OpenAPI coverage test walks. */
+export type V1Mount = [prefix: string, router: express.Router];
+
+/** The package's version, for the API document: the nearest package.json above this file (src/ or dist/src/). */
+const VERSION = ((): string => {
+  for (let dir = import.meta.dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+  }
+  return '0.0.0';
+})();
 
 const QUIET = new Set(['/healthz', '/readyz', '/metrics']);
 
@@ -122,11 +137,17 @@ export function createApp(deps: AppDeps): express.Express {
   const { history, replayer, adminJwtSecret: secret, bodyLimit, importLimit, operators, audit } = deps;
   // Every /v1 route: a machine's bearer token or a console session, then the route's role.
   app.use('/v1', authenticate(secret, operators));
-  app.use('/v1/webhooks', webhooksRouter({ history, actions: deps.actions, providers: new Set(providers.keys()), bodyLimit, importLimit }));
-  app.use('/v1', operatorsRouter(operators, audit, bodyLimit));
-  app.use('/v1', reportsRouter(deps.reports));
-  app.use('/v1', vendorsRouter(deps.vendors, audit, bodyLimit));
-  app.use('/v1', adminRouter(deps.backOffice, deps.actions, bodyLimit));
+  // Each router's routes are declared in openapi.ts (V1); a test walks these mounts to hold it to that.
+  const v1: V1Mount[] = [
+    ['/webhooks', webhooksRouter({ history, actions: deps.actions, providers: new Set(providers.keys()), bodyLimit, importLimit })],
+    ['', operatorsRouter(operators, audit, bodyLimit)],
+    ['', reportsRouter(deps.reports)],
+    ['', vendorsRouter(deps.vendors, audit, bodyLimit)],
+    ['', adminRouter(deps.backOffice, deps.actions, bodyLimit)],
+    ['', openApiRouter(VERSION)],
+  ];
+  for (const [prefix, router] of v1) app.use(`/v1${prefix}`, router);
+  app.locals.v1 = v1;
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
   app.use(
     CONSOLE_PATH,

@@ -16,7 +16,9 @@ const answer = (res: Response, result: Result<OperatorView>, created = false) =>
 
 const role = z.enum(ROLES as [string, ...string[]]).transform((r) => r as (typeof ROLES)[number]);
 const password = z.string().max(PASSWORD_MAX);
-const newOperator = z.object({ name: z.string().max(64), role, password });
+export const newOperator = z.object({ name: z.string().max(64), role, password });
+export const roleChange = z.object({ role });
+export const passwordChange = z.object({ password });
 
 export const auditRequest = z.object({
   actor: z.string().max(200).optional(),
@@ -72,7 +74,7 @@ export function operatorsRouter(operators: Operators, audit: Audit, bodyLimit: s
   }
 
   router.post('/operators/:name/role', allow('admin'), async (req: Request<{ name: string }>, res) => {
-    const body = z.object({ role }).safeParse(req.body);
+    const body = roleChange.safeParse(req.body);
     if (!body.success) return invalid(res, body.error);
     answer(res, await operators.setRole(actorOf(req, res), req.params.name, body.data.role));
   });
@@ -81,7 +83,7 @@ export function operatorsRouter(operators: Operators, audit: Audit, bodyLimit: s
   router.post('/operators/:name/password', allow('viewer'), async (req: Request<{ name: string }>, res) => {
     const p = principalOf(res);
     if (p.role !== 'admin' && !(p.via === 'console' && p.name === req.params.name)) return forbidden(res, 'only an admin sets another operator’s password');
-    const body = z.object({ password }).safeParse(req.body);
+    const body = passwordChange.safeParse(req.body);
     if (!body.success) return invalid(res, body.error);
     answer(res, await operators.passwd(actorOf(req, res), req.params.name, body.data.password));
   });

@@ -15,6 +15,9 @@ export interface WebhooksRouterDeps {
   importLimit: string;
 }
 
+/** The import's query: which provider's export the body is. */
+export const importQuery = z.object({ provider: z.string().trim().min(1).max(200) });
+
 const invalid = (res: Response, message: string) => res.status(400).json({ error: { code: 'invalid_request', message } });
 const zodInvalid = (res: Response, error: z.ZodError) => invalid(res, z.prettifyError(error));
 const unknownProvider = (res: Response, provider: string) =>
@@ -49,7 +52,7 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
   });
 
   router.post('/import', allow('operator'), express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
-    const provider = z.object({ provider: z.string().trim().min(1).max(200) }).safeParse(req.query);
+    const provider = importQuery.safeParse(req.query);
     if (!provider.success) return zodInvalid(res, provider.error);
     if (!providers.has(provider.data.provider)) return unknownProvider(res, provider.data.provider);
     const content = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
