@@ -26,7 +26,7 @@ const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '8' }, database: { type: 'string', default: 'croupier_demo' }, help: { type: 'boolean', short: 'h' } },
 });
 if (values.help) {
-  console.log('usage: npm run demo [-- --rounds <n>] [--database <name>]\n  the database (default croupier_demo) is dropped and created anew');
+  console.log('usage: npm run demo [-- --rounds <n>] [--database <name>]\n  the database (default croupier_demo) is dropped and created anew; its name is also the Redis key prefix,\n  so two demos on one server need two names (DEMO_DATABASE_SERVER: another Postgres server)');
   process.exit(0);
 }
 const rounds = Number(values.rounds);
@@ -38,7 +38,7 @@ const PLAYERS = ['alice', 'bob', 'carol', 'mallory'];
 
 const tty = process.stdout.isTTY;
 const paint = (code: number) => (text: string) => (tty ? `\u001b[${code}m${text}\u001b[0m` : text);
-const [dim, green, red, bold, cyan] = [paint(2), paint(32), paint(31), paint(1), paint(36)];
+const [dim, green, red, bold, cyan, yellow] = [paint(2), paint(32), paint(31), paint(1), paint(36), paint(33)];
 const say = (line: string) => console.log(line);
 
 const databaseUrl = `${process.env.DEMO_DATABASE_SERVER ?? 'postgres://postgres@127.0.0.1:5432'}/${values.database}`;
@@ -121,22 +121,51 @@ for (const provider of DEMO_IDS) {
 }
 say('');
 
-// Live: every concluded money call as the vendor saw it, and the balances every few seconds.
+// Live: every concluded money call as the vendor saw it. The balances are shown once before and once
+// after (each line carries the balance its answer reported).
 const journal = vendors.journal;
-let shown = 0;
-const show = (op: Operation) => {
-  const amount = op.amount === undefined ? '' : ` ${money(op.amount, op.currency)}`;
-  const verdict = op.final === 'ok' ? green(String(op.reply)) : red(`${String(op.reply)} ${op.final}`);
-  const balance = op.balance === undefined ? '' : dim(`  balance ${money(op.balance, op.currency)}`);
-  say(`${cyan(op.provider.padEnd(13))} ${op.player.padEnd(7)} ${op.call.padEnd(13)}${amount} -> ${verdict}${balance}`);
+/** What each answer code means (docs/specs/command-dialect.md, event-dialect.md). */
+const MEANING: Record<string, string> = {
+  0: 'OK',
+  21: 'no such player',
+  22: 'player blocked',
+  31: 'not enough money',
+  41: 'already done',
+  42: 'nothing to cancel',
+  99: 'failed, retry',
+  100: 'bad token',
+  R0: 'OK',
+  R1: 'failed, retry',
+  R2: 'unauthorized',
+  R3: 'invalid',
+  R4: 'not enough money',
 };
-let ticks = 0;
+say(dim('answers: command dialect 0 OK · 21 no such player · 22 blocked · 31 not enough money · 41 already done · 42 nothing to cancel · 99 failed (the vendor retries)'));
+say(dim('         event dialect R0 OK · R1 failed (retried) · R2 unauthorized · R3 invalid · R4 not enough money'));
+say(dim('a win or result of 0 is a lost round; "x2" marks a call the vendor delivered twice (the second changes nothing)'));
+say('');
+let shown = 0;
+const deliveries = (op: Operation) => {
+  const sent = journal.attempts.filter((a) => a.provider === op.provider && a.transId === op.transId && a.call === op.call);
+  const copies = sent.filter((a) => a.copy > 0).length;
+  const retries = sent.filter((a) => a.retry > 0).length;
+  return `${copies ? ' x2' : ''}${retries ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : ''}`;
+};
+const show = (op: Operation) => {
+  const payout = op.call === 'win' || op.call === 'bet_result';
+  const lost = payout && op.amount === 0n;
+  const amount = op.amount === undefined ? '' : ` ${money(op.amount, op.currency)}`;
+  const meaning = MEANING[String(op.reply)];
+  const answer = `${String(op.reply)}${meaning ? ` ${meaning}` : ''}`;
+  const verdict = op.final === 'ok' ? green(answer) : red(`${answer} (${op.final})`);
+  const balance = op.balance === undefined ? '' : dim(`  balance ${money(op.balance, op.currency)}`);
+  say(`${cyan(op.provider.padEnd(13))} ${op.player.padEnd(7)} ${op.call.padEnd(13)}${amount.padEnd(16)}${lost ? red(' lost') : '     '} -> ${verdict}${yellow(deliveries(op))}${balance}`);
+};
 const timer = setInterval(() => {
   for (; shown < journal.operations.length; shown++) {
     const op = journal.operations[shown]!;
     if (op.amount !== undefined) show(op);
   }
-  if (++ticks % 10 === 0) void wallets().then((b) => say(bold(`balances: ${balanceLine(b)}`)));
 }, 200);
 
 const reports = await Promise.all(sessions);
