@@ -63,8 +63,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  gateway?.kill('SIGTERM');
-  await new Promise((resolve) => (gateway && gateway.exitCode === null ? gateway.once('exit', resolve) : resolve(undefined)));
+  // npm start runs the gateway as its child: the whole process group goes, or the gateway outlives the test.
+  if (gateway?.pid !== undefined && gateway.exitCode === null) {
+    const exited = new Promise((resolve) => gateway!.once('exit', resolve));
+    process.kill(-gateway.pid, 'SIGTERM');
+    await exited;
+  }
   for (const database of [name, demoDatabase]) {
     await dropDatabase(adminUrl(database));
     await deleteRedisKeys('redis://127.0.0.1:6379', `${database}:*`);
@@ -88,7 +92,7 @@ describe('a fresh clone', () => {
 
   it("serves the README's examples after npm start", async () => {
     let out = '';
-    gateway = spawn('npm', ['start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    gateway = spawn('npm', ['start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     gateway.stdout!.on('data', (c) => (out += c));
     gateway.stderr!.on('data', (c) => (out += c));
     const base = `http://127.0.0.1:${port}`;
