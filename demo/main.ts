@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { SignJWT } from 'jose';
 import { dialects } from '../providers/index.ts';
-import { DEMO_IDS, EPHEMERAL_PORTS, startVendors } from '../simulator/demo.ts';
+import { DEMO_IDS, EPHEMERAL_PORTS, startVendors, vendorApiUrls } from '../simulator/demo.ts';
 import type { Operation } from '../simulator/journal.ts';
 import { units } from '../simulator/money.ts';
 import type { SessionReport } from '../simulator/session.ts';
@@ -15,8 +15,8 @@ import { PlayerCode } from '../src/wallet/types.ts';
 
 /**
  * `npm run demo`: Croupier at work without a vendor contract. Starts the gateway on a demo database of
- * its own and the four simulated vendors (scorpio-play, slotcity, meganodes in the command dialect;
- * dowinn in the event dialect); the casino registers the demo players and launches games through /v1;
+ * its own and the five simulated vendors (scorpio-play, slotcity, meganodes in the command dialect;
+ * dowinn in the event dialect; hub88 in the signed Hub88 dialect); the casino registers the demo players and launches games through /v1;
  * the vendors play the sessions; the terminal shows every money call and the balances moving; at the
  * end the ledger is reconciled and every wallet is checked against what the vendors' answers promised.
  * Exit 0 when both hold.
@@ -58,10 +58,7 @@ const config = loadConfig(
     SEED_DEMO: 'true',
     DATABASE_URL: databaseUrl,
     REDIS_PREFIX: values.database,
-    SCORPIO_PLAY_API_URL: vendors['scorpio-play'].url,
-    SLOTCITY_API_URL: vendors.slotcity.url,
-    MEGANODES_API_URL: vendors.meganodes.url,
-    DOWINN_API_URL: vendors.dowinn.url,
+    ...vendorApiUrls(vendors),
   },
   dialects,
 );
@@ -142,6 +139,7 @@ const MEANING: Record<string, string> = {
 };
 say(dim('answers: command dialect 0 OK · 21 no such player · 22 blocked · 31 not enough money · 41 already done · 42 nothing to cancel · 99 failed (the vendor retries)'));
 say(dim('         event dialect R0 OK · R1 failed (retried) · R2 unauthorized · R3 invalid · R4 not enough money'));
+say(dim('         hub88 RS_OK · RS_ERROR_UNKNOWN failed (retried) · RS_ERROR_NOT_ENOUGH_MONEY · RS_ERROR_TRANSACTION_DOES_NOT_EXIST (nothing to pay or roll back) · promo_win: a free-bet win, no stake'));
 say(dim('a win or result of 0 is a lost round; "x2" marks a call the vendor delivered twice (the second changes nothing)'));
 say('');
 let shown = 0;
@@ -152,7 +150,7 @@ const deliveries = (op: Operation) => {
   return `${copies ? ' x2' : ''}${retries ? ` after ${retries} ${retries === 1 ? 'retry' : 'retries'}` : ''}`;
 };
 const show = (op: Operation) => {
-  const payout = op.call === 'win' || op.call === 'bet_result';
+  const payout = op.call === 'win' || op.call === 'bet_result' || op.call === 'promo_win';
   const lost = payout && op.amount === 0n;
   const amount = op.amount === undefined ? '' : ` ${money(op.amount, op.currency)}`;
   const meaning = MEANING[String(op.reply)];

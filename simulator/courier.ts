@@ -30,6 +30,10 @@ export interface CourierOptions {
   signal?: AbortSignal;
   /** Reads the body of an HTTP 200 answer in the dialect's words. */
   read(text: string, call: Call): Answer;
+  /** Headers that depend on the body (a signature of it), added to `headers`. */
+  sign?(body: string): Record<string, string>;
+  /** Whether an answer is the casino's (its signature); one that is not is read as garbled. */
+  check?(text: string, headers: Headers): boolean;
 }
 
 /** What a retried call settled on: a definite answer (success preferred), or the last failure. */
@@ -59,7 +63,7 @@ export class Courier {
   }
 
   /** Sends one call once (or, as a duplicate, twice at once); the answer of each copy. */
-  async deliver(call: Call, body: string, timeoutMs: number, retry: number): Promise<Answer[]> {
+  async deliver(call: Call, body: string, timeoutMs: number, retry: number, path = ''): Promise<Answer[]> {
     const journal = this.#o.journal;
     if (this.#o.signal?.aborted) {
       journal.record({ ...call, endpoint: '', reply: 'aborted', ms: 0, retry, copy: 0, at: journal.now() });
@@ -72,13 +76,13 @@ export class Courier {
     }
     const first = this.#turn++ % alive.length;
     const copies = this.#o.duplicateRate > 0 && this.#o.random() < this.#o.duplicateRate ? 2 : 1;
-    const targets = Array.from({ length: copies }, (_, i) => alive[(first + i) % alive.length]!);
+    const targets = Array.from({ length: copies }, (_, i) => `${alive[(first + i) % alive.length]!}${path}`);
     return Promise.all(
       targets.map(async (endpoint, copy) => {
         const at = journal.now();
         const { answer, ms, refused } = await this.#post(endpoint, body, timeoutMs, call);
         // A refused connection: that process is gone; the next calls go to the others.
-        if (refused) this.#down.add(endpoint);
+        if (refused) this.#down.add(endpoint.slice(0, endpoint.length - path.length));
         journal.record({ ...call, endpoint, reply: answer.reply, ...withBalance(answer), ms, retry, copy, at });
         return answer;
       }),
@@ -86,7 +90,7 @@ export class Courier {
   }
 
   /** Sends once plus up to `retries` more while every answer is a failure, pausing `delayMs` (a range) between tries. */
-  async persist(call: Call, body: string, timeoutMs: number, retries: number, delayMs: readonly [number, number]): Promise<Outcome> {
+  async persist(call: Call, body: string, timeoutMs: number, retries: number, delayMs: readonly [number, number], path = ''): Promise<Outcome> {
     let last: Answer = { reply: 'aborted' };
     for (let retry = 0; retry <= retries; retry++) {
       if (retry > 0) {
@@ -96,7 +100,7 @@ export class Courier {
           break; // stopped while waiting
         }
       }
-      const answers = await this.deliver(call, body, timeoutMs, retry);
+      const answers = await this.deliver(call, body, timeoutMs, retry, path);
       const done = answers.filter((a) => !isFailure(a.reply));
       if (done.length) return { answer: done.find((a) => isSuccess(a.reply)) ?? done[0]!, settled: true };
       last = answers[0]!;
@@ -114,12 +118,13 @@ export class Courier {
       const timeout = AbortSignal.timeout(timeoutMs);
       const res = await fetch(endpoint, {
         method: 'POST',
-        headers: this.#o.headers,
+        headers: { ...this.#o.headers, ...this.#o.sign?.(body) },
         body,
         signal: stop ? AbortSignal.any([timeout, stop]) : timeout,
       });
       const text = await res.text();
       if (res.status !== 200) return { answer: { reply: 'http' }, ms: ms() };
+      if (this.#o.check && !this.#o.check(text, res.headers)) return { answer: { reply: 'garbled' }, ms: ms() };
       return { answer: this.#o.read(text, call), ms: ms() };
     } catch (error) {
       if (stop?.aborted) return { answer: { reply: 'aborted' }, ms: ms() };

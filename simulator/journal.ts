@@ -16,15 +16,17 @@
 /** How a call failed without a dialect answer. */
 export type Failure = 'timeout' | 'network' | 'http' | 'garbled' | 'aborted';
 export type EventCode = 'R0' | 'R1' | 'R2' | 'R3' | 'R4';
-/** A command-dialect result, an event-dialect code, or a failure. */
-export type Reply = number | EventCode | Failure;
+/** A Hub88 status ("RS_OK", "RS_ERROR_NOT_ENOUGH_MONEY", ...). */
+export type HubStatus = `RS_${string}`;
+/** A command-dialect result, an event-dialect code, a Hub88 status, or a failure. */
+export type Reply = number | EventCode | HubStatus | Failure;
 
-const FAILURES: ReadonlySet<Reply> = new Set<Reply>(['timeout', 'network', 'http', 'garbled', 'aborted', 99, 'R1']);
+const FAILURES: ReadonlySet<Reply> = new Set<Reply>(['timeout', 'network', 'http', 'garbled', 'aborted', 99, 'R1', 'RS_ERROR_UNKNOWN']);
 
 /** A failure answer: the vendor treats the call as not done (retries a credit, cancels a bet). */
 export const isFailure = (reply: Reply) => FAILURES.has(reply);
 /** The dialects' success answers. */
-export const isSuccess = (reply: Reply) => reply === 0 || reply === 'R0';
+export const isSuccess = (reply: Reply) => reply === 0 || reply === 'R0' || reply === 'RS_OK';
 
 /** What a call is about. */
 export interface Call {

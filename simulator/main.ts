@@ -18,11 +18,14 @@ const env = z
     SIMULATOR_SLOTCITY_PORT: port.default(DEMO.slotcity.port),
     SIMULATOR_MEGANODES_PORT: port.default(DEMO.meganodes.port),
     SIMULATOR_DOWINN_PORT: port.default(DEMO.dowinn.port),
+    SIMULATOR_HUB88_PORT: port.default(DEMO.hub88.port),
     // The gateway's own secret variables: when it runs with other values than the demo ones, so must its vendors.
     SCORPIO_PLAY_CALLBACK_TOKEN: secret,
     SLOTCITY_CALLBACK_TOKEN: secret,
     MEGANODES_CALLBACK_TOKEN: secret,
     DOWINN_API_KEY: z.string().refine((k) => Buffer.byteLength(k, 'utf8') === 32, 'must be 32 bytes').optional(),
+    /** The casino's Hub88 key (its public key, or the private one of the gateway's HUB88_CASINO_PRIVATE_KEY): what the simulated Hub88 checks the casino's signatures with. */
+    HUB88_CASINO_PUBLIC_KEY: z.string().optional(),
     SCORPIO_PLAY_API_TOKEN: secret,
     SLOTCITY_API_TOKEN: secret,
     MEGANODES_API_TOKEN: secret,
@@ -42,11 +45,12 @@ try {
   vendors = await startVendors({
     gatewayUrl: e.GATEWAY_URL,
     host: e.SIMULATOR_HOST,
-    ports: { 'scorpio-play': e.SIMULATOR_SCORPIO_PLAY_PORT, slotcity: e.SIMULATOR_SLOTCITY_PORT, meganodes: e.SIMULATOR_MEGANODES_PORT, dowinn: e.SIMULATOR_DOWINN_PORT },
+    ports: { 'scorpio-play': e.SIMULATOR_SCORPIO_PLAY_PORT, slotcity: e.SIMULATOR_SLOTCITY_PORT, meganodes: e.SIMULATOR_MEGANODES_PORT, dowinn: e.SIMULATOR_DOWINN_PORT, hub88: e.SIMULATOR_HUB88_PORT },
     secrets: {
       callbackTokens: defined({ 'scorpio-play': e.SCORPIO_PLAY_CALLBACK_TOKEN, slotcity: e.SLOTCITY_CALLBACK_TOKEN, meganodes: e.MEGANODES_CALLBACK_TOKEN }),
       apiTokens: defined({ 'scorpio-play': e.SCORPIO_PLAY_API_TOKEN, slotcity: e.SLOTCITY_API_TOKEN, meganodes: e.MEGANODES_API_TOKEN }),
       ...(e.DOWINN_API_KEY ? { dowinnApiKey: e.DOWINN_API_KEY } : {}),
+      ...(e.HUB88_CASINO_PUBLIC_KEY ? { hub88CasinoKey: e.HUB88_CASINO_PUBLIC_KEY.replaceAll('\\n', '\n') } : {}),
     },
     log,
   });
@@ -57,7 +61,7 @@ try {
 
 for (const id of DEMO_IDS) {
   const v = vendors[id];
-  const what = v.dialect === 'command' ? `command dialect, ${v.currency}` : `event dialect, Api-Id ${v.apiId}`;
+  const what = v.dialect === 'command' ? `command dialect, ${v.currency}` : v.dialect === 'event' ? `event dialect, Api-Id ${v.apiId}` : `hub88 dialect, operator ${DEMO.hub88.operatorId}`;
   log(`${id} (${what}) listening on ${v.url}, calling back ${e.GATEWAY_URL.replace(/\/+$/, '')}/callbacks/${id}`);
 }
 

@@ -11,6 +11,7 @@ import { OPERATOR_ID_REQUIRED, TOKEN_VERIFIED_ON, answerWithinMs, debitOf, isSta
 import { DEFAULT_TOKEN_TTL_SECONDS, SessionTokens } from './session.ts';
 import { SIGNATURE_HEADER, privateKeyPem, publicKeyPem, signBody, verifyBody } from './signature.ts';
 import { fromHubUnits, hubAmountJson } from './units.ts';
+import { apiOptions, hub88Vendor } from './vendor.ts';
 import { calls, endpointOf, type Call, type Endpoint } from './wire.ts';
 
 /**
@@ -43,7 +44,8 @@ const options = z.object({
     .min(60)
     .max(7 * 24 * 60 * 60)
     .default(DEFAULT_TOKEN_TTL_SECONDS),
-  // The outbound block for Hub88's Games API (`api`: game list, game URLs) comes here, with `vendor` below.
+  /** Hub88's Games API (game list, game URLs), when the casino launches games through it. */
+  api: apiOptions.optional(),
 });
 
 type Options = z.infer<typeof options>;
@@ -246,4 +248,6 @@ export const hub88Dialect: Dialect<Options> = {
   name: 'hub88',
   options,
   create: (id, opts) => new Hub88Adapter(id, opts),
+  vendor: (id, opts, transport) =>
+    hub88Vendor(opts.currency, opts.api, opts.operatorId, createPrivateKey(opts.casinoPrivateKey.reveal()), new SessionTokens({ instance: id, tokenSecret: opts.tokenSecret, tokenTtlSeconds: opts.tokenTtlSeconds }), transport),
 };

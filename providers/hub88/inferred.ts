@@ -1,5 +1,6 @@
 import type { Currency } from '../../src/money/currency.ts';
 import type { Minor } from '../../src/money/minor.ts';
+import type { VendorError } from '../../src/gateway/vendor-api.ts';
 
 /**
  * Every point of the Hub88 wallet dialect that Hub88's public pages ("Operator API > Wallet API",
@@ -91,3 +92,21 @@ export const UNKNOWN_CURRENCY_STATUS = 'RS_ERROR_WRONG_CURRENCY';
  * rollbacks, which Hub88 retries).
  */
 export const answerWithinMs = (path: string): number => (path === '/transaction/win' || path === '/transaction/rollback' ? 4000 : 2000);
+
+/**
+ * The Games API's answers (game list, game URL). The pages show a 200 with the result and a 404
+ * `{"error": "<text>"}`, and say nothing of other statuses, nor that these answers are signed. Taken:
+ * the usual HTTP meanings below (anything else is a vendor error), and no signature check of these
+ * answers (they come over TLS from the configured address; the wallet calls, which move money, are
+ * the signed ones).
+ */
+export const GAMES_API_STATUS: Readonly<Record<number, VendorError>> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'unauthorized',
+  404: 'game_not_found',
+  409: 'invalid_request',
+  422: 'invalid_request',
+  429: 'busy',
+  503: 'maintenance',
+};

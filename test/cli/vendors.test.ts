@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vendorApiUrls } from '../../simulator/demo.ts';
 import { runCli } from '../support/cli.ts';
 import { startWorld, type World } from '../vendors/world.ts';
 
@@ -17,10 +18,7 @@ const cli = (args: string[]) =>
   runCli(args, {
     DATABASE_URL: w.gw.database.url,
     REDIS_PREFIX: w.gw.config.redis.prefix,
-    SCORPIO_PLAY_API_URL: w.vendors['scorpio-play'].url,
-    SLOTCITY_API_URL: w.vendors.slotcity.url,
-    MEGANODES_API_URL: w.vendors.meganodes.url,
-    DOWINN_API_URL: w.vendors.dowinn.url,
+    ...vendorApiUrls(w.vendors),
   });
 
 describe('vendor commands', () => {

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,9 @@ import { Secret } from '../../src/config/secret.ts';
 import type { ProviderAdapter } from '../../src/gateway/contract.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
+function rsa() {
+  return generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+}
 const DEMO_ADMIN_SECRET = 'croupier-demo-admin-jwt-secret-change-me';
 const PRODUCTION_SECRETS = {
   ADMIN_JWT_SECRET: 'prod-admin-secret-0123456789abcdef0123',
@@ -24,6 +28,11 @@ const PRODUCTION_SECRETS = {
   MEGANODES_API_URL: 'https://api.meganodes.example',
   MEGANODES_API_TOKEN: 'prod-meganodes-api-token-0123',
   DOWINN_API_URL: 'https://api.dowinn.example',
+  // Hub88's public key and the casino's private key: PEMs, as an operator's secret store holds them.
+  HUB88_PUBLIC_KEY: rsa().publicKey,
+  HUB88_CASINO_PRIVATE_KEY: rsa().privateKey,
+  HUB88_TOKEN_SECRET: 'prod-hub88-token-secret-0123456789abcdef',
+  HUB88_API_URL: 'https://api.hub88.example',
 };
 
 /** The provider instances config/providers.json configures. */

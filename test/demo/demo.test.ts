@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { dropDatabase } from '../../src/ledger/migrate.ts';
 import { adminUrl } from '../support/db.ts';
 import { deleteRedisKeys } from '../support/gateway.ts';
+import { DEMO_IDS } from '../../simulator/demo.ts';
 
 /** `npm run demo` as a newcomer runs it (on a database of the test's own): it plays, reconciles and exits 0. */
 
@@ -18,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('plays sessions at all four demo providers, shows them, and ends reconciled (exit 0)', async () => {
+  it('plays sessions at all five demo providers, shows them, and ends reconciled (exit 0)', async () => {
     const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
       const child = spawn(NODE, ['demo/main.ts', '--rounds', '2', '--database', database], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
       let out = '';
@@ -34,7 +35,7 @@ describe('npm run demo', () => {
       });
     });
     expect(run.code, run.out).toBe(0);
-    for (const provider of ['scorpio-play', 'slotcity', 'meganodes', 'dowinn']) {
+    for (const provider of DEMO_IDS) {
       expect(run.out).toMatch(new RegExp(`^${provider}\\s+alice\\s+launched `, 'm'));
       expect(run.out).toMatch(new RegExp(`^${provider}\\s+bob\\s+bet\\s+\\d`, 'm'));
     }

@@ -5,6 +5,13 @@ import type { EventVendor } from '../../simulator/event-vendor.ts';
 import type { Attempt, Journal } from '../../simulator/journal.ts';
 import { parseUnits } from '../../simulator/money.ts';
 import type { TestGateway } from '../support/gateway.ts';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { mintSessionToken } from '../../providers/hub88/session.ts';
+import { Secret } from '../../src/config/secret.ts';
+import { signature } from '../../simulator/hub88-player.ts';
+import type { Hub88Vendor } from '../../simulator/hub88-vendor.ts';
 
 /**
  * The casino's side of the simulated vendors' APIs (what the gateway's outbound clients do), and
@@ -78,6 +85,27 @@ export async function eventGameUrl(vendor: EventVendor, user: string, o: Record<
   const reply = await lobby(vendor, lobbyBody(vendor, user, o));
   expect(reply.json.code).toBe(0);
   return reply.json.response_data.game_url as string;
+}
+
+/** The demo hub88 instance's `$demo` options of config/providers.json: the casino's key and the session token secret. */
+function hub88Demo(): { casinoKey: string; tokenSecret: string; operatorId: number; currency: string } {
+  const file = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../../config/providers.json'), 'utf8')) as { providers: { id: string; options: Record<string, any> }[] };
+  const o = file.providers.find((p) => p.id === 'hub88')!.options;
+  return { casinoKey: o.casinoPrivateKey.$demo, tokenSecret: o.tokenSecret.$demo, operatorId: o.operatorId, currency: o.currency };
+}
+
+/** The casino's way to a Hub88 game URL: its session token, and the Games API call signed with its key. */
+export async function hub88GameUrl(vendor: Hub88Vendor, user: string, game = 'clt_dragonrising'): Promise<string> {
+  const demo = hub88Demo();
+  const token = await mintSessionToken({ instance: vendor.id, tokenSecret: new Secret(demo.tokenSecret) }, user, demo.currency);
+  const body = JSON.stringify({ user, token, platform: 'GPL_DESKTOP', operator_id: demo.operatorId, lang: 'en', game_code: game, currency: demo.currency });
+  const res = await fetch(`${vendor.url}/operator/generic/v2/game/url`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-hub88-signature': signature(body, createPrivateKey(demo.casinoKey)) },
+    body,
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { url: string }).url;
 }
 
 /** Every wallet's balance: player -> currency -> minor units. */
@@ -169,15 +197,17 @@ export async function expectSuccessesInLedger(gw: TestGateway, journal: Journal)
     select pt.provider_id, pt.external_id, pt.kind, pt.status, pt.amount::text as amount, p.code as player, t.amount::text as transfer_amount
     from provider_transactions pt join players p on p.id = pt.player_id left join transfers t on t.id = pt.transfer_id`.execute(db);
   const tx = new Map(txs.rows.map((r) => [`${r.provider_id}/${r.external_id}`, r]));
-  const rollbacks = await sql<{ provider_id: string; target_external_id: string; player: string }>`
-    select r.provider_id, r.target_external_id, p.code as player from rollbacks r join players p on p.id = r.player_id`.execute(db);
+  const rollbacks = await sql<{ provider_id: string; target_external_id: string; external_id: string | null; player: string }>`
+    select r.provider_id, r.target_external_id, r.external_id, p.code as player from rollbacks r join players p on p.id = r.player_id`.execute(db);
   const rollback = new Map(rollbacks.rows.map((r) => [`${r.provider_id}/${r.target_external_id}`, r]));
+  // A dialect that gives a rollback its own id (Hub88's transaction_uuid): found by that id too.
+  const ownRollback = new Map(rollbacks.rows.filter((r) => r.external_id !== null).map((r) => [`${r.provider_id}/${r.external_id}`, r]));
   const sessions = await sql<{ provider_id: string; external_id: string; kind: string; player: string }>`
     select s.provider_id, s.external_id, s.kind, p.code as player from player_sessions s join players p on p.id = s.player_id`.execute(db);
   const session = new Map(sessions.rows.map((r) => [`${r.provider_id}/${r.external_id}`, r]));
 
   const problems: string[] = [];
-  const kinds: Record<string, string> = { bet: 'debit', win: 'credit', bet_result: 'credit', result_change: 'adjust', bet_cancel: 'refund' };
+  const kinds: Record<string, string> = { bet: 'debit', win: 'credit', promo_win: 'credit', bet_result: 'credit', result_change: 'adjust', bet_cancel: 'refund' };
   let checked = 0;
   for (const a of journal.successes()) {
     const id = `${a.provider}/${a.transId}`;
@@ -191,6 +221,10 @@ export async function expectSuccessesInLedger(gw: TestGateway, journal: Journal)
     }
     if (a.call === 'cancel') {
       if (rollback.get(id)?.player !== a.player) problems.push(`${where}: no rollback of it`);
+      continue;
+    }
+    if (a.call === 'rollback') {
+      if (ownRollback.get(id)?.player !== a.player) problems.push(`${where}: no rollback with this id`);
       continue;
     }
     const row = tx.get(id);

@@ -55,10 +55,10 @@ function simulate(env: Record<string, string>): Run {
   };
 }
 
-const EPHEMERAL = { SIMULATOR_SCORPIO_PLAY_PORT: '0', SIMULATOR_SLOTCITY_PORT: '0', SIMULATOR_MEGANODES_PORT: '0', SIMULATOR_DOWINN_PORT: '0' };
+const EPHEMERAL = { SIMULATOR_SCORPIO_PLAY_PORT: '0', SIMULATOR_SLOTCITY_PORT: '0', SIMULATOR_MEGANODES_PORT: '0', SIMULATOR_DOWINN_PORT: '0', SIMULATOR_HUB88_PORT: '0' };
 
 describe('npm run simulate', () => {
-  it('starts the four vendors, logs one line per call received, and stops on SIGTERM', async () => {
+  it('starts the five vendors, logs one line per call received, and stops on SIGTERM', async () => {
     const run = simulate({ ...EPHEMERAL, GATEWAY_URL: 'http://127.0.0.1:1' });
     try {
       const listening = await run.waitFor(/ listening on http:\/\/127\.0\.0\.1:\d+, calling back http:\/\/127\.0\.0\.1:1\/callbacks\//, 4);

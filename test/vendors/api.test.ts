@@ -4,7 +4,7 @@ import { LinkGone } from '../../simulator/links.ts';
 import { startWorld, type World } from './world.ts';
 
 /**
- * /v1's registration, catalogue and launch routes against the four simulated demo vendors (three
+ * /v1's registration, catalogue and launch routes against the five simulated demo vendors (three
  * command-dialect vendor accounts, one event-dialect): what is sent to each vendor, what is stored,
  * and what a launched game then does to the ledger.
  */
@@ -38,6 +38,7 @@ describe('providers', () => {
       { id: 'slotcity', dialect: 'command', api: { currency: 'EUR', studios: true, userInfo: true } },
       { id: 'meganodes', dialect: 'command', api: { currency: 'KRW', studios: true, userInfo: true } },
       { id: 'dowinn', dialect: 'event', api: { currency: 'USD', studios: false, userInfo: false } },
+      { id: 'hub88', dialect: 'hub88', api: { currency: 'EUR', studios: false, userInfo: false } },
     ]);
   });
 

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { EPHEMERAL_PORTS, startVendors, type StartVendorsOptions, type Vendors } from '../../simulator/demo.ts';
+import { EPHEMERAL_PORTS, startVendors, vendorApiUrls, type StartVendorsOptions, type Vendors } from '../../simulator/demo.ts';
 import { configDir } from '../event/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 /**
- * A gateway and the four simulated demo vendors wired to each other, as in production: the gateway's
+ * A gateway and the five simulated demo vendors wired to each other, as in production: the gateway's
  * providers call the vendors' APIs, the vendors call back the gateway's /callbacks. Everything on
  * free ports, with its own database and Redis prefix.
  */
@@ -35,10 +35,7 @@ export async function startWorld(options: { env?: Record<string, string>; vendor
   let gw: TestGateway;
   try {
     gw = await startTestGateway({
-      SCORPIO_PLAY_API_URL: vendors['scorpio-play'].url,
-      SLOTCITY_API_URL: vendors.slotcity.url,
-      MEGANODES_API_URL: vendors.meganodes.url,
-      DOWINN_API_URL: vendors.dowinn.url,
+      ...vendorApiUrls(vendors),
       ...options.env,
     });
   } catch (error) {
