@@ -83,6 +83,14 @@ describe('a fresh clone', () => {
     expect(outside).toEqual([]);
   });
 
+  it('installs before every npm script, so any of them can be the first command', () => {
+    const { scripts } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const commands = Object.keys(scripts).filter((name) => !name.startsWith('pre') && !name.startsWith('post'));
+    expect(commands.length).toBeGreaterThan(5);
+    // One of them is run first below, for real; the others take the same step first.
+    expect(commands.filter((name) => scripts[`pre${name}`] !== 'node scripts/ensure-installed.mjs')).toEqual([]);
+  });
+
   it('runs a documented command first: it installs, says so, and works', () => {
     const token = npm(['cli', '--', 'token', '--role', 'admin'], 240_000);
     expect(token.code, token.all).toBe(0);
