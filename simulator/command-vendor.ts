@@ -93,6 +93,12 @@ export interface CommandControls {
   /** A currency the vendor does not support: with the account's, user/create and game-url answer 2014. */
   refusedCurrency: string | undefined;
   concurrencyLimit: number;
+  /**
+   * What the vendor's transaction list (/v4/game/transaction) gets wrong, to show reconciliation
+   * finding it: rows it loses, amounts it alters (minor units), and rows it lists that the casino was
+   * never sent (a win whose callback was lost).
+   */
+  records: { lose: Set<string>; alter: Map<string, bigint>; invent: { trans_id: string; user_code: string; round_id: string; trans_type: 1 | 2 | 16; amount: bigint }[] };
 }
 
 export interface User {
@@ -219,6 +225,7 @@ export async function startCommandVendor(options: CommandVendorOptions): Promise
     failNext: 0,
     refusedCurrency: undefined,
     concurrencyLimit: options.concurrencyLimit ?? 50,
+    records: { lose: new Set(), alter: new Map(), invent: [] },
   };
   const stats = emptyStats();
   const links = new PlayLinks<Link>(options.linkTtlMs ?? 600_000);
@@ -307,7 +314,11 @@ export async function startCommandVendor(options: CommandVendorOptions): Promise
       const start = parseKst(b.start_time);
       const end = parseKst(b.end_time);
       if (start === undefined || end === undefined || end <= start || end - start > 3_600_000) return error('validation');
-      const within = rows.filter((r) => r.at.getTime() >= start && r.at.getTime() < end);
+      const invented = controls.records.invent.map((r): Row => ({ trans_id: r.trans_id, user_code: r.user_code, round_id: r.round_id, trans_type: r.trans_type, studio: studios[0]!, game: studios[0]!.games[0]!, trans_amount: r.amount, at: new Date() }));
+      const listed = [...rows, ...invented]
+        .filter((r) => !controls.records.lose.has(r.trans_id))
+        .map((r) => (controls.records.alter.has(r.trans_id) ? { ...r, trans_amount: controls.records.alter.get(r.trans_id)! } : r));
+      const within = listed.filter((r) => r.at.getTime() >= start && r.at.getTime() < end);
       const list = within.slice(b.offset, b.offset + b.limit).map(rowJson);
       return ok({ total: within.length, offset: b.offset, count: list.length, list });
     },

@@ -17,6 +17,7 @@ import { LockedWallet } from './locks/player-lock.ts';
 import { Parking } from './queue/parking.ts';
 import { WebhookHistory, type WebhookRecord } from './webhooks/history.ts';
 import { OperatorActions } from './operators/actions.ts';
+import { VendorReconciler, reconcileLastHour } from './reconcile/reconciler.ts';
 import { Replayer } from './webhooks/replay.ts';
 import { BackOffice } from './wallet/backoffice.ts';
 import { Wallet } from './wallet/wallet.ts';
@@ -107,6 +108,8 @@ export interface Gateway {
   replayer: Replayer;
   /** Operators' audited changes, shared by /v1, the console and the CLI. */
   actions: OperatorActions;
+  /** Reconciliation with the vendors' own records. */
+  reconciler: VendorReconciler;
   providers: ReadonlyMap<string, ProviderInstance>;
   metrics: Metrics;
   app: ReturnType<typeof createApp>;
@@ -147,6 +150,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   const actions = new OperatorActions(backOffice, replayer, audit);
+  const reconciler = new VendorReconciler(db, (provider) => vendors.apiOf(provider), actions, audit);
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
   const vendors = new Vendors(
     db,
@@ -170,6 +174,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     history,
     replayer,
     actions,
+    reconciler,
     parking,
     pipeline,
     metrics,
@@ -212,6 +217,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     pipeline,
     replayer,
     actions,
+    reconciler,
     providers,
     metrics,
     app,
@@ -226,6 +232,10 @@ export function createGateway(config: Config, log: Logger): Gateway {
           if (job === 'rollup') {
             const days = await reports.rollUp();
             if (days.length) log.info({ days }, 'revenue of closed days rolled up');
+            return;
+          }
+          if (job === 'vendor-reconcile') {
+            await reconcileLastHour(reconciler, config.providers.map((p) => p.id), log);
             return;
           }
           const purged = await history.purge(new Date(Date.now() - config.webhookRetentionDays * 86_400_000));

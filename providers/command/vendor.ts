@@ -1,4 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
+import { parseAmount } from '../../src/money/minor.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { Currency } from '../../src/money/currency.ts';
 import {
@@ -10,6 +13,7 @@ import {
   type VendorApi,
   type VendorError,
   type VendorResult,
+  type VendorRecord,
   type VendorTransport,
 } from '../../src/gateway/vendor-api.ts';
 import type { PlayerCode } from '../../src/wallet/types.ts';
@@ -29,6 +33,8 @@ export const apiOptions = z.object({
   maxConcurrent: z.number().int().min(1).max(50).default(50),
   /** `win_ratio` of every game launch: the player's RTP in percent; 0, the vendor's documented default, is the agent's own. */
   winRatio: z.number().min(0).max(100).default(0),
+  /** Pause between two pages of the vendor's transaction list (its rate limit on reconciliation reads). */
+  recordsPauseMs: z.number().int().min(0).max(60_000).default(250),
 });
 
 export type ApiOptions = z.infer<typeof apiOptions>;
@@ -57,6 +63,42 @@ const created = z.object({ user_code: text });
 const studios = z.array(z.object({ provider_id: text, name: z.string() }));
 const games = z.array(z.object({ game_symbol: text, game_name: z.string(), game_type: text.optional(), provider_id: text.optional() }));
 const gameUrl = z.object({ game_url: z.url() });
+
+/** `/v4/game/transaction`, read exactly: numbers arrive as JsonNumber with their source text. */
+const exact = z.instanceof(JsonNumber);
+const exactInt = exact.transform((n) => Number(n.source)).pipe(z.number().int().min(0));
+const transactionPage = z.object({
+  code: exactInt,
+  data: z.object({
+    total: exactInt,
+    list: z.array(
+      z.object({
+        trans_id: z.union([exact.transform((n) => n.source), z.string()]),
+        user_code: z.union([exact.transform((n) => n.source), z.string()]),
+        round_id: z.union([exact.transform((n) => n.source), z.string()]).nullable().optional(),
+        trans_type: exactInt.pipe(z.union([z.literal(1), z.literal(2), z.literal(16)])),
+        trans_amount: exact,
+        regdate: z.string(),
+      }),
+    ),
+  }),
+});
+const HOUR_MS = 3_600_000;
+const PAGE = 2000;
+
+/**
+ * INFERRED: the vendor's pages give `start_time`, `end_time` and `regdate` as "YYYY-MM-DD HH:mm:ss"
+ * without a zone; the vendors are Korean and their sample times are Korea Standard Time (UTC+9, no
+ * daylight saving), so that is the zone read and written here.
+ */
+const KST_MS = 9 * HOUR_MS;
+const vendorTime = (d: Date) => new Date(d.getTime() + KST_MS).toISOString().replace('T', ' ').slice(0, 19);
+function fromVendorTime(text: string): Date | undefined {
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}T${m[2]}Z`);
+  return Number.isNaN(ms) ? undefined : new Date(ms - KST_MS);
+}
 
 class CommandVendor implements VendorApi {
   readonly currency: Currency;
@@ -124,6 +166,50 @@ class CommandVendor implements VendorApi {
     // Each call mints a new one-time URL: not repeated after an ambiguous failure.
     const answer = await this.#call('/v4/game/game-url', body, false, gameUrl);
     return answer.ok ? { ok: true, value: { url: answer.value.game_url } } : answer;
+  }
+
+  /**
+   * The vendor's transactions in [from, to): `/v4/game/transaction` in windows of at most one hour,
+   * pages of at most 2,000 rows by offset, a pause between pages. Amounts are read from the answer's
+   * text, digit for digit (never through a float). Types: 1 bet, 2 win, 16 cancel.
+   */
+  async records(period: { from: Date; to: Date }): Promise<VendorResult<VendorRecord[]>> {
+    const out: VendorRecord[] = [];
+    for (let start = period.from.getTime(); start < period.to.getTime(); start += HOUR_MS) {
+      const end = Math.min(start + HOUR_MS, period.to.getTime());
+      for (let offset = 0; ; offset += PAGE) {
+        if (out.length > 0 || offset > 0) await sleep(this.#api.recordsPauseMs);
+        const page = await this.#page({ start_time: vendorTime(new Date(start)), end_time: vendorTime(new Date(end)), offset, limit: PAGE });
+        if (!page.ok) return page;
+        out.push(...page.value.list);
+        if (page.value.list.length < PAGE || offset + PAGE >= page.value.total) break;
+      }
+    }
+    return { ok: true, value: out };
+  }
+
+  async #page(body: { start_time: string; end_time: string; offset: number; limit: number }): Promise<VendorResult<{ total: number; list: VendorRecord[] }>> {
+    const route = '/v4/game/transaction';
+    const exchange = await this.#transport.send({ route, url: `${this.#api.url}${route}`, headers: { authorization: `Bearer ${this.#api.token.reveal()}` }, body: JSON.stringify(body), idempotent: true, notProcessed: (_s, reply) => (reply as { code?: unknown } | undefined)?.code === BUSY });
+    if (!exchange.ok) return vendorFailure(exchange.error, exchange.detail);
+    let parsed: unknown;
+    try {
+      parsed = parseJsonExact(exchange.text ?? '');
+    } catch {
+      return vendorFailure('vendor_error', `${route}: unreadable answer (HTTP ${exchange.status})`);
+    }
+    const answer = transactionPage.safeParse(parsed);
+    if (!answer.success) return vendorFailure('vendor_error', `${route}: unexpected data: ${z.prettifyError(answer.error)}`);
+    if (answer.data.code !== OK) return vendorFailure(CODES[answer.data.code] ?? 'vendor_error', `${route}: vendor code ${answer.data.code}`);
+    const list: VendorRecord[] = [];
+    for (const row of answer.data.data.list) {
+      const amount = parseAmount(row.trans_amount.source, this.currency);
+      if (!amount.ok) return vendorFailure('vendor_error', `${route}: trans_amount ${row.trans_amount.source}: ${amount.reason}`);
+      const at = fromVendorTime(row.regdate);
+      if (at === undefined) return vendorFailure('vendor_error', `${route}: regdate ${JSON.stringify(row.regdate)}`);
+      list.push({ id: row.trans_id, kind: row.trans_type === 1 ? 'bet' : row.trans_type === 2 ? 'win' : 'cancel', user: row.user_code, ...(row.round_id ? { round: row.round_id } : {}), amount: amount.value, at });
+    }
+    return { ok: true, value: { total: answer.data.data.total, list } };
   }
 
   async #call<T>(route: string, body: unknown, idempotent: boolean, data: z.ZodType<T>): Promise<VendorResult<T>> {

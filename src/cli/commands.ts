@@ -23,6 +23,10 @@ import { UsageError, valid } from './input.ts';
 import { vendorCommands } from './vendor-commands.ts';
 import { operatorCommands } from './operator-commands.ts';
 import { ggrRequest } from '../http/reports.ts';
+import { runRequest } from '../http/reconciliation.ts';
+import { parseExport as parseRecordsExport } from '../reconcile/export.ts';
+import { ReconcileError } from '../reconcile/reconciler.ts';
+import { asCurrency, isCurrency } from '../money/currency.ts';
 import { Reports, ggrCsv, ggrJson } from '../reports/ggr.ts';
 import { ROLES, type OperatorRefusal } from '../operators/operators.ts';
 import { OperatorActions } from '../operators/actions.ts';
@@ -68,6 +72,9 @@ export const OPTIONS = {
   'return-url': { type: 'string' },
   'bet-min': { type: 'string' },
   'bet-max': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  file: { type: 'string' },
 } as const;
 
 export { UsageError };
@@ -369,6 +376,38 @@ export const COMMANDS: Record<string, Command> = {
       const token = await jwt.sign(new TextEncoder().encode(ctx.config.adminJwtSecret.reveal()));
       ctx.out.answer({ token }, [token]);
       return 0;
+    },
+  },
+  'vendor-reconcile': {
+    synopsis: '--provider <id> --from <ISO> --to <ISO> [--file <export> --currency <C>]',
+    summary: "compares a provider's period with its vendor's records (its API, or an export file); exit 1 when anything is unmatched",
+    args: 0,
+    options: ['provider', 'from', 'to', 'file', 'currency'],
+    required: ['provider', 'from', 'to'],
+    async run(ctx, _args, v) {
+      const period = valid(runRequest, { provider: v.provider, from: v.from, to: v.to });
+      const reconciler = ctx.gateway().reconciler;
+      let summary;
+      try {
+        if (v.file !== undefined) {
+          const currency = v.currency?.[0];
+          if (currency === undefined || !isCurrency(currency)) throw new UsageError('--currency: the export\'s currency (ISO 4217), with --file');
+          const records = parseRecordsExport(await readFile(v.file, 'utf8'), asCurrency(currency));
+          if (!records.ok) throw new UsageError(`${v.file}: ${records.message}`);
+          summary = await reconciler.import(cliActor(), period.provider, period.from, period.to, records.value);
+        } else {
+          summary = await reconciler.run(cliActor(), period.provider, period.from, period.to);
+        }
+      } catch (error) {
+        if (error instanceof ReconcileError) return ctx.out.refused(error.reason as never, error.message);
+        throw error;
+      }
+      const open = summary.findings.filter((f) => f.state === 'open');
+      ctx.out.answer(summary, [
+        `${summary.provider} ${summary.from} .. ${summary.to} (${summary.source}): ${summary.vendorRecords} vendor records, ${summary.matched} matched, ${summary.findings.length} findings, ${open.length} open (run ${summary.run})`,
+        ...summary.findings.map((f) => `  #${f.id} ${f.kind} ${f.key} [${f.state}] ${f.detail}`),
+      ]);
+      return open.length > 0 ? 1 : 0;
     },
   },
   ...webhooks,

@@ -13,6 +13,7 @@ export const PAGES: readonly { path: string; title: string; role: Role }[] = [
   { path: '/players', title: 'Players', role: 'viewer' },
   { path: '/providers', title: 'Providers', role: 'viewer' },
   { path: '/reports', title: 'Reports', role: 'viewer' },
+  { path: '/reconciliation', title: 'Reconciliation', role: 'viewer' },
   { path: '/audit', title: 'Audit', role: 'viewer' },
   { path: '/operators', title: 'Operators', role: 'admin' },
 ];

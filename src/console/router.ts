@@ -10,6 +10,7 @@ import type { Parking } from '../queue/parking.ts';
 import type { BackOffice } from '../wallet/backoffice.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
 import type { OperatorActions } from '../operators/actions.ts';
+import type { VendorReconciler } from '../reconcile/reconciler.ts';
 import type { Reports } from '../reports/ggr.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import type { Replayer } from '../webhooks/replay.ts';
@@ -34,6 +35,7 @@ export interface ConsoleDeps {
   vendors: Vendors;
   reports: Reports;
   actions: OperatorActions;
+  reconciler: VendorReconciler;
   jobs: ConsoleJobs;
   db: Db;
   /** The largest import (a vendor's export) a form may send; other forms are small. */

@@ -23,6 +23,24 @@ export interface VendorApi {
   games(query: { lang: string; studio?: string }): Promise<VendorResult<Game[]>>;
   /** A one-time URL that opens `game` for the player. */
   launch(request: LaunchRequest): Promise<VendorResult<{ url: string }>>;
+  /**
+   * The vendor's own record of the transactions in [from, to), for reconciliation: every page and
+   * window the vendor's API needs, within its limits. Optional: a vendor without such an API sends
+   * exports instead (imported through the same comparison).
+   */
+  records?(period: { from: Date; to: Date }): Promise<VendorResult<VendorRecord[]>>;
+}
+
+/** One transaction as the vendor records it. A cancel names its round and amount, not its target. */
+export interface VendorRecord {
+  id: string;
+  kind: 'bet' | 'win' | 'cancel';
+  /** The vendor's user code. */
+  user: string;
+  round?: string;
+  /** Minor units of the vendor account's currency. */
+  amount: Minor;
+  at: Date;
 }
 
 export interface Studio {
@@ -96,7 +114,8 @@ export interface VendorCall {
 }
 
 export type Exchange =
-  | { ok: true; status: number; body: unknown }
+  /** `text`: the body as received, for a reader that needs a number's exact digits (amounts). */
+  | { ok: true; status: number; body: unknown; text?: string }
   | { ok: false; error: Extract<VendorError, 'timeout' | 'unreachable' | 'busy' | 'vendor_error'>; detail: string };
 
 export interface VendorTransport {

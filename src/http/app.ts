@@ -15,6 +15,8 @@ import type { BackOffice } from '../wallet/backoffice.ts';
 import type { Vendors } from '../vendors/vendors.ts';
 import { adminRouter } from './admin.ts';
 import { openApiRouter } from './openapi.ts';
+import { reconciliationRouter } from './reconciliation.ts';
+import type { VendorReconciler } from '../reconcile/reconciler.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import { BOARD_PATH, boardRouter } from './board.ts';
 import { callbackRouter } from './callbacks.ts';
@@ -52,6 +54,7 @@ export interface AppDeps {
   reports: Reports;
   /** Operators' changes (replay, import, block, cashier), audited: shared by /v1, the console and the CLI. */
   actions: OperatorActions;
+  reconciler: VendorReconciler;
   /** When set, /metrics answers only a request bearing it. */
   metricsToken?: Secret | undefined;
   bodyLimit: string;
@@ -144,6 +147,7 @@ export function createApp(deps: AppDeps): express.Express {
     ['', reportsRouter(deps.reports)],
     ['', vendorsRouter(deps.vendors, audit, bodyLimit)],
     ['', adminRouter(deps.backOffice, deps.actions, bodyLimit)],
+    ['', reconciliationRouter(deps.reconciler, bodyLimit, importLimit)],
     ['', openApiRouter(VERSION)],
   ];
   for (const [prefix, router] of v1) app.use(`/v1${prefix}`, router);
@@ -151,7 +155,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(BOARD_PATH, boardRouter(deps.parking.queues(), secret, operators));
   app.use(
     CONSOLE_PATH,
-    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, actions: deps.actions, jobs: new ConsoleJobs(), db: deps.db, importLimit }, consolePages),
+    consoleRouter({ operators, audit, backOffice: deps.backOffice, history, replayer, parking: deps.parking, providers: deps.providers, vendors: deps.vendors, reports: deps.reports, actions: deps.actions, reconciler: deps.reconciler, jobs: new ConsoleJobs(), db: deps.db, importLimit }, consolePages),
   );
   app.use((_req: express.Request, res: express.Response) => {
     res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });

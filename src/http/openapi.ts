@@ -8,6 +8,7 @@ import { replayRequest, searchRequest } from '../webhooks/wire.ts';
 import { allow } from './auth.ts';
 import { auditRequest, newOperator, passwordChange, roleChange } from './operators.ts';
 import { ggrRequest } from './reports.ts';
+import { findingsRequest, importRequest, resolveRequest, runRequest, runsRequest } from './reconciliation.ts';
 import { importQuery } from './webhooks.ts';
 
 /** One /v1 operation, declared once, with the very zod schemas its route validates with. */
@@ -64,6 +65,14 @@ export const V1: readonly Operation[] = [
   }),
   op('get', '/webhooks/{id}', 'viewer', 'One webhook: raw body, decoded payload, operation, outcome, answer, timing; credentials redacted', 'the webhook'),
   op('post', '/webhooks/{id}/replay', 'operator', 'Runs one stored webhook again through its adapter and the wallet rules (audited)', 'what the replay did'),
+  op('get', '/reconciliation/runs', 'viewer', 'Reconciliation runs with the vendors, newest first', 'the runs', { query: runsRequest }),
+  op('post', '/reconciliation/runs', 'operator', "Compares a provider's period with its vendor's records API; findings are kept (audited)", 'the run and its findings, 201', { body: runRequest }),
+  op('post', '/reconciliation/import', 'operator', "Compares a provider's period with an export of its vendor's records (audited)", 'the run and its findings, 201', {
+    query: importRequest,
+    rawBody: { mediaType: 'text/csv', description: 'CSV with the header id,kind,user,round,amount,at, or a JSON array of those objects; amounts are decimal strings in currency units' },
+  }),
+  op('get', '/reconciliation/findings', 'viewer', 'Findings of the reconciliation runs, newest first, paged', 'findings and the next page', { query: findingsRequest }),
+  op('post', '/reconciliation/findings/{id}/resolve', 'operator', 'Resolves a finding: explain, replay a webhook, or adjust the wallet (admin; audited)', 'the finding', { body: resolveRequest }),
   op('get', '/openapi.json', 'viewer', 'This document (OpenAPI 3.1)', 'the document'),
   op('get', '/docs', 'viewer', 'This document as a page to read', 'HTML'),
 ];

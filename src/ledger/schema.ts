@@ -221,6 +221,40 @@ export interface AuditEventsTable {
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
 }
 
+export interface VendorReconcileRunsTable {
+  id: Id;
+  provider_id: string;
+  period_from: Date;
+  period_to: Date;
+  source: 'api' | 'import';
+  started_by: string;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+  vendor_records: number | null;
+  matched: number | null;
+  findings: number | null;
+  error: string | null;
+}
+
+export interface VendorFindingsTable {
+  id: Id;
+  provider_id: string;
+  key: string;
+  kind: string;
+  at: Date;
+  player_code: string | null;
+  currency: string | null;
+  detail: string;
+  vendor: ColumnType<unknown, string | null, string | null>;
+  ledger: ColumnType<unknown, string | null, string | null>;
+  first_run: bigint;
+  last_run: bigint;
+  state: ColumnType<'open' | 'resolved' | 'explained', 'open' | undefined, 'open' | 'resolved' | 'explained'>;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  resolution: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface ReportDaysTable {
   day: string;
   provider_id: string;
@@ -239,6 +273,8 @@ export interface ReportDaysTable {
 
 export interface Database {
   report_days: ReportDaysTable;
+  vendor_reconcile_runs: VendorReconcileRunsTable;
+  vendor_findings: VendorFindingsTable;
   report_days_done: { day: string; computed_at: ColumnType<Date, never, never> };
   operators: OperatorsTable;
   operator_sessions: OperatorSessionsTable;

@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'operator_enable',
   'operator_role',
   'operator_passwd',
+  'vendor_reconcile',
+  'finding_resolve',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -95,7 +95,7 @@ export class VendorHttp implements VendorTransport {
     }
   }
 
-  async #attempt(call: VendorCall): Promise<{ status: number; body: unknown }> {
+  async #attempt(call: VendorCall): Promise<{ status: number; body: unknown; text: string }> {
     const leave = await this.#enter();
     try {
       let res: Response;
@@ -123,7 +123,7 @@ export class VendorHttp implements VendorTransport {
         body = undefined;
       }
       if (call.notProcessed?.(res.status, body)) throw new NotProcessed('busy', 'the vendor refused the call as busy');
-      return { status: res.status, body };
+      return { status: res.status, body, text };
     } finally {
       leave();
     }

@@ -73,6 +73,11 @@ export class Vendors {
     this.#apis = new Map(providers.flatMap((p) => (p.api ? [[p.id, p.api] as const] : [])));
   }
 
+  /** The provider's outbound client, when it has one (reconciliation reads its records through it). */
+  apiOf(provider: string): VendorApi | undefined {
+    return this.#apis.get(provider);
+  }
+
   providers(): ProviderView[] {
     return [...this.#dialects].map(([id, dialect]) => {
       const api = this.#apis.get(id);

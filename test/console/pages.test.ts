@@ -187,3 +187,28 @@ describe('operators', () => {
     ]);
   });
 });
+
+describe('reconciliation', () => {
+  it('shows runs and findings to a viewer without the forms, and refuses a viewer’s run', async () => {
+    const vic = await signIn('vic');
+    const page = await call('GET', '/console/reconciliation', { cookie: vic.cookie });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('data-testid="findings"');
+    expect(page.text).not.toContain('data-testid="reconcile-run"');
+    const forged = await call('POST', '/console/reconciliation/run', { cookie: vic.cookie, form: { _csrf: vic.csrf, provider: 'scorpio-play', from: '2026-12-01T00:00', to: '2026-12-01T01:00' } });
+    expect(forged.status).toBe(403);
+  });
+
+  it("lets an operator run a comparison, and says so when the vendor's API cannot be reached", async () => {
+    const olga = await signIn('olga');
+    const page = await call('GET', '/console/reconciliation', { cookie: olga.cookie });
+    expect(page.text).toContain('data-testid="reconcile-run"');
+    // No simulated vendor listens at the demo address here: the run is recorded with its error.
+    const run = await call('POST', '/console/reconciliation/run', { cookie: olga.cookie, form: { _csrf: olga.csrf, provider: 'scorpio-play', from: '2026-12-01T00:00', to: '2026-12-01T01:00' } });
+    expect(run.status).toBe(502);
+    expect(run.text).toMatch(/records: (unreachable|timeout)/);
+    const runs = await gw.gateway.db.selectFrom('vendor_reconcile_runs').select(['provider_id', 'error', 'started_by']).execute();
+    expect(runs).toEqual([expect.objectContaining({ provider_id: 'scorpio-play', started_by: 'olga' })]);
+    expect(runs[0]!.error).toMatch(/unreachable|timeout/);
+  });
+});

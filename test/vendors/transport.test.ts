@@ -99,7 +99,7 @@ describe('answers', () => {
   it('hands back the status and the parsed body, 4xx included (the dialect maps them)', async () => {
     behaviour = (_n, req, res) => json(res, req.headers.authorization === SECRET_TOKEN ? 401 : 200, { code: 401, seen: req.headers['content-type'] });
     const { http, observed } = await transport();
-    expect(await http.send(call())).toEqual({ ok: true, status: 401, body: { code: 401, seen: 'application/json' } });
+    expect(await http.send(call())).toEqual({ ok: true, status: 401, body: { code: 401, seen: 'application/json' }, text: '{"code":401,"seen":"application/json"}' });
     expect(received).toBe(1);
     expect(observed).toMatchObject([{ provider: 'acme', route: '/v4/test', result: 'ok', attempts: 1 }]);
   });
@@ -109,7 +109,7 @@ describe('retries only where repeating is safe', () => {
   it('an idempotent call is sent again after a 5xx, and succeeds', async () => {
     behaviour = (n, _req, res) => (n < 3 ? json(res, 502, {}) : json(res, 200, { code: 0 }));
     const { http, observed } = await transport();
-    expect(await http.send(call())).toEqual({ ok: true, status: 200, body: { code: 0 } });
+    expect(await http.send(call())).toEqual({ ok: true, status: 200, body: { code: 0 }, text: '{"code":0}' });
     expect(received).toBe(3);
     expect(observed[0]!.attempts).toBe(3);
   });
@@ -161,7 +161,7 @@ describe('retries only where repeating is safe', () => {
     behaviour = (n, _req, res) => json(res, 200, { code: n < 3 ? 1018 : 0 });
     const { http } = await transport();
     const answer = await http.send(call({ idempotent: false, notProcessed: (_s, body) => (body as { code: number }).code === 1018 }));
-    expect(answer).toEqual({ ok: true, status: 200, body: { code: 0 } });
+    expect(answer).toEqual({ ok: true, status: 200, body: { code: 0 }, text: '{"code":0}' });
     expect(received).toBe(3);
   });
 

@@ -5,6 +5,7 @@ import { operatorsPage } from './operators.ts';
 import { overviewPage } from './overview.ts';
 import { providersPage } from './providers.ts';
 import { playersPage } from './players.ts';
+import { reconciliationPage } from './reconciliation.ts';
 import { reportsPage } from './reports.ts';
 import { webhooksPage } from './webhooks.ts';
 
@@ -15,6 +16,7 @@ export function consolePages(router: express.Router, deps: ConsoleDeps): void {
   playersPage(router, deps);
   providersPage(router, deps);
   reportsPage(router, deps);
+  reconciliationPage(router, deps);
   auditPage(router, deps);
   operatorsPage(router, deps);
 }

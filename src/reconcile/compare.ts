@@ -1,0 +1,140 @@
+import type { Minor } from '../money/minor.ts';
+import type { VendorRecord } from '../gateway/vendor-api.ts';
+
+/** What the ledger holds of one vendor transaction (a provider transaction), for the comparison. */
+export interface LedgerTransaction {
+  id: string;
+  kind: 'debit' | 'credit' | 'refund' | 'adjust';
+  /** The vendor's user code of the player (provider_users), else the casino's player code. */
+  user: string;
+  player: string;
+  round: string | null;
+  amount: Minor;
+  currency: string;
+  applied: boolean;
+  /** Rolled back (cancelled) afterwards, with money moving back. */
+  rolledBack: boolean;
+  at: Date;
+}
+
+/** A rollback the ledger applied (money moved back), for matching the vendor's cancel rows. */
+export interface LedgerRollback {
+  target: string;
+  round: string | null;
+  user: string;
+  player: string;
+  amount: Minor;
+  currency: string;
+  at: Date;
+}
+
+export type FindingKind = 'missing_at_casino' | 'missing_at_vendor' | 'amount_mismatch' | 'player_mismatch' | 'round_mismatch' | 'status_mismatch' | 'stuck_round';
+
+export interface Finding {
+  /** What the finding is about: a transaction id, a round, or a cancel's round and amount. */
+  key: string;
+  kind: FindingKind;
+  at: Date;
+  player: string | null;
+  currency: string | null;
+  detail: string;
+  vendor?: unknown;
+  ledger?: unknown;
+}
+
+export interface Comparison {
+  matched: number;
+  findings: Finding[];
+}
+
+const VENDOR_KIND = { bet: 'debit', win: 'credit' } as const;
+const json = (v: object) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
+
+/**
+ * Compares what a vendor says happened in [from, to) with what the ledger holds. Both sides are read
+ * with a margin around the period (a transaction stamped 10:59:59.9 by the vendor may be 11:00:00.1 in
+ * the ledger), and a finding is reported only when its own time falls inside the period: the same
+ * period compared twice gives the same findings, and neighbouring periods never report one twice.
+ *
+ * - missing_at_casino: the vendor has a transaction the wallet never applied (a lost win is money
+ *   owed to a player);
+ * - missing_at_vendor: the wallet moved money the vendor does not list;
+ * - amount / player / round mismatch: the same id, different facts;
+ * - status_mismatch: the vendor shows a cancel the wallet did not apply, or the wallet rolled back
+ *   what the vendor still counts.
+ */
+export function compare(
+  vendor: readonly VendorRecord[],
+  ledger: readonly LedgerTransaction[],
+  rollbacks: readonly LedgerRollback[],
+  period: { from: Date; to: Date },
+  /** The casino's player of each vendor user code, and the vendor account's currency: whose wallet a vendor-only record concerns. */
+  owner: { players: ReadonlyMap<string, string>; currency: string | null },
+): Comparison {
+  const inside = (at: Date) => at >= period.from && at < period.to;
+  const findings: Finding[] = [];
+  let matched = 0;
+  const byId = new Map(ledger.map((t) => [t.id, t]));
+  const listed = new Set<string>();
+
+  for (const r of vendor.filter((v) => v.kind !== 'cancel')) {
+    listed.add(r.id);
+    const t = byId.get(r.id);
+    const at = t?.at ?? r.at;
+    if (!inside(r.at) && !(t && inside(t.at))) continue;
+    const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(r), ...(t ? { ledger: json(t) } : {}) };
+    if (!t || !t.applied || t.kind !== VENDOR_KIND[r.kind as 'bet' | 'win']) {
+      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${r.user}; the wallet never applied it` });
+      continue;
+    }
+    let ok = true;
+    if (t.amount !== r.amount) {
+      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor says ${r.amount}, the wallet moved ${t.amount} (minor units)` });
+      ok = false;
+    }
+    if (t.user !== r.user) {
+      findings.push({ ...base, kind: 'player_mismatch', detail: `${r.kind} ${r.id}: the vendor says user ${r.user}, the wallet's player is ${t.player} (user ${t.user})` });
+      ok = false;
+    }
+    if (r.round !== undefined && t.round !== null && t.round !== r.round) {
+      findings.push({ ...base, kind: 'round_mismatch', detail: `${r.kind} ${r.id}: the vendor says round ${r.round}, the wallet's is ${t.round}` });
+      ok = false;
+    }
+    if (t.rolledBack && !vendor.some((c) => c.kind === 'cancel' && c.round === t.round && c.amount === t.amount)) {
+      findings.push({ ...base, kind: 'status_mismatch', detail: `${r.kind} ${r.id}: the wallet rolled it back; the vendor still counts it` });
+      ok = false;
+    }
+    if (ok) matched++;
+  }
+
+  // The vendor's cancels name no target: matched with the wallet's rollbacks by round and amount.
+  const unusedRollbacks = [...rollbacks];
+  for (const c of vendor.filter((v) => v.kind === 'cancel')) {
+    const i = unusedRollbacks.findIndex((r) => r.round === (c.round ?? null) && r.amount === c.amount);
+    if (i >= 0) {
+      unusedRollbacks.splice(i, 1);
+      if (inside(c.at)) matched++;
+      continue;
+    }
+    if (!inside(c.at)) continue;
+    findings.push({
+      key: `cancel:${c.round ?? ''}:${c.amount}`,
+      kind: 'status_mismatch',
+      at: c.at,
+      player: owner.players.get(c.user) ?? null,
+      currency: owner.currency,
+      detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${c.user}; the wallet shows it applied`,
+      vendor: json(c),
+    });
+  }
+  for (const r of unusedRollbacks) {
+    if (!inside(r.at)) continue;
+    findings.push({ key: `rollback:${r.target}`, kind: 'missing_at_vendor', at: r.at, player: r.player, currency: r.currency, detail: `the wallet refunded ${r.amount} (minor units) of ${r.target}; the vendor lists no cancel of it`, ledger: json(r) });
+  }
+
+  for (const t of ledger) {
+    if (!t.applied || (t.kind !== 'debit' && t.kind !== 'credit') || listed.has(t.id) || !inside(t.at)) continue;
+    findings.push({ key: t.id, kind: 'missing_at_vendor', at: t.at, player: t.player, currency: t.currency, detail: `the wallet ${t.kind === 'debit' ? 'took' : 'paid'} ${t.amount} (minor units) as ${t.id}; the vendor does not list it`, ledger: json(t) });
+  }
+  return { matched, findings };
+}

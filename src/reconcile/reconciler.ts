@@ -1,0 +1,323 @@
+import { sql } from 'kysely';
+import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
+import type { Db } from '../ledger/database.ts';
+import { asCurrency, isCurrency } from '../money/currency.ts';
+import type { OperatorActions } from '../operators/actions.ts';
+import type { Actor, Audit } from '../operators/audit.ts';
+import { compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
+
+/** Each side is read this far around the period, so a transaction stamped at its edge is matched. */
+const MARGIN_MS = 5 * 60_000;
+/** A round with open lines this old is stuck (the vendor never settled nor cancelled it). */
+export const STUCK_AFTER_MS = 60 * 60_000;
+
+export interface RunSummary {
+  run: string;
+  provider: string;
+  from: string;
+  to: string;
+  source: 'api' | 'import';
+  vendorRecords: number;
+  matched: number;
+  /** Findings of this period still open (new or seen again). */
+  open: number;
+  findings: FindingView[];
+}
+
+export interface FindingView {
+  id: string;
+  provider: string;
+  key: string;
+  kind: string;
+  at: string;
+  player: string | null;
+  currency: string | null;
+  detail: string;
+  vendor: unknown;
+  ledger: unknown;
+  state: 'open' | 'resolved' | 'explained';
+  resolvedBy: string | null;
+  resolvedAt: string | null;
+  resolution: unknown;
+}
+
+export type Resolution =
+  | { action: 'explain'; note: string }
+  | { action: 'replay'; webhookId: bigint; note?: string }
+  | { action: 'adjust'; direction: 'deposit' | 'withdrawal'; amount: string; note: string };
+
+export type ResolveResult = { ok: true; finding: FindingView } | { ok: false; reason: 'not_found' | 'not_open' | 'refused'; message: string };
+
+type Row = {
+  id: bigint;
+  provider_id: string;
+  key: string;
+  kind: string;
+  at: Date;
+  player_code: string | null;
+  currency: string | null;
+  detail: string;
+  vendor: unknown;
+  ledger: unknown;
+  state: 'open' | 'resolved' | 'explained';
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  resolution: unknown;
+};
+
+export const findingJson = (r: Row): FindingView => ({
+  id: r.id.toString(),
+  provider: r.provider_id,
+  key: r.key,
+  kind: r.kind,
+  at: r.at.toISOString(),
+  player: r.player_code,
+  currency: r.currency,
+  detail: r.detail,
+  vendor: r.vendor,
+  ledger: r.ledger,
+  state: r.state,
+  resolvedBy: r.resolved_by,
+  resolvedAt: r.resolved_at?.toISOString() ?? null,
+  resolution: r.resolution,
+});
+
+/**
+ * Reconciliation with the vendors' own records: reads a provider's period from its API (or an
+ * imported export), compares it with the ledger (compare.ts), and keeps what did not match as
+ * findings, one per (provider, key, kind): a second run over the same period finds the same rows
+ * and moves no money. Operators resolve a finding with a replay or an adjustment (through
+ * OperatorActions, audited), or mark it explained.
+ */
+export class VendorReconciler {
+  readonly #db: Db;
+  readonly #vendors: (provider: string) => VendorApi | undefined;
+  readonly #actions: OperatorActions;
+  readonly #audit: Audit;
+
+  readonly #stuckAfterMs: number;
+
+  constructor(db: Db, vendors: (provider: string) => VendorApi | undefined, actions: OperatorActions, audit: Audit, options: { stuckAfterMs?: number } = {}) {
+    this.#db = db;
+    this.#vendors = vendors;
+    this.#actions = actions;
+    this.#audit = audit;
+    this.#stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
+  }
+
+  /** Whether the provider's vendor serves its records (else its exports are imported). */
+  offersRecords(provider: string): boolean {
+    return this.#vendors(provider)?.records !== undefined;
+  }
+
+  /** Compares the provider's period as its vendor's API lists it. */
+  async run(actor: Actor, provider: string, from: Date, to: Date): Promise<RunSummary> {
+    const api = this.#vendors(provider);
+    if (!api?.records) throw new ReconcileError('no_records', `provider ${provider} has no records API: import its export instead`);
+    const run = await this.#start(actor, provider, from, to, 'api');
+    const records = await api.records({ from: new Date(from.getTime() - MARGIN_MS), to: new Date(to.getTime() + MARGIN_MS) });
+    if (!records.ok) {
+      await this.#db.updateTable('vendor_reconcile_runs').set({ finished_at: new Date(), error: `${records.error}: ${records.detail}` }).where('id', '=', run).execute();
+      throw new ReconcileError('vendor', `the vendor's records: ${records.error}: ${records.detail}`);
+    }
+    return this.#finish(actor, run, provider, from, to, 'api', records.value);
+  }
+
+  /** Compares the provider's period with records the vendor exported (a file imported by an operator). */
+  async import(actor: Actor, provider: string, from: Date, to: Date, records: readonly VendorRecord[]): Promise<RunSummary> {
+    const run = await this.#start(actor, provider, from, to, 'import');
+    return this.#finish(actor, run, provider, from, to, 'import', records);
+  }
+
+  async #start(actor: Actor, provider: string, from: Date, to: Date, source: 'api' | 'import'): Promise<bigint> {
+    if (!(to > from)) throw new ReconcileError('invalid', 'the period must end after it starts');
+    const row = await this.#db
+      .insertInto('vendor_reconcile_runs')
+      .values({ provider_id: provider, period_from: from, period_to: to, source, started_by: actor.name })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async #finish(actor: Actor, run: bigint, provider: string, from: Date, to: Date, source: 'api' | 'import', records: readonly VendorRecord[]): Promise<RunSummary> {
+    const [ledger, rollbacks, stuck, users] = await Promise.all([
+      this.#ledger(provider, from, to),
+      this.#rollbacks(provider, from, to),
+      this.#stuck(provider, from, to),
+      this.#db.selectFrom('provider_users').innerJoin('players', 'players.id', 'provider_users.player_id').select(['provider_users.user_code', 'players.code']).where('provider_users.provider_id', '=', provider).execute(),
+    ]);
+    // A vendor that names players by the casino's own code (no user API) maps each code to itself.
+    const players = new Map<string, string>([...records.map((r) => [r.user, r.user] as const), ...users.map((u) => [u.user_code, u.code] as const)]);
+    const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency: this.#vendors(provider)?.currency ?? ledger[0]?.currency ?? null });
+    const all = [...findings, ...stuck];
+    await this.#db.transaction().execute(async (trx) => {
+      for (const f of all) {
+        await sql`
+          insert into vendor_findings (provider_id, key, kind, at, player_code, currency, detail, vendor, ledger, first_run, last_run)
+          values (${provider}, ${f.key}, ${f.kind}, ${f.at}, ${f.player}, ${f.currency}, ${f.detail}, ${JSON.stringify(f.vendor ?? null)}::jsonb, ${JSON.stringify(f.ledger ?? null)}::jsonb, ${run}, ${run})
+          on conflict (provider_id, key, kind) do update set last_run = excluded.last_run, detail = excluded.detail, vendor = excluded.vendor, ledger = excluded.ledger`.execute(trx);
+      }
+      await trx.updateTable('vendor_reconcile_runs').set({ finished_at: new Date(), vendor_records: records.length, matched, findings: all.length }).where('id', '=', run).execute();
+    });
+    const rows = all.length
+      ? await this.#db
+          .selectFrom('vendor_findings')
+          .selectAll()
+          .where('provider_id', '=', provider)
+          .where((eb) => eb.or(all.map((f) => eb.and([eb('key', '=', f.key), eb('kind', '=', f.kind)]))))
+          .orderBy('at')
+          .execute()
+      : [];
+    const open = rows.filter((r) => r.state === 'open').length;
+    await this.#audit.record({ actor, action: 'vendor_reconcile', target: provider, outcome: 'ok', detail: { run: run.toString(), from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, findings: all.length, open } });
+    return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r as Row)) };
+  }
+
+  /** The provider's debits and credits around the period, with the vendor's user code of each player. */
+  async #ledger(provider: string, from: Date, to: Date): Promise<LedgerTransaction[]> {
+    const { rows } = await sql<{ id: string; kind: LedgerTransaction['kind']; user_code: string | null; player: string; round: string | null; amount: bigint; currency: string; status: string; rolled_back: boolean; at: Date }>`
+      select pt.external_id as id, pt.kind, u.user_code, p.code as player, r.external_id as round, pt.amount, pt.currency, pt.status,
+        exists (select 1 from rollbacks rb where rb.provider_id = pt.provider_id and rb.target_external_id = pt.external_id and rb.transfer_id is not null) as rolled_back,
+        pt.created_at as at
+      from provider_transactions pt
+      join players p on p.id = pt.player_id
+      left join provider_users u on u.player_id = pt.player_id and u.provider_id = pt.provider_id
+      left join rounds r on r.id = pt.round_id
+      where pt.provider_id = ${provider} and pt.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and pt.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
+    return rows.map((r) => ({ id: r.id, kind: r.kind, user: r.user_code ?? r.player, player: r.player, round: r.round, amount: r.amount, currency: r.currency.trim(), applied: r.status === 'applied', rolledBack: r.rolled_back, at: r.at }));
+  }
+
+  async #rollbacks(provider: string, from: Date, to: Date): Promise<LedgerRollback[]> {
+    const { rows } = await sql<{ target: string; round: string | null; user_code: string | null; player: string; amount: bigint; currency: string; at: Date }>`
+      select rb.target_external_id as target, r.external_id as round, u.user_code, p.code as player, t.amount, t.currency, rb.created_at as at
+      from rollbacks rb
+      join transfers t on t.id = rb.transfer_id
+      join players p on p.id = rb.player_id
+      left join provider_transactions pt on pt.id = rb.target_id
+      left join rounds r on r.id = pt.round_id
+      left join provider_users u on u.player_id = rb.player_id and u.provider_id = rb.provider_id
+      where rb.provider_id = ${provider} and rb.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and rb.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
+    return rows.map((r) => ({ target: r.target, round: r.round, user: r.user_code ?? r.player, player: r.player, amount: r.amount, currency: r.currency.trim(), at: r.at }));
+  }
+
+  /**
+   * Rounds begun in the period, older than the stuck threshold, on which nothing came back: every line
+   * still open, no line settled or cancelled, no win paid on the round. (A command-dialect round never
+   * settles its lines, but its win, even of 0, comes back; an event-dialect round settles them.)
+   */
+  async #stuck(provider: string, from: Date, to: Date): Promise<Finding[]> {
+    const before = new Date(Math.min(to.getTime(), Date.now() - this.#stuckAfterMs));
+    const { rows } = await sql<{ round: string; player: string; currency: string; at: Date; open: number; staked: bigint }>`
+      select r.external_id as round, p.code as player, r.currency, r.created_at as at, count(*)::int as open, sum(l.amount)::bigint as staked
+      from rounds r join players p on p.id = r.player_id join bet_lines l on l.round_id = r.id and l.state = 'open'
+      where r.provider_id = ${provider} and r.created_at >= ${from} and r.created_at < ${before}
+        and not exists (select 1 from bet_lines x where x.round_id = r.id and x.state <> 'open')
+        and not exists (select 1 from provider_transactions c where c.round_id = r.id and c.kind = 'credit' and c.status = 'applied')
+        and not exists (select 1 from rollbacks rb join provider_transactions t on t.id = rb.target_id where t.round_id = r.id and rb.transfer_id is not null)
+      group by r.id, p.code`.execute(this.#db);
+    return rows.map((r) => ({
+      key: `round:${r.round}`,
+      kind: 'stuck_round' as const,
+      at: r.at,
+      player: r.player,
+      currency: r.currency?.trim() ?? null,
+      detail: `round ${r.round} of ${r.player} has ${r.open} open line(s) staking ${r.staked} (minor units), unsettled since ${r.at.toISOString()}`,
+      ledger: { round: r.round, openLines: r.open, staked: r.staked.toString() },
+    }));
+  }
+
+  async findings(f: { provider?: string | undefined; state?: string | undefined; limit: number; before?: bigint | undefined }): Promise<FindingView[]> {
+    let q = this.#db.selectFrom('vendor_findings').selectAll().orderBy('id', 'desc').limit(f.limit);
+    if (f.provider) q = q.where('provider_id', '=', f.provider);
+    if (f.state) q = q.where('state', '=', f.state as Row['state']);
+    if (f.before !== undefined) q = q.where('id', '<', f.before);
+    return (await q.execute()).map((r) => findingJson(r as Row));
+  }
+
+  async runs(provider: string | undefined, limit: number) {
+    let q = this.#db.selectFrom('vendor_reconcile_runs').selectAll().orderBy('id', 'desc').limit(limit);
+    if (provider) q = q.where('provider_id', '=', provider);
+    return (await q.execute()).map((r) => ({
+      id: r.id.toString(),
+      provider: r.provider_id,
+      from: r.period_from.toISOString(),
+      to: r.period_to.toISOString(),
+      source: r.source,
+      startedBy: r.started_by,
+      startedAt: r.started_at.toISOString(),
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      vendorRecords: r.vendor_records,
+      matched: r.matched,
+      findings: r.findings,
+      error: r.error,
+    }));
+  }
+
+  /**
+   * Resolves an open finding: explained (a note), replayed (a stored webhook run again, which must
+   * apply), or adjusted (a cashier deposit or withdrawal, referenced by the finding so it is applied
+   * once). Audited, with the finding, the action and the note.
+   */
+  async resolve(actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
+    const row = (await this.#db.selectFrom('vendor_findings').selectAll().where('id', '=', id).executeTakeFirst()) as Row | undefined;
+    if (!row) return { ok: false, reason: 'not_found', message: `no finding ${id}` };
+    if (row.state !== 'open') return { ok: false, reason: 'not_open', message: `finding ${id} is already ${row.state}` };
+    let resolution: Record<string, unknown>;
+    if (how.action === 'explain') {
+      resolution = { action: 'explain', note: how.note };
+    } else if (how.action === 'replay') {
+      const replayed = await this.#actions.replay(actor, how.webhookId);
+      if (replayed.outcome !== 'ok' && replayed.outcome !== 'duplicate') return this.#refused(actor, row, how, `the replay of webhook ${how.webhookId} ended ${replayed.outcome}${replayed.detail ? ` (${replayed.detail})` : ''}`);
+      resolution = { action: 'replay', webhookId: how.webhookId.toString(), outcome: replayed.outcome, note: how.note ?? null };
+    } else {
+      if (!row.player_code || !row.currency || !isCurrency(row.currency)) return this.#refused(actor, row, how, 'this finding names no player wallet to adjust');
+      const done = await this.#actions.cashier(actor, how.direction, row.player_code, asCurrency(row.currency), how.amount, `reconcile-${row.id}`);
+      if (!done.ok) return this.#refused(actor, row, how, `the adjustment was refused: ${done.message ?? done.reason}`);
+      resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference: `reconcile-${row.id}`, balance: done.balance.toString(), note: how.note };
+    }
+    const updated = await this.#db
+      .updateTable('vendor_findings')
+      .set({ state: how.action === 'explain' ? 'explained' : 'resolved', resolved_by: actor.name, resolved_at: new Date(), resolution: JSON.stringify(resolution) })
+      .where('id', '=', id)
+      .where('state', '=', 'open')
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated) return { ok: false, reason: 'not_open', message: `finding ${id} was resolved meanwhile` };
+    await this.#audit.record({ actor, action: 'finding_resolve', target: id.toString(), outcome: 'ok', detail: { provider: row.provider_id, kind: row.kind, key: row.key, ...resolution } });
+    return { ok: true, finding: findingJson(updated as Row) };
+  }
+
+  async #refused(actor: Actor, row: Row, how: Resolution, message: string): Promise<ResolveResult> {
+    await this.#audit.record({ actor, action: 'finding_resolve', target: row.id.toString(), outcome: 'refused', detail: { provider: row.provider_id, kind: row.kind, action: how.action, reason: message } });
+    return { ok: false, reason: 'refused', message };
+  }
+}
+
+export class ReconcileError extends Error {
+  readonly reason: 'no_records' | 'vendor' | 'invalid';
+  constructor(reason: 'no_records' | 'vendor' | 'invalid', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/**
+ * The scheduled run (hourly, one BullMQ job across every gateway process): each provider whose vendor
+ * serves records, over the last closed hour. Findings are keyed, so a run repeated after a crash or
+ * by a second process adds nothing.
+ */
+export async function reconcileLastHour(reconciler: VendorReconciler, providers: readonly string[], log: { info(o: object, m: string): void; warn(o: object, m: string): void }, now = new Date()): Promise<RunSummary[]> {
+  const to = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  const from = new Date(to.getTime() - 3_600_000);
+  const done: RunSummary[] = [];
+  for (const provider of providers.filter((p) => reconciler.offersRecords(p))) {
+    try {
+      const summary = await reconciler.run({ name: 'scheduler', via: 'cli' }, provider, from, to);
+      done.push(summary);
+      (summary.open ? log.warn : log.info).call(log, { provider, from, to, matched: summary.matched, open: summary.open }, 'vendor reconciliation of the last hour');
+    } catch (err) {
+      log.warn({ err, provider }, 'vendor reconciliation of the last hour failed');
+    }
+  }
+  return done;
+}
