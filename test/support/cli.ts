@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -18,7 +19,9 @@ export function runCli(args: string[], env: Record<string, string>): Promise<Cli
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, ['src/cli/main.ts', ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', SEED_DEMO: 'false', LOG_LEVEL: 'silent', ...env },
+      // Node's compile cache: each of the suite's many CLI processes loads the same modules; compiled
+      // once, they start about a fifth faster.
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', SEED_DEMO: 'false', LOG_LEVEL: 'silent', NODE_COMPILE_CACHE: path.join(tmpdir(), 'croupier-test-compile-cache'), ...env },
     });
     let stdout = '';
     let stderr = '';
