@@ -1,8 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto';
+
 /**
  * The bench's fixed world, shared by the orchestrator (which configures the gateway and preloads the
  * database) and the load driver (which plays the vendors): provider instances, their secrets, the
  * currencies, the player codes. Both sides must agree on every value here.
  */
+
+/** The Hub88 instance's keys: the bench drives no Hub88 traffic, but production insists on real keys. */
+const hub88 = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
 
 /** Bench-only secrets: production mode insists that each one is set; none of them guards real money. */
 export const SECRETS = {
@@ -20,6 +25,10 @@ export const SECRETS = {
   MEGANODES_API_URL: 'http://127.0.0.1:9',
   MEGANODES_API_TOKEN: 'bench-meganodes-api-token',
   DOWINN_API_URL: 'http://127.0.0.1:9',
+  HUB88_PUBLIC_KEY: hub88.publicKey,
+  HUB88_CASINO_PRIVATE_KEY: hub88.privateKey,
+  HUB88_TOKEN_SECRET: 'bench-hub88-session-token-secret-0123456789',
+  HUB88_API_URL: 'http://127.0.0.1:9',
 } as const;
 
 export type Currency = 'USD' | 'EUR' | 'KRW';
