@@ -111,8 +111,10 @@ export async function seedScale(database: string, shape: ScaleShape): Promise<vo
       client,
       'rounds',
       R,
-      `${round} insert into rounds (id, provider_id, external_id, player_id, currency, created_at) overriding system value
-       select r, (${prov})[q + 1], external, player, (${cur})[c + 1], at from g`,
+      // An event-dialect round its result settled says so (rules 10-14: the round model reconcile checks).
+      `${round} insert into rounds (id, provider_id, external_id, player_id, currency, created_at, settled_by, settled_at) overriding system value
+       select r, (${prov})[q + 1], external, player, (${cur})[c + 1], at,
+         case when event and not cancelled then 2 * r end, case when event and not cancelled then at end from g`,
     );
     await chunked(
       client,
@@ -148,8 +150,13 @@ export async function seedScale(database: string, shape: ScaleShape): Promise<vo
       'bet lines and line cancels (event dialect)',
       R,
       `${round}, lines as (
-         insert into bet_lines (id, provider_transaction_id, round_id, ref, amount) overriding system value
-         select r, 2 * r - 1, r, '1', bet from g where event)
+         insert into bet_lines (id, provider_transaction_id, round_id, ref, amount, state, winloss, payout, settled_by) overriding system value
+         select r, 2 * r - 1, r, '1', bet,
+           case when cancelled then 'cancelled' else 'settled' end,
+           case when cancelled then null else back - bet end,
+           case when cancelled then null else back end,
+           case when cancelled then null else 2 * r end
+         from g where event)
        insert into line_cancels (provider_id, round_external_id, ref, player_id, line_id, cancel_id, created_at)
        select (${prov})[q + 1], external, '1', player, r, 2 * r, at from g where event and cancelled`,
     );
