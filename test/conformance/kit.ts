@@ -790,8 +790,8 @@ const SCENARIO: Record<ScenarioName, (k: Kit) => Promise<void>> = {
     ]);
     expect(await k.balance(p)).toBe(500n);
     const wins = kept.map((b) => ({ ...b, txId: k.tx(), amount: k.amount(150n) }));
-    await Promise.all(wins.flatMap((w) => [win(k, w, 100n), win(k, w, 100n)]));
-    expect(await k.balance(p)).toBe(1_250n);
+    const paid = await Promise.all(wins.flatMap((w) => [win(k, w, 100n), win(k, w, 100n)]));
+    expect(await k.balance(p), `the wins were answered ${paid.map((r) => r.kind).join(', ')}`).toBe(1_250n);
     const moves = await k.moves(p);
     expect(moves.filter((m) => m === 'bet -100').length - moves.filter((m) => m === 'bet_refund +100').length).toBe(5);
     expect(moves.filter((m) => m === 'win +150').length).toBe(5);
