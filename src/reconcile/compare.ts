@@ -62,6 +62,9 @@ const json = (v: object) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (ty
  * - amount / player / round mismatch: the same id, different facts;
  * - status_mismatch: the vendor shows a cancel the wallet did not apply, or the wallet rolled back
  *   what the vendor still counts.
+ * A cancel of nothing (a lost round's win of 0, rolled back) moves no money on either side, and
+ * vendors differ on whether they list it: it is matched when both sides have it and ignored when only
+ * one does.
  */
 export function compare(
   vendor: readonly VendorRecord[],
@@ -100,7 +103,7 @@ export function compare(
       findings.push({ ...base, kind: 'round_mismatch', detail: `${r.kind} ${r.id}: the vendor says round ${r.round}, the wallet's is ${t.round}` });
       ok = false;
     }
-    if (t.rolledBack && !vendor.some((c) => c.kind === 'cancel' && c.round === t.round && c.amount === t.amount)) {
+    if (t.rolledBack && t.amount !== 0n && !vendor.some((c) => c.kind === 'cancel' && c.round === t.round && c.amount === t.amount)) {
       findings.push({ ...base, kind: 'status_mismatch', detail: `${r.kind} ${r.id}: the wallet rolled it back; the vendor still counts it` });
       ok = false;
     }
@@ -116,7 +119,7 @@ export function compare(
       if (inside(c.at)) matched++;
       continue;
     }
-    if (!inside(c.at)) continue;
+    if (!inside(c.at) || c.amount === 0n) continue;
     findings.push({
       key: `cancel:${c.round ?? ''}:${c.amount}`,
       kind: 'status_mismatch',
@@ -128,7 +131,7 @@ export function compare(
     });
   }
   for (const r of unusedRollbacks) {
-    if (!inside(r.at)) continue;
+    if (!inside(r.at) || r.amount === 0n) continue;
     findings.push({ key: `rollback:${r.target}`, kind: 'missing_at_vendor', at: r.at, player: r.player, currency: r.currency, detail: `the wallet refunded ${r.amount} (minor units) of ${r.target}; the vendor lists no cancel of it`, ledger: json(r) });
   }
 

@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('plays sessions at all five demo providers, shows them, and ends reconciled (exit 0)', async () => {
+  it('plays sessions at all five demo providers, shows them, ends reconciled, and finds and resolves a lost win in the vendors\' records (exit 0)', async () => {
     const run = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
       const child = spawn(NODE, ['demo/main.ts', '--rounds', '2', '--database', database], { cwd: ROOT, env: { PATH: process.env.PATH ?? '' } });
       let out = '';
@@ -42,5 +42,10 @@ describe('npm run demo', () => {
     expect(run.out).toMatch(/^scorpio-play\s+mallory launch of .*: 403 player_blocked/m);
     expect(run.out).toContain('reconcile: every ledger invariant holds');
     expect(run.out).toContain("every wallet holds what the vendors' answers promised");
+    // Finance's reconciliation with the vendors' records: clean, then a lost win found and paid.
+    for (const provider of ['scorpio-play', 'slotcity', 'meganodes']) expect(run.out).toMatch(new RegExp(`^  ${provider}\\s+(\\d+) vendor records,\\s+\\1 matched: nothing open`, 'm'));
+    expect(run.out).toMatch(/^    missing_at_casino 990000001: .*never applied/m);
+    expect(run.out).toMatch(/^  resolved: an admin paid it by an audited adjustment; alice (\S+) USD -> (\S+) USD/m);
+    expect(run.out).toContain('reconcile: every ledger invariant still holds');
   });
 });
