@@ -38,6 +38,21 @@ async function call(method: string, path: string, opts: { cookie?: string; form?
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
+/** A job the console started (a 303 to its page): its page once it has ended, read as a browser reloading it would. */
+async function jobEnded(started: Reply, cookie: string): Promise<Reply> {
+  expect(started.status).toBe(303);
+  const location = started.headers.get('location')!;
+  expect(location).toMatch(/^\/console\/jobs\/[0-9a-f-]{36}$/);
+  for (let i = 0; i < 300; i++) {
+    const page = await call('GET', location, { cookie });
+    expect(page.status).toBe(200);
+    if (!page.text.includes('http-equiv="refresh"')) return page;
+    expect(page.text).toContain('<strong>running</strong>');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${location} did not end`);
+}
+
 const pair = (reply: Reply, name: string) => reply.headers.getSetCookie().find((c) => c.startsWith(`${name}=`))?.split(';')[0] ?? '';
 const csrfIn = (text: string) => /name="_csrf" value="([^"]+)"/.exec(text)?.[1] ?? '';
 
@@ -85,8 +100,9 @@ describe('overview', () => {
     for (const instance of gw.config.providers) expect(page.text).toContain(`data-testid="provider-${instance.id}"`);
     expect(page.text).toContain('data-testid="queues"');
 
-    const check = await call('GET', '/console/ledger-check', { cookie });
-    expect(check.status).toBe(200);
+    // The ledger check runs as a job: the request answers at once with its page, which reloads until the verdict.
+    const check = await jobEnded(await call('GET', '/console/ledger-check', { cookie }), cookie);
+    expect(check.text).toContain('<strong>finished</strong>');
     expect(check.text).toContain('data-testid="ledger-clean"');
   });
 });
@@ -204,9 +220,10 @@ describe('reconciliation', () => {
     const page = await call('GET', '/console/reconciliation', { cookie: olga.cookie });
     expect(page.text).toContain('data-testid="reconcile-run"');
     // No simulated vendor listens at the demo address here: the run is recorded with its error.
-    const run = await call('POST', '/console/reconciliation/run', { cookie: olga.cookie, form: { _csrf: olga.csrf, provider: 'scorpio-play', from: '2026-12-01T00:00', to: '2026-12-01T01:00' } });
-    expect(run.status).toBe(502);
-    expect(run.text).toMatch(/records: (unreachable|timeout)/);
+    // The run is a job (the vendor's pages take their time): its page says how it ended.
+    const run = await jobEnded(await call('POST', '/console/reconciliation/run', { cookie: olga.cookie, form: { _csrf: olga.csrf, provider: 'scorpio-play', from: '2026-12-01T00:00', to: '2026-12-01T01:00' } }), olga.cookie);
+    expect(run.text).toContain('<strong>failed</strong>');
+    expect(run.text).toMatch(/data-testid="job-failed">[^<]*records: (unreachable|timeout)/);
     const runs = await gw.gateway.db.selectFrom('vendor_reconcile_runs').select(['provider_id', 'error', 'started_by']).execute();
     expect(runs).toEqual([expect.objectContaining({ provider_id: 'scorpio-play', started_by: 'olga' })]);
     expect(runs[0]!.error).toMatch(/unreachable|timeout/);

@@ -1,6 +1,7 @@
 import type express from 'express';
 import type { ConsoleDeps } from '../router.ts';
 import { auditPage } from './audit.ts';
+import { jobsPage } from './jobs.ts';
 import { operatorsPage } from './operators.ts';
 import { overviewPage } from './overview.ts';
 import { providersPage } from './providers.ts';
@@ -19,4 +20,5 @@ export function consolePages(router: express.Router, deps: ConsoleDeps): void {
   reconciliationPage(router, deps);
   auditPage(router, deps);
   operatorsPage(router, deps);
+  jobsPage(router, deps);
 }

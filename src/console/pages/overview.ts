@@ -72,16 +72,18 @@ export function overviewPage(router: express.Router, deps: ConsoleDeps): void {
     );
   });
 
-  router.get('/ledger-check', async (_req, res) => {
+  // The check reads the whole ledger (seconds to minutes on a large one): it runs as a job, its page
+  // reloading itself until the verdict, so no request waits on it.
+  router.get('/ledger-check', (_req, res) => {
     const p = res.locals.principal as Principal;
-    const started = Date.now();
-    const breaks = await reconcile(deps.db);
-    const took = Date.now() - started;
-    const body =
-      breaks.length === 0
-        ? html`<p class="notice ok" data-testid="ledger-clean">The ledger reconciles: every balance equals its transfers, every currency sums to zero, every round line agrees with its money (checked in ${took} ms).</p>`
-        : html`<p class="notice bad" data-testid="ledger-breaks">${breaks.length} break${breaks.length === 1 ? '' : 's'} found (checked in ${took} ms).</p>
-<table><thead><tr><th>Check</th><th>Detail</th></tr></thead><tbody>${breaks.map((b) => html`<tr><td>${b.check}</td><td>${b.detail}</td></tr>`)}</tbody></table>`;
-    res.type('html').send(page('Ledger check', '', p, html`${body}<p><a href="${CONSOLE_PATH}">Back to the overview</a></p>`));
+    const job = deps.jobs.start({ kind: 'ledger check', subject: 'the ledger', startedBy: p.name }, () => reconcile(deps.db), (breaks) => ({
+      good: breaks.length === 0,
+      html:
+        breaks.length === 0
+          ? html`<p class="notice ok" data-testid="ledger-clean">The ledger reconciles: every balance equals its transfers, every currency sums to zero, every round line agrees with its money.</p>`
+          : html`<p class="notice bad" data-testid="ledger-breaks">${breaks.length} break${breaks.length === 1 ? '' : 's'} found.</p>
+<table><thead><tr><th>Check</th><th>Detail</th></tr></thead><tbody>${breaks.map((b) => html`<tr><td>${b.check}</td><td>${b.detail}</td></tr>`)}</tbody></table>`,
+    }));
+    res.redirect(303, `${CONSOLE_PATH}/jobs/${job.id}`);
   });
 }

@@ -2,7 +2,7 @@ import type express from 'express';
 import { z } from 'zod';
 import { actorOf, type Principal } from '../../http/auth.ts';
 import { resolveRequest, runRequest } from '../../http/reconciliation.ts';
-import { ReconcileError, type FindingView, type Resolution } from '../../reconcile/reconciler.ts';
+import type { FindingView, Resolution } from '../../reconcile/reconciler.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { CONSOLE_PATH, csrfField, may, need, page } from '../layout.ts';
 import type { ConsoleDeps } from '../router.ts';
@@ -54,13 +54,16 @@ ${may(p, 'operator') && withApi.length
     const utc = (v: unknown) => (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d$/.test(v) ? `${v}:00Z` : v);
     const parsed = runRequest.safeParse({ provider: body.provider, from: utc(body.from), to: utc(body.to) });
     if (!parsed.success) return res.status(400).type('html').send(await render(p, html`<p class="notice bad" role="alert">${z.prettifyError(parsed.error)}</p>`));
-    try {
-      const run = await reconciler.run(actorOf(req, res), parsed.data.provider, parsed.data.from, parsed.data.to);
-      res.type('html').send(await render(p, html`<p class="notice ${run.open ? 'warn' : 'ok'}" role="status" data-testid="reconcile-result">${run.provider}: ${run.vendorRecords} vendor records, ${run.matched} matched, ${run.open} open finding${run.open === 1 ? '' : 's'}.</p>`));
-    } catch (error) {
-      if (!(error instanceof ReconcileError)) throw error;
-      res.status(502).type('html').send(await render(p, html`<p class="notice bad" role="alert">${error.message}</p>`));
-    }
+    const actor = actorOf(req, res);
+    // A run reads the vendor's pages at the vendor's pace: it runs as a job with a page of its own.
+    const { provider, from, to } = parsed.data;
+    const job = deps.jobs.start({ kind: 'vendor reconciliation', subject: provider, startedBy: p.name }, () => reconciler.run(actor, provider, from, to), (run) => ({
+      good: run.open === 0,
+      html: html`<p class="notice ${run.open ? 'warn' : 'ok'}" role="status" data-testid="reconcile-result">${run.provider}, ${run.from.slice(0, 16).replace('T', ' ')} – ${run.to.slice(0, 16).replace('T', ' ')} UTC: ${run.vendorRecords} vendor records, ${run.matched} matched, ${run.open} open finding${run.open === 1 ? '' : 's'}.</p>
+${run.findings.length ? html`<table><thead><tr><th>#</th><th>Kind</th><th>Key</th><th>State</th><th>What</th></tr></thead><tbody>${run.findings.map((f) => html`<tr><td>${f.id}</td><td>${f.kind}</td><td>${f.key}</td><td>${f.state}</td><td>${f.detail}</td></tr>`)}</tbody></table>` : ''}
+<p><a href="${R}">Open findings and their resolutions</a></p>`,
+    }));
+    res.redirect(303, `${CONSOLE_PATH}/jobs/${job.id}`);
   });
 
   router.post('/reconciliation/findings/:id/resolve', need('operator'), async (req: express.Request<{ id: string }>, res) => {

@@ -6,7 +6,7 @@ import { formatAmount } from '../../money/minor.ts';
 import type { WebhookRow } from '../../webhooks/history.ts';
 import { OUTCOMES, parseExport, replayRequest, searchRequest, webhookJson } from '../../webhooks/wire.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { ConsoleJob } from '../jobs.ts';
+import type { ReplaySummary } from '../../operators/actions.ts';
 import { CONSOLE_PATH, csrfField, may, need, page } from '../layout.ts';
 import type { ConsoleDeps } from '../router.ts';
 import { formQuery, localValue } from './audit.ts';
@@ -44,19 +44,14 @@ function table(rows: readonly WebhookRow[], p: Principal, replayButtons: boolean
 const providerSelect = (deps: ConsoleDeps, chosen: string | undefined, any = true) =>
   html`<select name="provider">${any ? html`<option value="">any</option>` : ''}${deps.providers.map((i) => html`<option ${chosen === i.id ? html`selected` : ''}>${i.id}</option>`)}</select>`;
 
-/** A job's page: its progress while it runs (the page reloads itself), then what it did. */
-export function jobBody(job: ConsoleJob): SafeHtml {
-  const share = job.total ? Math.round((job.done / job.total) * 100) : 0;
-  const head = html`<p data-testid="job-state">${job.kind} of ${job.provider}, started by ${job.startedBy} at ${when(job.startedAt)}: <strong>${job.state}</strong></p>`;
-  if (job.state === 'running') {
-    return html`${head}<p><progress max="${job.total ?? 1}" value="${job.done}">${share} %</progress> ${job.done} of ${job.total ?? '?'}</p><p class="muted">This page reloads itself until the job ends; leaving it does not stop the job.</p>`;
-  }
-  if (job.state === 'failed') return html`${head}<p class="notice bad" role="alert">${job.error}</p>`;
-  const r = job.result!;
-  return html`${head}
-<p class="notice ok" data-testid="job-done">${r.count} webhook${r.count === 1 ? '' : 's'} processed: ${Object.entries(r.outcomes).map(([o, n]) => `${n} ${o}`).join(', ') || 'none'}.</p>
+/** What a finished bulk replay or import did, for its job page. */
+function replayReport(r: ReplaySummary): { html: SafeHtml; good: boolean } {
+  return {
+    good: true,
+    html: html`<p class="notice ok" data-testid="job-done">${r.count} webhook${r.count === 1 ? '' : 's'} processed: ${Object.entries(r.outcomes).map(([o, n]) => `${n} ${o}`).join(', ') || 'none'}.</p>
 <table><thead><tr><th>Webhook</th><th>New record</th><th>Outcome</th><th>Detail</th></tr></thead>
-<tbody>${r.results.map((x) => html`<tr><td>${x.webhookId ? html`<a href="${W}/${x.webhookId}">${x.webhookId}</a>` : ''}</td><td>${x.replayId ? html`<a href="${W}/${x.replayId}">${x.replayId}</a>` : ''}</td><td><span class="tag ${x.outcome}">${x.outcome}</span></td><td>${x.detail ?? ''}</td></tr>`)}</tbody></table>`;
+<tbody>${r.results.map((x) => html`<tr><td>${x.webhookId ? html`<a href="${W}/${x.webhookId}">${x.webhookId}</a>` : ''}</td><td>${x.replayId ? html`<a href="${W}/${x.replayId}">${x.replayId}</a>` : ''}</td><td><span class="tag ${x.outcome}">${x.outcome}</span></td><td>${x.detail ?? ''}</td></tr>`)}</tbody></table>`,
+  };
 }
 
 /**
@@ -160,7 +155,7 @@ ${result}`,
     }
     const { dryRun: _dry, ...filter } = parsed.data;
     const actor = actorOf(req, res);
-    const job = jobs.start('bulk replay', filter.provider, p.name, (progress) => actions.replayMatching(actor, filter, progress));
+    const job = jobs.start({ kind: 'bulk replay', subject: filter.provider, startedBy: p.name }, (progress) => actions.replayMatching(actor, filter, progress), replayReport);
     res.redirect(303, `${CONSOLE_PATH}/jobs/${job.id}`);
   });
 
@@ -178,15 +173,8 @@ ${result}`,
     const notifications = parseExport(typeof body.content === 'string' ? body.content : '');
     if (!notifications.ok) return refuse(notifications.message);
     const actor = actorOf(req, res);
-    const job = jobs.start('import', provider, p.name, (progress) => actions.import(actor, provider, notifications.value, progress));
+    const job = jobs.start({ kind: 'import', subject: provider, startedBy: p.name }, (progress) => actions.import(actor, provider, notifications.value, progress), replayReport);
     res.redirect(303, `${CONSOLE_PATH}/jobs/${job.id}`);
-  });
-
-  router.get('/jobs/:id', (req: express.Request<{ id: string }>, res) => {
-    const p = res.locals.principal as Principal;
-    const job = jobs.get(req.params.id);
-    if (!job) return res.status(404).type('html').send(page('Job', '/webhooks', p, html`<p class="notice warn" role="alert">No such job in this gateway process (jobs are kept by the process that runs them; their outcome is in the <a href="${CONSOLE_PATH}/audit">audit trail</a>).</p>`));
-    res.type('html').send(page(`${job.kind[0]!.toUpperCase()}${job.kind.slice(1)}`, '/webhooks', p, jobBody(job), { refreshSeconds: job.state === 'running' ? 1 : undefined }));
   });
 
   router.get('/webhooks/:id', async (req: express.Request<{ id: string }>, res) => {
