@@ -336,6 +336,9 @@ export function expectRefusal(reading: Reading, kinds: readonly Kind[], balance:
  * The kit's scenarios for one driver: `scenarios` picks some of them (the round-order property runs
  * in a file of its own, test/conformance/orders.test.ts, so that its minutes overlap other files').
  */
+/** Kits made in this process: each gets its own range of ids. */
+let kitsMade = 0;
+
 export function defineConformance(driver: Driver, scenarios: readonly ScenarioName[] = SCENARIOS): void {
   // The property runs in a file of its own (orders.test.ts): the run of every other scenario is the
   // whole certification, with the driver's extras and the check of its instances.
@@ -343,7 +346,10 @@ export function defineConformance(driver: Driver, scenarios: readonly ScenarioNa
   describe(`conformance of the ${driver.dialect} dialect${partial ? `: ${scenarios.join(', ')}` : ''}`, () => {
     let gw: TestGateway;
     let dir: string;
-    let seq = 0;
+    // Ids of this kit's own range: a driver may remember what it built (Hub88's driver keeps each
+    // round's bets), and two kits of one driver in one process (vitest without isolation, a file
+    // certifying twice) must not meet in that memory.
+    let seq = ++kitsMade * 100_000_000;
 
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), `croupier-conformance-${driver.dialect}-`));
