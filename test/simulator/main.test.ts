@@ -61,7 +61,7 @@ describe('npm run simulate', () => {
   it('starts the five vendors, logs one line per call received, and stops on SIGTERM', async () => {
     const run = simulate({ ...EPHEMERAL, GATEWAY_URL: 'http://127.0.0.1:1' });
     try {
-      const listening = await run.waitFor(/ listening on http:\/\/127\.0\.0\.1:\d+, calling back http:\/\/127\.0\.0\.1:1\/callbacks\//, 4);
+      const listening = await run.waitFor(/ listening on http:\/\/127\.0\.0\.1:\d+, calling back http:\/\/127\.0\.0\.1:1\/callbacks\//, DEMO_IDS.length);
       const url = (id: string) => /listening on (\S+),/.exec(listening.find((l) => l.includes(` ${id} (`))!)![1]!;
       for (const id of DEMO_IDS) expect(url(id)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
