@@ -75,6 +75,11 @@ export function compare(
   owner: { players: ReadonlyMap<string, string>; currency: string | null },
 ): Comparison {
   const inside = (at: Date) => at >= period.from && at < period.to;
+  /** A vendor's user code as finance reads it: with the casino's player, when the casino knows it. */
+  const whose = (user: string) => {
+    const player = owner.players.get(user);
+    return player === undefined || player === user ? `user ${user}` : `user ${user} (player ${player})`;
+  };
   const findings: Finding[] = [];
   let matched = 0;
   const byId = new Map(ledger.map((t) => [t.id, t]));
@@ -87,7 +92,7 @@ export function compare(
     if (!inside(r.at) && !(t && inside(t.at))) continue;
     const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(r), ...(t ? { ledger: json(t) } : {}) };
     if (!t || !t.applied || t.kind !== VENDOR_KIND[r.kind as 'bet' | 'win']) {
-      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${r.user}; the wallet never applied it` });
+      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${whose(r.user)}; the wallet never applied it` });
       continue;
     }
     let ok = true;
@@ -126,7 +131,7 @@ export function compare(
       at: c.at,
       player: owner.players.get(c.user) ?? null,
       currency: owner.currency,
-      detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${c.user}; the wallet shows it applied`,
+      detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet shows it applied`,
       vendor: json(c),
     });
   }

@@ -49,4 +49,9 @@ describe('comparing a vendor’s records with the ledger', () => {
     expect(kinds(compare([bet('b1', 500n), win('w1', 700n), cancel(700n)], [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n)], [], period, owner))).toEqual(['status_mismatch cancel:r1:700']);
     expect(kinds(compare([bet('b1', 500n), win('w1', 700n), cancel(700n)], ledger, [rollback('w1', 700n)], period, owner))).toEqual([]);
   });
+
+  it('names the casino’s player beside the vendor’s user code in what a finding says', () => {
+    const lost = compare([bet('b1', 500n), win('w9', 900n)], [tx('b1', 'debit', 500n)], [], period, owner).findings;
+    expect(lost.map((f) => [f.kind, f.player, f.detail])).toEqual([['missing_at_casino', 'alice', 'the vendor lists win w9 of 900 (minor units) for user u1 (player alice); the wallet never applied it']]);
+  });
 });
