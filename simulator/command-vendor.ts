@@ -7,7 +7,7 @@ import { Journal, type Operation } from './journal.ts';
 import { LinkGone, PlayLinks, tokenOf } from './links.ts';
 import { ExactNumber, exponentOf, jsonUnits, parseJson, units } from './money.ts';
 import { prng } from './random.ts';
-import { describeReport, type SessionReport } from './session.ts';
+import { describeReport, PLAY_DEFAULTS, type PlayOptions, type SessionReport } from './session.ts';
 import { Sessions } from './sessions.ts';
 import { count, emptyStats, html, listen, resetStats, type Stats } from './server.ts';
 
@@ -22,35 +22,15 @@ import { count, emptyStats, html, listen, resetStats, type Stats } from './serve
  * `concurrencyLimit` calls in flight at once answer 1018. Test controls and stats live on the handle.
  */
 
-export interface CommandPlayOptions {
-  /** Rounds per session. */
-  rounds: number;
-  duplicateRate: number;
-  retryDelayMs: readonly [number, number];
-  betTimeoutMs: number;
-  otherTimeoutMs: number;
-  /** Think time between rounds. */
-  pauseMs: readonly [number, number];
+export interface CommandPlayOptions extends PlayOptions {
   /** Stakes in minor units (default: 0.10-5.00 in a two-decimal currency, 100-5000 in a zero-decimal one). */
   stake?: readonly [bigint, bigint];
   lossRate: number;
   voidRate: number;
   winCancelRate: number;
-  /** Seeds the session's random choices (default: Math.random). */
-  seed?: number;
 }
 
-export const COMMAND_PLAY_DEFAULTS: CommandPlayOptions = {
-  rounds: 5,
-  duplicateRate: 0,
-  retryDelayMs: [2000, 4000],
-  betTimeoutMs: 2000,
-  otherTimeoutMs: 4000,
-  pauseMs: [0, 0],
-  lossRate: 0.5,
-  voidRate: 0.05,
-  winCancelRate: 0.05,
-};
+export const COMMAND_PLAY_DEFAULTS: CommandPlayOptions = { ...PLAY_DEFAULTS, lossRate: 0.5, voidRate: 0.05, winCancelRate: 0.05 };
 
 export interface CommandVendorOptions {
   /** The casino's id of this account (the path of its callback URL): "scorpio-play". */

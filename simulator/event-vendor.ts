@@ -7,7 +7,7 @@ import { Journal } from './journal.ts';
 import { LinkGone, PlayLinks, tokenOf } from './links.ts';
 import { ExactNumber, isCurrency, parseJson, parseUnits, units } from './money.ts';
 import { prng } from './random.ts';
-import { describeReport, type SessionReport } from './session.ts';
+import { describeReport, PLAY_DEFAULTS, type PlayOptions, type SessionReport } from './session.ts';
 import { Sessions } from './sessions.ts';
 import { count, emptyStats, html, listen, resetStats, type Stats } from './server.ts';
 
@@ -20,29 +20,12 @@ import { count, emptyStats, html, listen, resetStats, type Stats } from './serve
  * `{"code":0,"response_data":{"game_url":...}}` or `{"code":<n>,"message":...}`.
  */
 
-export interface EventPlayOptions {
-  /** Rounds per session. */
-  rounds: number;
-  duplicateRate: number;
-  retryDelayMs: readonly [number, number];
-  betTimeoutMs: number;
-  otherTimeoutMs: number;
-  pauseMs: readonly [number, number];
+export interface EventPlayOptions extends PlayOptions {
   lineCancelRate: number;
   resultChangeRate: number;
-  seed?: number;
 }
 
-export const EVENT_PLAY_DEFAULTS: EventPlayOptions = {
-  rounds: 5,
-  duplicateRate: 0,
-  retryDelayMs: [2000, 4000],
-  betTimeoutMs: 2000,
-  otherTimeoutMs: 4000,
-  pauseMs: [0, 0],
-  lineCancelRate: 0.1,
-  resultChangeRate: 0.05,
-};
+export const EVENT_PLAY_DEFAULTS: EventPlayOptions = { ...PLAY_DEFAULTS, lineCancelRate: 0.1, resultChangeRate: 0.05 };
 
 export interface EventVendorOptions {
   /** The casino's id of this account (the path of its webhook URL): "dowinn". */

@@ -6,7 +6,7 @@ import { Journal } from './journal.ts';
 import { LinkGone, PlayLinks, tokenOf } from './links.ts';
 import { isCurrency, parseUnits } from './money.ts';
 import { prng } from './random.ts';
-import { describeReport, type SessionReport } from './session.ts';
+import { describeReport, PLAY_DEFAULTS, type PlayOptions, type SessionReport } from './session.ts';
 import { Sessions } from './sessions.ts';
 import { count, emptyStats, html, listen, resetStats, type Stats } from './server.ts';
 
@@ -18,28 +18,12 @@ import { count, emptyStats, html, listen, resetStats, type Stats } from './serve
  * casino's wallet (hub88-player.ts) signing with its own private key.
  */
 
-export interface Hub88PlayOptions {
-  rounds: number;
-  duplicateRate: number;
-  retryDelayMs: readonly [number, number];
-  betTimeoutMs: number;
-  otherTimeoutMs: number;
-  pauseMs: readonly [number, number];
+export interface Hub88PlayOptions extends PlayOptions {
   rollbackRate: number;
   promoRate: number;
-  seed?: number;
 }
 
-export const HUB88_PLAY_DEFAULTS: Hub88PlayOptions = {
-  rounds: 5,
-  duplicateRate: 0,
-  retryDelayMs: [2000, 4000],
-  betTimeoutMs: 2000,
-  otherTimeoutMs: 4000,
-  pauseMs: [0, 0],
-  rollbackRate: 0.08,
-  promoRate: 0.3,
-};
+export const HUB88_PLAY_DEFAULTS: Hub88PlayOptions = { ...PLAY_DEFAULTS, rollbackRate: 0.08, promoRate: 0.3 };
 
 /** The games this account offers, with their stakes in currency units. */
 export const HUB88_GAMES = [

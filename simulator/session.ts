@@ -9,6 +9,30 @@ import { units } from './money.ts';
  * - failed: the casino did not answer the session's opening call;
  * - stopped: the vendor was shut down mid-session.
  */
+/** How every simulated vendor plays a session: the options its dialect's sessions share. */
+export interface PlayOptions {
+  /** Rounds per session. */
+  rounds: number;
+  /** Share of calls sent twice at once (a vendor's duplicate delivery). */
+  duplicateRate: number;
+  retryDelayMs: readonly [number, number];
+  betTimeoutMs: number;
+  otherTimeoutMs: number;
+  /** Think time between rounds. */
+  pauseMs: readonly [number, number];
+  /** Seeds the session's random choices (default: Math.random). */
+  seed?: number;
+}
+
+export const PLAY_DEFAULTS: PlayOptions = {
+  rounds: 5,
+  duplicateRate: 0,
+  retryDelayMs: [2000, 4000],
+  betTimeoutMs: 2000,
+  otherTimeoutMs: 4000,
+  pauseMs: [0, 0],
+};
+
 export type SessionEnd = 'completed' | 'refused' | 'broke' | 'failed' | 'stopped';
 
 export interface SessionReport {
