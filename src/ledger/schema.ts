@@ -296,4 +296,5 @@ export interface Database {
 }
 
 export type ProviderTransaction = Selectable<ProviderTransactionsTable>;
+export type VendorFinding = Selectable<VendorFindingsTable>;
 export type NewTransfer = Insertable<TransfersTable>;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
 import type { Db } from '../ledger/database.ts';
+import type { VendorFinding } from '../ledger/schema.ts';
 import { asCurrency, isCurrency } from '../money/currency.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
@@ -48,22 +49,8 @@ export type Resolution =
 
 export type ResolveResult = { ok: true; finding: FindingView } | { ok: false; reason: 'not_found' | 'not_open' | 'refused'; message: string };
 
-type Row = {
-  id: bigint;
-  provider_id: string;
-  key: string;
-  kind: string;
-  at: Date;
-  player_code: string | null;
-  currency: string | null;
-  detail: string;
-  vendor: unknown;
-  ledger: unknown;
-  state: 'open' | 'resolved' | 'explained';
-  resolved_by: string | null;
-  resolved_at: Date | null;
-  resolution: unknown;
-};
+/** A stored finding, as the table holds it. */
+type Row = VendorFinding;
 
 export const findingJson = (r: Row): FindingView => ({
   id: r.id.toString(),
@@ -170,7 +157,7 @@ export class VendorReconciler {
       : [];
     const open = rows.filter((r) => r.state === 'open').length;
     await this.#audit.record({ actor, action: 'vendor_reconcile', target: provider, outcome: 'ok', detail: { run: run.toString(), from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, findings: all.length, open } });
-    return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r as Row)) };
+    return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r)) };
   }
 
   /** The provider's debits and credits around the period, with the vendor's user code of each player. */
@@ -231,7 +218,7 @@ export class VendorReconciler {
     if (f.provider) q = q.where('provider_id', '=', f.provider);
     if (f.state) q = q.where('state', '=', f.state as Row['state']);
     if (f.before !== undefined) q = q.where('id', '<', f.before);
-    return (await q.execute()).map((r) => findingJson(r as Row));
+    return (await q.execute()).map((r) => findingJson(r));
   }
 
   async runs(provider: string | undefined, limit: number) {
@@ -259,7 +246,7 @@ export class VendorReconciler {
    * once). Audited, with the finding, the action and the note.
    */
   async resolve(actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
-    const row = (await this.#db.selectFrom('vendor_findings').selectAll().where('id', '=', id).executeTakeFirst()) as Row | undefined;
+    const row = (await this.#db.selectFrom('vendor_findings').selectAll().where('id', '=', id).executeTakeFirst());
     if (!row) return { ok: false, reason: 'not_found', message: `no finding ${id}` };
     if (row.state !== 'open') return { ok: false, reason: 'not_open', message: `finding ${id} is already ${row.state}` };
     let resolution: Record<string, unknown>;
@@ -284,7 +271,7 @@ export class VendorReconciler {
       .executeTakeFirst();
     if (!updated) return { ok: false, reason: 'not_open', message: `finding ${id} was resolved meanwhile` };
     await this.#audit.record({ actor, action: 'finding_resolve', target: id.toString(), outcome: 'ok', detail: { provider: row.provider_id, kind: row.kind, key: row.key, ...resolution } });
-    return { ok: true, finding: findingJson(updated as Row) };
+    return { ok: true, finding: findingJson(updated) };
   }
 
   async #refused(actor: Actor, row: Row, how: Resolution, message: string): Promise<ResolveResult> {
