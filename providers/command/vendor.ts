@@ -5,6 +5,7 @@ import { parseAmount } from '../../src/money/minor.ts';
 import { Secret } from '../../src/config/secret.ts';
 import type { Currency } from '../../src/money/currency.ts';
 import {
+  apiBaseOptions,
   vendorFailure,
   type Game,
   type LaunchRequest,
@@ -24,11 +25,9 @@ import type { PlayerCode } from '../../src/wallet/types.ts';
  */
 
 export const apiOptions = z.object({
-  /** Base URL of the vendor's API (the routes are /v4/...). */
-  url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  /** url: the base of the vendor's API (the routes are /v4/...). */
+  ...apiBaseOptions,
   token: z.string().min(8, 'an API token must be at least 8 characters').transform((s) => new Secret(s)),
-  /** The vendor answers within this; past it the call fails (and is repeated only if safe). */
-  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
   /** The vendor accepts 50 calls in flight per account and answers 1018 past that. */
   maxConcurrent: z.number().int().min(1).max(50).default(50),
   /** `win_ratio` of every game launch: the player's RTP in percent; 0, the vendor's documented default, is the agent's own. */

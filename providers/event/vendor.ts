@@ -3,6 +3,7 @@ import type { Secret } from '../../src/config/secret.ts';
 import type { Currency } from '../../src/money/currency.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
 import {
+  apiBaseOptions,
   vendorFailure,
   type Game,
   type LaunchRequest,
@@ -25,8 +26,7 @@ import { LOBBY_BODY_ENCRYPTED, lobbyAgentId } from './inferred.ts';
 const decimal = z.string().regex(/^\d{1,18}(\.\d{1,6})?$/, 'a decimal amount in currency units, as a string');
 
 export const apiOptions = z.object({
-  url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+  ...apiBaseOptions,
   maxConcurrent: z.number().int().min(1).max(500).default(50),
   /** Where the vendor sends a player who leaves the table, unless the launch names another. */
   homeUrl: z.url().optional(),

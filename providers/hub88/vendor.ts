@@ -2,6 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { Currency } from '../../src/money/currency.ts';
 import {
+  apiBaseOptions,
   vendorFailure,
   type Game,
   type LaunchRequest,
@@ -25,9 +26,8 @@ import { SIGNATURE_HEADER, signBody } from './signature.ts';
  */
 
 export const apiOptions = z.object({
-  /** Base URL of Hub88's Operator API (the routes are /operator/generic/v2/...). */
-  url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
-  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+  /** url: the base of Hub88's Operator API (the routes are /operator/generic/v2/...). */
+  ...apiBaseOptions,
   maxConcurrent: z.number().int().min(1).max(500).default(50),
   /** `platform` of every launch: the layout Hub88 serves. */
   platform: z.enum(['GPL_DESKTOP', 'GPL_MOBILE']).default('GPL_DESKTOP'),

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { PlayerCode } from '../wallet/types.ts';
@@ -129,3 +130,11 @@ export interface TransportLimits {
 }
 
 export type TransportFactory = (limits: TransportLimits) => VendorTransport;
+
+/** The settings every vendor API shares, for a dialect's `apiOptions` to spread: where it is and how long it may take. */
+export const apiBaseOptions = {
+  /** Base URL of the vendor's API (no trailing slash kept). */
+  url: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+  /** The vendor answers within this; past it the call fails (and is repeated only if safe). */
+  timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+};
