@@ -8,6 +8,8 @@ import type { PlayerCode } from './types.ts';
 
 /** Two players' cashier operations can race for one reference: the loser runs again and sees a conflict. */
 const CASHIER_RACE_KEYS = new Set(['cashier_operations_reference_key']);
+/** The largest bigint (ids are below it): a paged list with no `before` starts from the newest row. */
+const LAST_ID = 2n ** 63n - 1n;
 
 export type BackOfficeRefusal = 'unknown_player' | 'player_exists' | 'currency_mismatch' | 'insufficient_funds' | 'conflict';
 
@@ -143,11 +145,17 @@ export class BackOffice {
     });
   }
 
+  /** A paged list's player and where its page starts (`before`: the last id of the previous page; none, from the newest). */
+  async #pageStart(code: PlayerCode, before: bigint | undefined): Promise<{ player: { id: bigint }; before: bigint } | undefined> {
+    const player = await this.#db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirst();
+    return player && { player, before: before ?? LAST_ID };
+  }
+
   /** The player's wallet movements, newest first; `before` is the last transfer id of the previous page. */
   async history(code: PlayerCode, options: { limit: number; before?: bigint }): Promise<BackOfficeResult<HistoryEntry[]>> {
-    const player = await this.#db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirst();
-    if (!player) return { ok: false, reason: 'unknown_player' };
-    const before = options.before ?? 2n ** 63n - 1n;
+    const page = await this.#pageStart(code, options.before);
+    if (!page) return { ok: false, reason: 'unknown_player' };
+    const { player, before } = page;
     const { rows } = await sql<{
       id: bigint;
       kind: string;
@@ -202,9 +210,9 @@ export class BackOffice {
    * is the last round id of the previous page.
    */
   async rounds(code: PlayerCode, options: { limit: number; before?: bigint }): Promise<BackOfficeResult<RoundEntry[]>> {
-    const player = await this.#db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirst();
-    if (!player) return { ok: false, reason: 'unknown_player' };
-    const before = options.before ?? 2n ** 63n - 1n;
+    const page = await this.#pageStart(code, options.before);
+    if (!page) return { ok: false, reason: 'unknown_player' };
+    const { player, before } = page;
     const { rows } = await sql<{
       id: bigint;
       provider_id: string;
