@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /**
  * Debian's chromium, driven by playwright-core (no browser download): the console's browser tests
@@ -36,4 +36,12 @@ export async function signIn(page: Page, base: string, name: string, password: s
   await page.getByLabel('Name').fill(name);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** A browser context of its own (its own cookies) signed in as `name` through the form. */
+export async function signedIn(browser: Browser, base: string, name: string, password: string, viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await signIn(page, base, name, password);
+  return { context, page };
 }

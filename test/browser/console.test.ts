@@ -1,8 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bet, transId, win } from '../command/helpers.ts';
 import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
-import { launchBrowser, screenshot, signIn } from './browser.ts';
+import { launchBrowser, screenshot, signedIn, signIn } from './browser.ts';
 
 /**
  * The operators' console in a real browser (Debian's chromium, headless): signing in and out, what
@@ -33,12 +33,7 @@ afterAll(async () => {
   await gw?.close();
 });
 
-async function as(name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  await signIn(page, gw.url, name, PASSWORD(name));
-  return { context, page };
-}
+const as = (name: string) => signedIn(browser, gw.url, name, PASSWORD(name));
 
 describe('signing in', () => {
   it('signs an admin in to the overview and out again', async () => {

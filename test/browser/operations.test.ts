@@ -4,7 +4,7 @@ import { PlayerCode } from '../../src/wallet/types.ts';
 import { bet, transId, win } from '../command/helpers.ts';
 import { TOKENS, type TestGateway } from '../support/gateway.ts';
 import { holdWallet, startFaultyGateway } from '../webhooks/helpers.ts';
-import { launchBrowser, screenshot, signIn } from './browser.ts';
+import { launchBrowser, screenshot, signedIn } from './browser.ts';
 
 /**
  * An operator's day in the console, in a real browser, against failures made by a real fault: a
@@ -56,11 +56,9 @@ afterAll(async () => {
 });
 
 async function as(name: string): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  await signIn(page, gw.url, name, PASSWORD(name));
-  await expect.poll(() => page.url()).toBe(`${gw.url}/console`);
-  return { context, page };
+  const signed = await signedIn(browser, gw.url, name, PASSWORD(name), { width: 1280, height: 900 });
+  await expect.poll(() => signed.page.url()).toBe(`${gw.url}/console`);
+  return signed;
 }
 
 describe('failed webhooks', () => {
