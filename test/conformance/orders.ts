@@ -148,8 +148,15 @@ function itemisedRound(): fc.Arbitrary<Script> {
       const bettors = [...new Set(open.map((l) => l.bet))];
       let previous: Minor[] | undefined;
       let change = -1;
+      // A correction never brings the whole round back to figures it held before (A -> B -> A): such a
+      // chain cannot be ordered from its figures alone (docs/design.md, "Round rules").
+      const held = new Set<string>();
       results.forEach((units, k) => {
-        const winloss = open.map((l, n) => -l.amount + (l.amount * BigInt(units[n]!)) / 100n);
+        const figures = (bump: number) => open.map((l, n) => -l.amount + (l.amount * BigInt((units[n]! + (n === 0 ? bump : 0)) % 401)) / 100n);
+        let bump = 0;
+        while (held.has(figures(bump).join())) bump++;
+        const winloss = figures(bump);
+        held.add(winloss.join());
         msgs.push({
           kind: k === 0 ? 'result' : 'change',
           id: k === 0 ? 'r' : `x${k}`,
