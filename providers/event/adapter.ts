@@ -7,7 +7,7 @@ import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/min
 import { ExternalTxId, PlayerCode, type BetLine, type LineChange, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { createCodec, UndecryptableBody, type Codec } from './codec.ts';
 import { codeFor, type Code } from './codes.ts';
-import { RESULT_CHANGE_EVENT, answerWithinMs, idempotencyKey, netResult, roundKey } from './inferred.ts';
+import { RESULT_CHANGE_EVENT, answerWithinMs, idempotencyKey, madeAt, netResult, roundKey } from './inferred.ts';
 import { apiOptions, checkTables, eventVendor } from './vendor.ts';
 import { envelope, eventData, isEventType, type EventType } from './wire.ts';
 
@@ -162,13 +162,16 @@ class EventAdapter implements ProviderAdapter<Context> {
           }
           lines.push(line);
         }
-        if (event === 'bet_result') return ok({ op: 'settle', lines, totals: { stake: stake.value, winloss: netResult(stake.value, winloss.value) }, ...money });
+        // When the vendor made it orders a round's result and corrections made in different seconds (rule 13).
+        const made = madeAt(e);
+        if (event === 'bet_result') return ok({ op: 'settle', lines, totals: { stake: stake.value, winloss: netResult(stake.value, winloss.value) }, madeAt: made, ...money });
         const before = signedAmountOf(r.total_winloss_before, currency);
         if (!before.ok) return invalid(`total_winloss_before: ${before.reason}`);
         return ok({
           op: 'adjust',
           lines,
           totals: { stake: stake.value, winloss: netResult(stake.value, winloss.value), winlossBefore: netResult(stake.value, before.value) },
+          madeAt: made,
           ...money,
         });
       }

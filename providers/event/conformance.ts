@@ -66,10 +66,10 @@ const minus = (a: string, b: string) => formatAmount(minor(a) - minor(b), CURREN
 /** The sum of decimal texts, as a JSON number. */
 const total = (texts: readonly string[]) => number(formatAmount(texts.reduce((sum, t) => sum + minor(t), 0n), CURRENCY));
 
-const envelope = (eventType: string, txId: string, player: string, data?: unknown) => ({
+const envelope = (eventType: string, txId: string, player: string, data?: unknown, made = now()) => ({
   transaction_id: txId,
   event_type: eventType,
-  timestamp: now(),
+  timestamp: made,
   feedback_data: 'conformance',
   user_id: player,
   ...(data === undefined ? {} : { data }),
@@ -164,8 +164,8 @@ const rounds: RoundsDriver = {
   bet: (instance, b) => post(instance, json(envelope('bet', b.txId, b.player, { ...table(b.roundId), total_bet_amount: total(b.lines.map((l) => l.amount)), bets: items(b.lines) }))),
   cancel: (instance, c) =>
     post(instance, json(envelope('bet_cancel', c.txId, c.player, { ...table(c.roundId), total_bet_cancel_amount: total(c.lines.map((l) => l.amount)), bet_cancels: items(c.lines) }))),
-  result: (instance, r) => post(instance, json(envelope('bet_result', r.txId, r.player, results(r, false)))),
-  change: (instance, r) => post(instance, json(envelope('result_change', r.txId, r.player, results(r, true)))),
+  result: (instance, r) => post(instance, json(envelope('bet_result', r.txId, r.player, results(r, false), r.at))),
+  change: (instance, r) => post(instance, json(envelope('result_change', r.txId, r.player, results(r, true), r.at))),
 };
 
 export const driver: Driver = {

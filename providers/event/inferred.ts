@@ -24,6 +24,14 @@ export const netResult = (_stake: Minor, winloss: Minor): Minor => winloss;
  */
 export const answerWithinMs = (eventType: string): number => (eventType === 'bet' || eventType === 'login' ? 2000 : 4000);
 
+/**
+ * The event's `timestamp` is when the vendor made the event, and a retry carries it unchanged: it
+ * orders a round's result and corrections made in different seconds (a correction made before the
+ * figures the round holds pays nothing). Were it the time of sending, a late retry of an overtaken
+ * correction would be judged by its figures alone, as a dialect without a time is.
+ */
+export const madeAt = (event: { timestamp: number }) => event.timestamp;
+
 /** A round is identified by table and game number. */
 export const roundKey = (tableNo: string, gameNo: string) => `${tableNo}:${gameNo}`;
 

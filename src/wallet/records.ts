@@ -156,7 +156,8 @@ export class Records {
         r.id as round_id, r.currency as round_currency, r.settled_by,
         case when ${staked} then exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled') end as round_staked,
         case when ${lines} then (select json_agg(json_build_object('id', l.id::text, 'ref', l.ref, 'amount', l.amount::text, 'state', l.state,
-            'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text) order by l.id)
+            'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text,
+            'at', (select s.details -> 'claim' ->> 'at' from provider_transactions s where s.id = l.settled_by)) order by l.id)
           from bet_lines l where l.round_id = r.id) end as round_lines,
         case when ${lines} then (select json_build_object('kind', s.kind, 'claim', s.details -> 'claim')
           from provider_transactions s where s.id = r.settled_by) end as settled
@@ -332,7 +333,7 @@ export class Records {
   }
 
   /** The bet lines a debit placed, in its order. */
-  async linesOf(transactionId: bigint): Promise<RoundLine[]> {
+  async linesOf(transactionId: bigint): Promise<Omit<RoundLine, 'madeAt'>[]> {
     const rows = await this.#trx
       .selectFrom('bet_lines')
       .select(['id', 'ref', 'amount', 'state', 'winloss', 'payout', 'provider_transaction_id'])
@@ -423,6 +424,7 @@ interface RawLine {
   winloss: string | null;
   payout: string | null;
   debit: string;
+  at: string | null;
 }
 
 const lineOf = (l: RawLine): RoundLine => ({
@@ -432,5 +434,6 @@ const lineOf = (l: RawLine): RoundLine => ({
   state: l.state,
   winloss: l.winloss === null ? null : BigInt(l.winloss),
   payout: l.payout === null ? null : BigInt(l.payout),
+  madeAt: l.at === null ? null : Number(l.at),
   debitId: BigInt(l.debit),
 });

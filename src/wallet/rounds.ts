@@ -1,6 +1,6 @@
 import type { Minor } from '../money/minor.ts';
 import type { LineState } from '../ledger/line-states.ts';
-import type { LineChange, LineResult, Refusal, ResultTotals } from './types.ts';
+import type { LineChange, LineResult, MadeAt, Refusal, ResultTotals } from './types.ts';
 
 
 /**
@@ -19,6 +19,8 @@ export interface RoundLine {
   /** The vendor's net win/loss and what the line paid, once settled (unknown for lines settled before the wallet kept them). */
   winloss: Minor | null;
   payout: Minor | null;
+  /** When the vendor made the message that set its figures, where it said (rule 13); null while open. */
+  madeAt: MadeAt | null;
   /** The debit that placed the line. */
   debitId: bigint;
 }
@@ -27,6 +29,8 @@ export interface RoundLine {
 export interface Claim {
   lines: { ref: string; stake: string; winloss: string; before?: string }[];
   totals: { stake: string; winloss: string; before?: string };
+  /** When the vendor made the message (unix seconds), where the dialect states it. */
+  at?: string;
 }
 
 export interface RoundState {
@@ -44,14 +48,18 @@ export interface RoundRefusal {
 
 const refuse = (reason: RoundRefusal['reason'], detail: string): RoundRefusal => ({ reason, detail });
 
-export function claimOf(lines: readonly LineChange[], totals: ResultTotals): Claim {
+export function claimOf(lines: readonly LineChange[], totals: ResultTotals, madeAt?: MadeAt): Claim {
   return {
+    ...(madeAt !== undefined ? { at: String(madeAt) } : {}),
     lines: lines.map((l) => ({ ref: l.ref, stake: String(l.stake), winloss: String(l.winloss), ...(l.winlossBefore !== undefined ? { before: String(l.winlossBefore) } : {}) })),
     totals: { stake: String(totals.stake), winloss: String(totals.winloss), ...(totals.winlossBefore !== undefined ? { before: String(totals.winlossBefore) } : {}) },
   };
 }
 
-/** Field by field: a claim read back from jsonb has its keys in jsonb's order, not ours. */
+/**
+ * Field by field: a claim read back from jsonb has its keys in jsonb's order, not ours. Its time is
+ * not compared: a vendor's retry may be stamped when it was sent, and it is the same claim.
+ */
 export function sameClaim(a: Claim, b: Claim): boolean {
   const sameFigures = (x: Claim['totals'], y: Claim['totals']) => x.stake === y.stake && x.winloss === y.winloss && x.before === y.before;
   return (
@@ -122,6 +130,21 @@ export function lateResult(round: RoundState, lines: readonly LineResult[], tota
     if (same) return refuse('superseded', 'the result change that corrected this result has settled the round');
   }
   return refuse('round_settled', 'the round is already settled; a correction is a result change');
+}
+
+/**
+ * Rule 13 by the vendor's clock: a result or result change made in an earlier second than the
+ * message that set the figures of a line it names is older than those figures (a later change
+ * overtook it). It is the vendor's past: it pays nothing and the round stays as the later message
+ * left it. Within one second, or where the dialect states no time, the figures decide (`lateResult`,
+ * `checkBefore`): a chain of corrections back to earlier figures (A -> B -> A) made within one
+ * second cannot be ordered.
+ */
+export function olderThanHeld(round: RoundState, lines: readonly LineResult[], madeAt: MadeAt | undefined): RoundRefusal | undefined {
+  if (madeAt === undefined) return undefined;
+  const named = new Set(lines.map((l) => l.ref));
+  const later = round.lines.find((l) => named.has(l.ref) && l.madeAt !== null && l.madeAt > madeAt);
+  return later ? refuse('superseded', `line ${later.ref} holds figures the vendor made at ${later.madeAt}, after this message (${madeAt})`) : undefined;
 }
 
 /**

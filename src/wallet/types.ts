@@ -55,6 +55,13 @@ export interface LineChange extends LineResult {
   winlossBefore?: Minor;
 }
 
+/**
+ * When the vendor made a result or result change (unix seconds, by its clock), where the dialect
+ * states it: a message made in an earlier second than the one that set a line's figures is older
+ * than them (rule 13). Within one second only the figures order them.
+ */
+export type MadeAt = number;
+
 /** The totals a result message asserts: checked against its lines, never paid from. */
 export interface ResultTotals {
   stake: Minor;
@@ -77,9 +84,9 @@ export type WalletOperation =
    */
   | ({ op: 'credit'; stakeFree?: boolean; against?: ExternalTxId; closes?: boolean } & MoneyOp)
   /** The result that settles an itemised round: pays each named line its stake as debited plus its win/loss. */
-  | ({ op: 'settle'; roundId: string; lines: readonly LineResult[]; totals: ResultTotals } & Omit<MoneyOp, 'amount'>)
+  | ({ op: 'settle'; roundId: string; lines: readonly LineResult[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'>)
   /** A result change: the named settled lines take their corrected win/loss; the difference moves either way. */
-  | ({ op: 'adjust'; roundId: string; lines: readonly LineChange[]; totals: ResultTotals } & Omit<MoneyOp, 'amount'>)
+  | ({ op: 'adjust'; roundId: string; lines: readonly LineChange[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'>)
   /**
    * Reverses one whole transaction named by its id. `id`: the rollback's own transaction id, where
    * the dialect gives it one (the same id naming another transaction is then a conflict).
@@ -116,7 +123,7 @@ export type Refusal =
   | 'round_settled'
   /** A result change whose "before" is not the round's current result: it follows a change not yet applied. */
   | 'stale_change'
-  /** The original result, arriving after the result change that corrected it settled the round: it pays nothing. */
+  /** A result or change older than the figures the round holds (the change that corrected it came first): it pays nothing. */
   | 'superseded';
 
 export type TxState = 'processed' | 'cancelled' | 'refused' | 'unknown';

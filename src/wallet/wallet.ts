@@ -9,6 +9,7 @@ import {
   claimedPayout,
   claimOf,
   lateResult,
+  olderThanHeld,
   namedLines,
   payoutOf,
   sameClaim,
@@ -224,13 +225,16 @@ async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
   const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: true });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx: existing, round } = snap;
-  const claim = claimOf(op.lines, op.totals);
+  const claim = claimOf(op.lines, op.totals, op.madeAt);
   if (existing) return repeatOf(existing, op, wallet, claim);
   if (snap.marker !== undefined) return recordRefusal(records, op, snap, refused('rolled_back', wallet.balance));
   if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
 
   const state = round?.state;
-  const rule = checkTotals(op.lines, op.totals) ?? checkStaked(state) ?? (state!.settledBy ? lateResult(state!, op.lines, op.totals) : undefined);
+  const rule =
+    checkTotals(op.lines, op.totals) ??
+    checkStaked(state) ??
+    (state!.settledBy ? (olderThanHeld(state!, op.lines, op.madeAt) ?? lateResult(state!, op.lines, op.totals)) : undefined);
   const held = rule ? undefined : namedLines(state!, op.lines, 'open');
   const refusal = rule ?? (held && !Array.isArray(held) ? held : undefined);
   if (refusal) return recordRoundRefusal(records, op, snap, refusal, claim, wallet.balance);
@@ -257,7 +261,7 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.txId, roundId: op.roundId }, { lines: true });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, tx: existing, round } = snap;
-  const claim = claimOf(op.lines, op.totals);
+  const claim = claimOf(op.lines, op.totals, op.madeAt);
   if (existing) return repeatOf(existing, op, wallet, claim);
   if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
 
@@ -266,7 +270,10 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   const rule = checkTotals(op.lines, op.totals) ?? checkStaked(state);
   const named = rule ? undefined : namedLines(state!, op.lines, settled ? 'settled' : 'open');
   const held = named && Array.isArray(named) ? named : undefined;
-  const refusal = rule ?? (named && !Array.isArray(named) ? named : undefined) ?? (settled ? checkBefore(held!, op.lines, op.totals) : undefined);
+  const refusal =
+    rule ??
+    (named && !Array.isArray(named) ? named : undefined) ??
+    (settled ? (olderThanHeld(state!, op.lines, op.madeAt) ?? checkBefore(held!, op.lines, op.totals)) : undefined);
   if (refusal) return recordRoundRefusal(records, op, snap, refusal, claim, wallet.balance);
 
   const lines = held!.map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
