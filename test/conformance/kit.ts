@@ -42,6 +42,8 @@
  * - change before its result: settles with the corrected values; the late result pays nothing (13)
  * - changes out of order: a change that follows one not yet applied is refused, and applies when
  *   re-sent after it (13)
+ * - changes by the vendor clock: a correction back to earlier figures (A -> B -> A) that arrives
+ *   first settles the round; the result and the correction made before it pay nothing (13)
  * And for every dialect, by property:
  * - round orders: random rounds, their messages delivered in random orders with repeats (retries,
  *   some racing), end with the balance the in-order replay gives (13)
@@ -102,6 +104,7 @@ export const SCENARIOS = [
   'second result',
   'change before its result',
   'changes out of order',
+  'changes by the vendor clock',
   'round orders',
   'bad credentials',
   'undecryptable body',
@@ -125,6 +128,7 @@ export const ITEMISED_SCENARIOS = [
   'second result',
   'change before its result',
   'changes out of order',
+  'changes by the vendor clock',
 ] as const satisfies readonly ScenarioName[];
 
 /**
@@ -212,6 +216,8 @@ export interface RoundResult {
   roundId: string;
   lines: readonly LineOutcome[];
   totals?: { stake: string; winloss: string; before?: string };
+  /** When the vendor made it (unix seconds): the driver's now when absent. */
+  at?: number;
 }
 
 /** How a dialect that itemises its rounds says them. */
@@ -962,6 +968,29 @@ const SCENARIO: Record<ScenarioName, (k: Kit) => Promise<void>> = {
     expectReading(await k.send(k.a, rounds(k).change(k.a, second)), 'ok', 11_000n);
     expect(await k.refusals(p)).toEqual([`stale_change (${second.txId})`]);
     expect(await k.moves(p)).toEqual(['deposit +10000', 'bet -1000', 'win +1000', 'adjustment +500', 'adjustment +500']);
+  },
+
+  async 'changes by the vendor clock'(k) {
+    const p = await funded(k, 'clock', 10_000n);
+    const roundId = k.round();
+    expectReading(await k.send(k.a, rounds(k).bet(k.a, roundBet(k, p, roundId, [line(k, '1', 1_000n)]))), 'ok', 9_000n);
+    // The vendor's order: the result (line 1 pushes), a correction to a win of 5.00, and a second
+    // correction back to the push, each made a second after the one before (A -> B -> A).
+    const made = Math.floor(Date.now() / 1000) - 10;
+    const result = { ...roundResult(k, p, roundId, [outcome(k, '1', 1_000n, 0n)]), at: made };
+    const first = { ...roundResult(k, p, roundId, [outcome(k, '1', 1_000n, 500n, 0n)]), at: made + 1 };
+    const second = { ...roundResult(k, p, roundId, [outcome(k, '1', 1_000n, 0n, 500n)]), at: made + 2 };
+    // The last correction arrives first and settles the round as the vendor left it.
+    expectReading(await k.send(k.a, rounds(k).change(k.a, second)), 'ok', 10_000n);
+    const before = await k.ledger();
+    // The result and the first correction were made before it: the vendor's past, they pay nothing.
+    // By its figures alone the first correction (push -> 5.00) would apply to the push the round holds.
+    expectRefusal(await k.send(k.a, rounds(k).result(k.a, result)), [...REFUSAL, 'ok', 'repeat'], 10_000n);
+    expectRefusal(await k.send(k.a, rounds(k).change(k.a, first)), [...REFUSAL, 'ok', 'repeat'], 10_000n);
+    expectRefusal(await k.send(k.a, rounds(k).change(k.a, first)), [...REFUSAL, 'ok', 'repeat'], 10_000n);
+    expect(await k.ledger()).toEqual(before);
+    expect((await k.refusals(p)).sort()).toEqual([`superseded (${first.txId})`, `superseded (${result.txId})`].sort());
+    expect(await k.moves(p)).toEqual(['deposit +10000', 'bet -1000', 'adjustment +1000']);
   },
 
   'round orders': (k) => roundOrders(k),

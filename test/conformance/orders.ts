@@ -10,6 +10,9 @@
  *   in-order replay, which itself ends where the script says.
  * - Any order at all (results before their bets, ...): what the wallet refused moved nothing, and
  *   what it applied ends with the balance the in-order replay of just those messages gives.
+ * - A round's result and changes are made a second apart or within one second, as a vendor's clock
+ *   with one-second resolution stamps them; some changes go back to earlier figures (A -> B -> A),
+ *   ordered by that clock across seconds and never drawn within one.
  *
  * Each run plays a batch of rounds at once, each at a seat of its own (its players, funded once and
  * reused by the seat's later rounds: a round is checked by the balance it moved, with fresh round and
@@ -39,7 +42,8 @@ type Msg =
   | { kind: 'win'; id: string; amount: Minor; stake: Minor; pays: string }
   | { kind: 'free'; id: string; amount: Minor }
   | { kind: 'cancel'; id: string; lines: readonly { ref: string; amount: Minor }[] }
-  | { kind: 'result' | 'change'; id: string; lines: readonly { ref: string; stake: Minor; winloss: Minor; before?: Minor }[] };
+  /** `second`: when the vendor made it, in seconds from the round's result (its clock has one-second resolution). */
+  | { kind: 'result' | 'change'; id: string; second: number; lines: readonly { ref: string; stake: Minor; winloss: Minor; before?: Minor }[] };
 
 /** A round as the vendor plays it: its messages in the vendor's order, what each must follow, and the money it moves. */
 interface Script {
@@ -116,8 +120,10 @@ function itemisedRound(): fc.Arbitrary<Script> {
         maxLength: 3,
       }),
       results: fc.array(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 9, maxLength: 9 }), { minLength: 1, maxLength: 3 }),
+      ticks: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+      back: fc.array(percent(), { minLength: 3, maxLength: 3 }),
     })
-    .map(({ bets, results }) => {
+    .map(({ bets, results, ticks, back }) => {
       const msgs: Msg[] = [];
       const after: number[][] = [];
       const open: { ref: string; amount: Minor; bet: number }[] = [];
@@ -148,18 +154,33 @@ function itemisedRound(): fc.Arbitrary<Script> {
       const bettors = [...new Set(open.map((l) => l.bet))];
       let previous: Minor[] | undefined;
       let change = -1;
-      // A correction never brings the whole round back to figures it held before (A -> B -> A): such a
-      // chain cannot be ordered from its figures alone (docs/design.md, "Round rules").
-      const held = new Set<string>();
+      // Each change is made in the second of the message before it or in a later one (ticks). The
+      // vendor's clock orders messages made in different seconds; within one second only the figures
+      // do, so no change made in the same second as the changes before it brings the round back to
+      // figures one of them corrected (A -> B -> A within a second; docs/design.md, "Round rules").
+      // Some changes go back to figures an earlier message of the chain held (back), the case a vendor
+      // clock orders and the figures alone cannot.
+      let second = 0;
+      const corrected = new Set<string>();
+      const chain: Minor[][] = [];
       results.forEach((units, k) => {
         const figures = (bump: number) => open.map((l, n) => -l.amount + (l.amount * BigInt((units[n]! + (n === 0 ? bump : 0)) % 401)) / 100n);
+        if (k > 0) {
+          if (ticks[k]) {
+            second++;
+            corrected.clear();
+          }
+          corrected.add(previous!.join());
+        }
+        const earlier = k > 0 && back[k]! < 40 ? chain[back[k]! % k]! : undefined;
         let bump = 0;
-        while (held.has(figures(bump).join())) bump++;
-        const winloss = figures(bump);
-        held.add(winloss.join());
+        while (corrected.has(figures(bump).join())) bump++;
+        const winloss = earlier && !corrected.has(earlier.join()) ? earlier : figures(bump);
+        chain.push(winloss);
         msgs.push({
           kind: k === 0 ? 'result' : 'change',
           id: k === 0 ? 'r' : `x${k}`,
+          second,
           lines: open.map((l, n) => ({ ref: l.ref, stake: l.amount, winloss: winloss[n]!, ...(previous ? { before: previous[n]! } : {}) })),
         });
         // The result after the bets it pays; a change after those bets and after the change it corrects
@@ -204,6 +225,8 @@ class Player {
   readonly #k: Kit;
   readonly #ids = new Map<string, string>();
   readonly #round: string;
+  /** When the vendor made the round's result (unix seconds): its changes are made in the seconds after. */
+  readonly #made = Math.floor(Date.now() / 1000) - 60;
 
   constructor(k: Kit, code: string) {
     this.#k = k;
@@ -241,7 +264,8 @@ class Player {
           winloss: amount(l.winloss),
           ...(l.before !== undefined ? { before: amount(l.before) } : {}),
         }));
-        return m.kind === 'result' ? driver.rounds!.result(a, { ...base, lines: outcomes }) : driver.rounds!.change(a, { ...base, lines: outcomes });
+        const said = { ...base, lines: outcomes, at: this.#made + m.second };
+        return m.kind === 'result' ? driver.rounds!.result(a, said) : driver.rounds!.change(a, said);
       }
     }
   }

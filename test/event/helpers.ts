@@ -94,7 +94,7 @@ const DETAIL = JSON.stringify({ player: ['S3', 'H10'], banker: ['D4', 'C5'], pla
 const DETAIL_BEFORE = JSON.stringify({ player: ['S3', 'H6'], banker: ['D4', 'C2'], player_score: 9, banker_score: 6 });
 
 /** bet_result: `winloss` is the round's total net result (negative when lost, 0 for a push). */
-export function result(user: string, round: Round, totalBet: number, winloss: number, o: { id?: string } = {}): Envelope {
+export function result(user: string, round: Round, totalBet: number, winloss: number, o: { id?: string; timestamp?: number } = {}): Envelope {
   return event(
     'bet_result',
     user,
@@ -111,7 +111,7 @@ export function result(user: string, round: Round, totalBet: number, winloss: nu
   );
 }
 
-export function resultChange(user: string, round: Round, totalBet: number, winloss: number, before: number, o: { id?: string } = {}): Envelope {
+export function resultChange(user: string, round: Round, totalBet: number, winloss: number, before: number, o: { id?: string; timestamp?: number } = {}): Envelope {
   return event(
     'result_change',
     user,

@@ -10,6 +10,7 @@ import {
   expectEvent,
   expectReconciled,
   ledgerState,
+  send,
   newRound,
   result,
   resultChange,
@@ -58,7 +59,8 @@ describe('bet_result', () => {
       details: {
         feedback_data: 'TEST_FEEDBACK_DATA',
         game_type: 'BAC',
-        claim: { lines: [{ ref: '1', stake: '1000', winloss: '950' }], totals: { stake: '1000', winloss: '950' } },
+        // With when the vendor made it: a later result or change is ordered by it (rule 13).
+        claim: { at: String(r.timestamp), lines: [{ ref: '1', stake: '1000', winloss: '950' }], totals: { stake: '1000', winloss: '950' } },
       },
     });
     await expectReconciled(gw);
@@ -172,7 +174,7 @@ describe('a refused result, for operators (rule 14)', () => {
         reason: 'inconsistent',
         operation: 'settle',
         round_external_id: `${round.table_no}:${round.game_no}`,
-        claim: { lines: [{ ref: '1', stake: '1000', winloss: '500' }], totals: { stake: '1000', winloss: '5000' } },
+        claim: { at: String(r.timestamp), lines: [{ ref: '1', stake: '1000', winloss: '500' }], totals: { stake: '1000', winloss: '5000' } },
       },
     ]);
     // The same message said consistently pays what the round owes.
@@ -287,5 +289,67 @@ describe('result_change', () => {
     const change = resultChange('ev_change_bad', round, 10, 10, -10);
     delete (change.data as Record<string, unknown>).total_winloss_before;
     await expectEvent(gw, change, 'R3');
+  });
+});
+
+describe('corrections ordered by the vendor clock (rule 13)', () => {
+  // The vendor's order: the result (a push), a change to a win of 5.00, a change back to the push, each
+  // made a second after the one before. By their figures alone, the first change arriving last would
+  // apply to the push the round holds again and end the round at 5.00.
+  const arrivals = [
+    ['result', 'first', 'second'],
+    ['result', 'second', 'first'],
+    ['first', 'result', 'second'],
+    ['first', 'second', 'result'],
+    ['second', 'result', 'first'],
+    ['second', 'first', 'result'],
+  ] as const;
+
+  it.each(arrivals.map((order) => [order.join(', '), order] as const))('arriving %s, the round ends as the vendor left it', async (_, order) => {
+    const code = `ev_clock_${order.map((m) => m[0]).join('')}`;
+    const round = await playerWithBet(code, '100', 10, 90);
+    const made = Math.floor(Date.now() / 1000) - 30;
+    const messages = {
+      result: result(code, round, 10, 0, { timestamp: made }),
+      first: resultChange(code, round, 10, 5, 0, { timestamp: made + 1 }),
+      second: resultChange(code, round, 10, 0, 5, { timestamp: made + 2 }),
+    };
+    const answers: string[] = [];
+    for (const name of order) answers.push(((await send(gw, messages[name])).answer as { code: string }).code);
+    // The vendor re-sends what was refused, in its own order: only a change that came before the one
+    // it corrects is refused (R3), and it applies once that one has.
+    for (const [i, name] of order.entries()) if (answers[i] === 'R3') await expectEvent(gw, messages[name], 'R0', 100);
+    expect(await balanceOf(gw, code)).toBe(10000n);
+    expect(answers.filter((a) => a !== 'R0' && a !== 'R3')).toEqual([]);
+    const refusals = await gw.gateway.db
+      .selectFrom('round_refusals')
+      .select(['external_id', 'reason'])
+      .where('round_external_id', '=', `${round.table_no}:${round.game_no}`)
+      .orderBy('id')
+      .execute();
+    const reasons = Object.fromEntries(refusals.map((r) => [Object.entries(messages).find(([, m]) => m.transaction_id === r.external_id)![0], r.reason]));
+    if (order[0] === 'second') {
+      // Arriving first, the last change settles the round; the messages made before it pay nothing.
+      expect(answers).toEqual(['R0', 'R0', 'R0']);
+      expect(reasons).toEqual({ result: 'superseded', first: 'superseded' });
+    }
+    if (order.join() === 'first,second,result') expect(reasons).toEqual({ result: 'superseded' });
+    await expectReconciled(gw);
+  });
+
+  it('a change made in an earlier second than the figures the round holds pays nothing, whatever its "before" says', async () => {
+    const round = await playerWithBet('ev_clock_older', '100', 10, 90);
+    const made = Math.floor(Date.now() / 1000) - 30;
+    await expectEvent(gw, result('ev_clock_older', round, 10, 0, { timestamp: made }), 'R0', 100);
+    await expectEvent(gw, resultChange('ev_clock_older', round, 10, 5, 0, { timestamp: made + 5 }), 'R0', 105);
+    const before = await ledgerState(gw);
+    // Its "before" (5.00) is what the round holds, but it was made before the change that set it.
+    const old = resultChange('ev_clock_older', round, 10, -10, 5, { timestamp: made + 4 });
+    await expectEvent(gw, old, 'R0', 105);
+    expect(await ledgerState(gw)).toEqual(before);
+    const [row] = await gw.gateway.history.search({ transactionId: old.transaction_id, limit: 5 });
+    expect(row).toMatchObject({ detail: `superseded: line 1 holds figures the vendor made at ${made + 5}, after this message (${made + 4})` });
+    // Made in the same second as the figures it corrects, the figures decide: it applies.
+    await expectEvent(gw, resultChange('ev_clock_older', round, 10, -10, 5, { timestamp: made + 5 }), 'R0', 90);
   });
 });
