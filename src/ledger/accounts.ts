@@ -21,6 +21,14 @@ export type HouseAccount = { kind: 'game'; provider: string; currency: string } 
 export class HouseAccounts {
   readonly #ids = new Map<string, bigint>();
 
+  /**
+   * Forgets every id. After a rollback of a transaction several operations shared: one of them may
+   * have cached an account another created in it, which the rollback removed.
+   */
+  forget(): void {
+    this.#ids.clear();
+  }
+
   async idFor(db: Executor, house: HouseAccount, playerId: bigint): Promise<bigint> {
     const slot = Number(playerId % BigInt(HOUSE_SLOTS));
     const provider = house.kind === 'game' ? house.provider : null;

@@ -74,8 +74,34 @@ export function createPool(options: DatabaseOptions): pg.Pool {
   return pool;
 }
 
+const pools = new WeakMap<Db, pg.Pool>();
+
 export function createDatabase(options: DatabaseOptions): Db {
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPool(options) }) });
+  const pool = createPool(options);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pools.set(db, pool);
+  return db;
+}
+
+/** The pool behind a database made by `createDatabase` (undefined for any other). */
+export const poolOf = (db: Db): pg.Pool | undefined => pools.get(db);
+
+const onClients = new WeakMap<pg.PoolClient, Db>();
+
+/**
+ * Statements on one checked-out connection, not serialised: a Kysely transaction runs its statements
+ * one at a time (each waits for the one before to be answered), while several operations sharing one
+ * transaction (the wallet's groups) send theirs as they come and the connection pipelines them. The
+ * caller runs BEGIN and COMMIT itself and releases the connection.
+ */
+export function onClient(client: pg.PoolClient): Db {
+  let db = onClients.get(client);
+  if (!db) {
+    const borrowed = { query: client.query.bind(client), release: () => {} } as unknown as pg.PoolClient;
+    const pool = { connect: async () => borrowed, end: async () => {} } as unknown as pg.Pool;
+    onClients.set(client, (db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })));
+  }
+  return db;
 }
 
 /** Postgres error codes the ledger relies on. */

@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
@@ -9,7 +9,8 @@ import type { LineState } from '../ledger/line-states.ts';
 import type { Claim, RoundLine, RoundRefusal, RoundState } from './rounds.ts';
 import type { ExternalTxId, PlayerCode, ProviderId, Refusal } from './types.ts';
 
-export type Trx = Transaction<Database>;
+/** Where an operation's statements run: its own transaction, or a connection in a transaction several operations share. */
+export type Trx = Kysely<Database>;
 
 export interface LockedWallet {
   playerId: bigint;
@@ -84,17 +85,28 @@ export class LostRace extends Error {
   readonly code = PgError.serializationFailure;
 }
 
+/**
+ * The wallet row is locked by another transaction, found without waiting and without an error (in a
+ * transaction several operations share, an error would end it for all): the caller queues for the player.
+ */
+export class Busy extends Error {
+  readonly code = PgError.lockNotAvailable;
+}
+
 /** The ledger rows the wallet rules read and write, inside one operation's transaction. */
 export class Records {
   readonly #trx: Trx;
   readonly #house: HouseAccounts;
   /** The wallet row is locked without waiting: held by another transaction, the operation fails at once. */
   readonly #nowait: boolean;
+  /** With `nowait`, a row held elsewhere is skipped and reported as Busy, not as an error of the transaction. */
+  readonly #shared: boolean;
 
-  constructor(trx: Trx, house: HouseAccounts, nowait = false) {
+  constructor(trx: Trx, house: HouseAccounts, nowait = false, shared = false) {
     this.#trx = trx;
     this.#house = house;
     this.#nowait = nowait;
+    this.#shared = shared;
   }
 
   /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
@@ -137,16 +149,13 @@ export class Records {
     at: { provider: ProviderId; key: ExternalTxId; roundId?: string | undefined },
     { lock = true, lines = false, staked = false }: { lock?: boolean; lines?: boolean; staked?: boolean } = {},
   ): Promise<Snapshot | Refusal> {
-    if (lock) {
-      await this.#trx.executeQuery(
-        ahead(
-          sql`select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
-            where p.code = ${player} for update of a${this.#nowait ? sql` nowait` : sql``}`,
-          this.#trx,
-        ),
-      );
-    }
-    const { rows } = await this.#trx.executeQuery(
+    const locking = (mode: RawBuilder<unknown>) =>
+      sql`select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
+            where p.code = ${player} for update of a${mode}`;
+    // In a shared transaction the lock's answer is needed (was the row skipped?); it goes out with the read all the same.
+    const skipping = lock && this.#nowait && this.#shared ? this.#trx.executeQuery(prepared(locking(sql` skip locked`), this.#trx)) : undefined;
+    if (lock && !skipping) await this.#trx.executeQuery(ahead(locking(this.#nowait ? sql` nowait` : sql``), this.#trx));
+    const read = this.#trx.executeQuery(
       prepared(
         sql<Record<string, any>>`
       select p.id as player_id, p.status, a.id as account_id, a.balance,
@@ -174,7 +183,9 @@ export class Records {
         this.#trx,
       ),
     );
+    const [{ rows }, lockedRows] = await Promise.all([read, skipping]);
     const row = rows[0];
+    if (row && lockedRows?.rows.length === 0) throw new Busy(`the wallet of ${player} is locked by another transaction`);
     if (!row) {
       const known = await this.#trx.selectFrom('players').select('id').where('code', '=', player).executeTakeFirst();
       return known ? 'currency_mismatch' : 'unknown_player';

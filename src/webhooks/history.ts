@@ -98,7 +98,7 @@ export class WebhookHistory {
    * Stores the record of a call just captured inside `trx`, the transaction of the money it
    * describes, in one statement: it commits with that money or not at all.
    */
-  async recordIn(trx: Transaction<Database>, r: WebhookRecord): Promise<bigint> {
+  async recordIn(trx: Db, r: WebhookRecord): Promise<bigint> {
     const { rows } = await trx.executeQuery(prepared(this.#settling(r, this.#insert(r, trx).returning('id'), trx), trx));
     return rows[0]!.id;
   }
