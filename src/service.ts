@@ -131,13 +131,13 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const redis = new Redis(config.redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis error'));
   const house = new HouseAccounts();
-  const wallet = new Wallet(db, house);
+  const metrics = new Metrics();
+  const wallet = new Wallet(db, house, { group: config.database.groupSize, observer: metrics.groups });
   const backOffice = new BackOffice(db, house);
   const history = new WebhookHistory(db);
   const audit = new Audit(db);
   const operators = new Operators(db, audit, config.console);
   const reports = new Reports(db);
-  const metrics = new Metrics();
   const parking = new Parking(
     { redisUrl: config.redis.url, prefix: config.redis.prefix, maxAttempts: config.queue.maxAttempts, maxBackoffMs: config.queue.maxBackoffMs },
     log,

@@ -24,6 +24,7 @@ export const environment = z.object({
   PORT: int(0, 65535).default(8080),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/croupier'),
   DATABASE_POOL_SIZE: int(1, 500).default(20),
+  WALLET_GROUP_SIZE: int(1, 64).default(16),
   DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(700),
   DB_POOL_WAIT_MS: int(10, 60_000).default(500),
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
@@ -104,7 +105,8 @@ export type Environment = z.infer<typeof environment>;
 export interface Config {
   env: Environment['NODE_ENV'];
   http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string };
-  database: { url: string; poolSize: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
+  /** groupSize: how many players' wallet operations that start together may share one transaction. */
+  database: { url: string; poolSize: number; groupSize: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
   redis: { url: string; prefix: string };
   locks: { waitMs: number; ttlMs: number };
   queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
@@ -173,6 +175,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
+      groupSize: env.WALLET_GROUP_SIZE,
       lockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       poolWaitMs: env.DB_POOL_WAIT_MS,

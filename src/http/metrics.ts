@@ -4,6 +4,7 @@ import express from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Observation } from '../gateway/callbacks.ts';
 import type { AdmissionObserver } from '../locks/admission.ts';
+import type { GroupObserver } from '../wallet/wallet.ts';
 import type { LockObserver } from '../locks/player-lock.ts';
 import type { VendorCallObservation } from '../vendors/transport.ts';
 
@@ -20,6 +21,7 @@ export class Metrics {
   readonly #lockWait: Histogram<'result'>;
   readonly #admissionWait: Histogram<'result' | 'owed'>;
   readonly #locksLost: Counter;
+  readonly #groups: Histogram<'result'>;
   readonly #vendorCalls: Counter<'provider' | 'route' | 'result'>;
   readonly #vendorLatency: Histogram<'provider' | 'route'>;
 
@@ -52,6 +54,13 @@ export class Metrics {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers: [this.registry],
     });
+    this.#groups = new Histogram({
+      name: 'croupier_wallet_group_size',
+      help: 'Wallet operations of different players that shared one transaction, by result (committed; rerun: rolled back, each ran again alone)',
+      labelNames: ['result'],
+      buckets: [2, 4, 8, 16, 32],
+      registers: [this.registry],
+    });
     this.#locksLost = new Counter({ name: 'croupier_player_locks_lost_total', help: 'Player locks lost while held', registers: [this.registry] });
     this.#vendorCalls = new Counter({
       name: 'croupier_vendor_calls_total',
@@ -81,6 +90,10 @@ export class Metrics {
   readonly locks: LockObserver = {
     waited: (seconds, result) => this.#lockWait.observe({ result }, seconds),
     lost: () => this.#locksLost.inc(),
+  };
+
+  readonly groups: GroupObserver = {
+    grouped: (size, result) => this.#groups.observe({ result }, size),
   };
 
   readonly admission: AdmissionObserver = {

@@ -1,7 +1,8 @@
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
-import { transact, type Db } from '../ledger/database.ts';
-import { Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
+import type pg from 'pg';
+import { onClient, poolOf, transact, type Db } from '../ledger/database.ts';
+import { Busy, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
 import {
   checkBefore,
   checkStaked,
@@ -49,19 +50,50 @@ const refused = (reason: Refusal, balance?: Minor, repeat?: boolean): Refused =>
 
 const KIND: Record<MoneyOperation['op'], KnownTx['kind']> = { debit: 'debit', credit: 'credit', settle: 'credit', cancel_bets: 'refund', adjust: 'adjust' };
 
+export interface GroupObserver {
+  /** A group of `size` operations committed together, or was rolled back and each ran again alone. */
+  grouped(size: number, result: 'committed' | 'rerun'): void;
+}
+
+export interface WalletOptions {
+  /**
+   * Up to this many operations of different players that start together share one transaction on
+   * one connection (1: each has its own). See `#together`.
+   */
+  group?: number;
+  observer?: GroupObserver;
+}
+
+interface Waiting {
+  op: WalletOperation;
+  within: Within<unknown> | undefined;
+  nowait: boolean;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * The money rules (docs/specs/wallet-semantics.md), dialect-free. Every operation is one
- * database transaction that first locks the player's wallet row, so any number of concurrent calls
+ * The money rules (docs/specs/wallet-semantics.md), dialect-free. Every operation runs in a
+ * database transaction (its own, or one it shares with other players' operations that started with
+ * it) that first locks the player's wallet row, so any number of concurrent calls
  * for one player, from any number of processes, apply in some serial order. The database's own
  * constraints (non-negative wallet, unique provider transaction, insert-only ledger) back every rule.
  */
 export class Wallet {
   readonly #db: Db;
   readonly #house: HouseAccounts;
+  readonly #group: number;
+  readonly #pool: pg.Pool | undefined;
+  readonly #observer: GroupObserver | undefined;
+  #waiting: Waiting[] = [];
+  #scheduled = false;
 
-  constructor(db: Db, house: HouseAccounts = new HouseAccounts()) {
+  constructor(db: Db, house: HouseAccounts = new HouseAccounts(), options: WalletOptions = {}) {
     this.#db = db;
     this.#house = house;
+    this.#group = Math.max(1, options.group ?? 1);
+    this.#pool = this.#group > 1 ? poolOf(db) : undefined;
+    this.#observer = options.observer;
   }
 
   /**
@@ -72,10 +104,118 @@ export class Wallet {
   execute(op: WalletOperation, within?: undefined, options?: { nowait?: boolean | undefined }): Promise<Outcome>;
   execute<T>(op: WalletOperation, within: Within<T>, options?: { nowait?: boolean | undefined }): Promise<T>;
   execute<T>(op: WalletOperation, within?: Within<T>, options: { nowait?: boolean | undefined } = {}): Promise<Outcome | T> {
+    if (!this.#pool) return this.#alone(op, within, options.nowait === true);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ op, within: within as Within<unknown> | undefined, nowait: options.nowait === true, resolve: resolve as (value: unknown) => void, reject });
+      // Everything that starts in this turn of the event loop (the calls whose requests came in together) goes together.
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#start());
+      }
+    });
+  }
+
+  #alone<T>(op: WalletOperation, within: Within<T> | undefined, nowait: boolean): Promise<Outcome | T> {
     return transact(this.#db, RACE_KEYS, async (trx) => {
-      const outcome = await this.#apply(new Records(trx, this.#house, options.nowait === true), op);
+      const outcome = await this.#apply(new Records(trx, this.#house, nowait), op);
       return within ? within(trx, outcome) : outcome;
     });
+  }
+
+  /**
+   * Starts what is waiting in groups of at most `group` operations, one per player (a player's
+   * second operation goes with a later group), oldest first.
+   */
+  #start(): void {
+    this.#scheduled = false;
+    while (this.#waiting.length > 0) {
+      const members: Waiting[] = [];
+      const players = new Set<string>();
+      const rest: Waiting[] = [];
+      for (const w of this.#waiting) {
+        if (members.length < this.#group && !players.has(w.op.player)) {
+          players.add(w.op.player);
+          members.push(w);
+        } else rest.push(w);
+      }
+      this.#waiting = rest;
+      if (members.length === 1) void this.#settleAlone(members[0]!);
+      else void this.#together(members);
+    }
+  }
+
+  #settleAlone(w: Waiting): Promise<void> {
+    return this.#alone(w.op, w.within, w.nowait).then(w.resolve, w.reject);
+  }
+
+  /**
+   * Several players' operations in one transaction, on one connection: each runs the same rules
+   * with the same statements as alone, but their statements travel together (the connection
+   * pipelines them), so the group costs one BEGIN, one COMMIT and one disk flush, and each step of
+   * it one round trip for all. What they do is independent: different players, different rows.
+   *
+   * - A wallet held by another transaction is skipped, not waited for (`nowait`): that operation
+   *   alone fails as Busy, before it wrote anything, and the others go on.
+   * - Any other failure before the answers (a race for a unique key, a deadlock, a lock timeout)
+   *   ends the transaction for all: it is rolled back and each operation runs again alone, as it
+   *   would have from the start. No `within` has run yet, so no caller has seen an outcome.
+   * - A failure after them (a history row that cannot be written: the COMMIT then rolls back) runs
+   *   every operation again alone too; their `within` runs a second time, in the new transaction.
+   */
+  async #together(members: Waiting[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool!.connect();
+    } catch (error) {
+      for (const w of members) w.reject(error);
+      return;
+    }
+    const trx = onClient(client);
+    const going: { w: Waiting; outcome: Outcome }[] = [];
+    const busy = new Set<Waiting>();
+    let results: unknown[] | undefined;
+    let broken: Error | undefined;
+    try {
+      void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
+      const applied = await Promise.allSettled(members.map((w) => this.#apply(new Records(trx, this.#house, w.nowait, true), w.op)));
+      let failed = false;
+      applied.forEach((result, i) => {
+        const w = members[i]!;
+        if (result.status === 'fulfilled') going.push({ w, outcome: result.value });
+        else if (result.reason instanceof Busy) {
+          busy.add(w);
+          w.reject(result.reason);
+        } else failed = true;
+      });
+      if (!failed && going.length > 0) {
+        const answered = await Promise.allSettled(going.map(({ w, outcome }) => (w.within ? w.within(trx, outcome) : Promise.resolve(outcome))));
+        if (answered.every((a) => a.status === 'fulfilled')) {
+          // What the answers sent without awaiting (the history rows) goes through Kysely's promise
+          // chain before it reaches the connection: after one turn of the event loop it has, and the
+          // COMMIT goes behind it.
+          await new Promise((resolve) => setImmediate(resolve));
+          const commit = await client.query('commit');
+          if (commit.command === 'COMMIT') results = answered.map((a) => (a as PromiseFulfilledResult<unknown>).value);
+        }
+      }
+      if (!results) await client.query('rollback');
+    } catch (error) {
+      broken = error as Error;
+    } finally {
+      client.release(broken);
+    }
+    if (results) {
+      this.#observer?.grouped(members.length, 'committed');
+      going.forEach(({ w }, i) => w.resolve(results[i]));
+      return;
+    }
+    // Rolled back: what was not Busy runs again, each alone. A house account one of them created is gone with it.
+    const again = members.filter((w) => !busy.has(w));
+    if (again.length > 0) {
+      this.#observer?.grouped(members.length, 'rerun');
+      this.#house.forget();
+    }
+    for (const w of again) void this.#settleAlone(w);
   }
 
   #apply(records: Records, op: WalletOperation): Promise<Outcome> {

@@ -1,0 +1,200 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HouseAccounts, HOUSE_SLOTS } from '../../src/ledger/accounts.ts';
+import { PgError, pgErrorCode } from '../../src/ledger/database.ts';
+import { reconcile } from '../../src/ledger/reconcile.ts';
+import { asCurrency } from '../../src/money/currency.ts';
+import type { Minor } from '../../src/money/minor.ts';
+import { BackOffice } from '../../src/wallet/backoffice.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+import { Wallet, type Within } from '../../src/wallet/wallet.ts';
+import { newCaptureId, WebhookHistory } from '../../src/webhooks/history.ts';
+import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+
+/**
+ * Several players' operations that start together share one transaction (WALLET_GROUP_SIZE): each
+ * keeps its own outcome, and whatever goes wrong in the group leaves every operation as it would
+ * have ended alone.
+ */
+const USD = asCurrency('USD');
+const PROVIDER = ProviderId('group-provider');
+
+let t: TestDatabase;
+let backOffice: BackOffice;
+beforeAll(async () => {
+  t = await createTestDatabase();
+  backOffice = new BackOffice(t.db);
+});
+afterAll(async () => {
+  try {
+    expect(await reconcile(t.db)).toEqual([]);
+  } finally {
+    await t.drop();
+  }
+});
+
+const grouped = () => new Wallet(t.db, new HouseAccounts(), { group: 16 });
+
+async function player(code: string, funds: Minor): Promise<{ code: PlayerCode; id: bigint }> {
+  expect((await backOffice.createPlayer(PlayerCode(code), [USD])).ok).toBe(true);
+  if (funds > 0n) expect((await backOffice.cashier('deposit', PlayerCode(code), USD, funds, `fund:${code}`)).ok).toBe(true);
+  const { id } = await t.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
+  return { code: PlayerCode(code), id };
+}
+
+const bet = (who: PlayerCode, txId: string, amount: Minor, provider = PROVIDER): WalletOperation => ({
+  op: 'debit',
+  provider,
+  player: who,
+  currency: USD,
+  txId: ExternalTxId(txId),
+  amount,
+  roundId: `round-${txId}`,
+});
+
+/** The database transaction each provider transaction was written in (its xmin). */
+async function writtenIn(txIds: readonly string[]): Promise<Map<string, string>> {
+  const { rows } = await sql<{ external_id: string; xid: string }>`
+    select external_id, xmin::text as xid from provider_transactions where external_id in (${sql.join(txIds)})`.execute(t.db);
+  return new Map(rows.map((r) => [r.external_id, r.xid]));
+}
+
+const balance = async (who: PlayerCode) => ((await grouped().execute({ op: 'balance', player: who, currency: USD, requireActive: false })) as { balance: Minor }).balance;
+
+describe('operations of several players started together', () => {
+  it('share one transaction, each with its own outcome', async () => {
+    const players = await Promise.all(['g-ann', 'g-ben', 'g-cat', 'g-dan'].map((code) => player(code, 1_000n)));
+    const poor = await player('g-eve', 100n);
+    const wallet = grouped();
+    const outcomes = await Promise.all([...players.map((p) => wallet.execute(bet(p.code, `g1-${p.code}`, 300n))), wallet.execute(bet(poor.code, 'g1-eve', 500n))]);
+    expect(outcomes).toEqual([
+      ...players.map(() => ({ type: 'ok', balance: 700n, moved: true })),
+      { type: 'refused', reason: 'insufficient_funds', balance: 100n },
+    ]);
+    const xids = await writtenIn([...players.map((p) => `g1-${p.code}`), 'g1-eve']);
+    expect(xids.size).toBe(5);
+    expect(new Set(xids.values()).size).toBe(1);
+  });
+
+  it("one player's second operation goes with a later group, after the first", async () => {
+    const fay = await player('g-fay', 1_000n);
+    const gus = await player('g-gus', 1_000n);
+    const wallet = grouped();
+    const outcomes = await Promise.all([wallet.execute(bet(fay.code, 'g2-fay-1', 600n)), wallet.execute(bet(fay.code, 'g2-fay-2', 600n)), wallet.execute(bet(gus.code, 'g2-gus', 600n))]);
+    expect(outcomes).toEqual([
+      { type: 'ok', balance: 400n, moved: true },
+      { type: 'refused', reason: 'insufficient_funds', balance: 400n },
+      { type: 'ok', balance: 400n, moved: true },
+    ]);
+    const xids = await writtenIn(['g2-fay-1', 'g2-fay-2', 'g2-gus']);
+    expect(xids.get('g2-fay-1')).toBe(xids.get('g2-gus'));
+    expect(xids.get('g2-fay-2')).not.toBe(xids.get('g2-fay-1'));
+  });
+
+  it('a wallet held by another transaction fails its operation alone (lock_not_available); the others commit', async () => {
+    const hal = await player('g-hal', 1_000n);
+    const ivy = await player('g-ivy', 1_000n);
+    const wallet = grouped();
+    let results: PromiseSettledResult<Outcome>[] = [];
+    await t.db.transaction().execute(async (trx) => {
+      await sql`select a.id from accounts a where a.player_id = ${hal.id} for update`.execute(trx);
+      results = await Promise.allSettled([wallet.execute(bet(hal.code, 'g3-hal', 100n), undefined, { nowait: true }), wallet.execute(bet(ivy.code, 'g3-ivy', 100n), undefined, { nowait: true })]);
+    });
+    expect(results[0]!.status).toBe('rejected');
+    expect(pgErrorCode((results[0] as PromiseRejectedResult).reason)).toBe(PgError.lockNotAvailable);
+    expect(results[1]).toEqual({ status: 'fulfilled', value: { type: 'ok', balance: 900n, moved: true } });
+    expect(await balance(hal.code)).toBe(1_000n);
+    expect([...(await writtenIn(['g3-hal', 'g3-ivy'])).keys()]).toEqual(['g3-ivy']);
+  });
+
+  it("each call's history row, sent without waiting as the gateway sends it, commits in the group's transaction", async () => {
+    const players = await Promise.all(['g-max', 'g-ned', 'g-oli'].map((code) => player(code, 1_000n)));
+    const wallet = grouped();
+    const history = new WebhookHistory(t.db);
+    const stored: Promise<bigint>[] = [];
+    const keep =
+      (txId: string): Within<Outcome> =>
+      async (trx, outcome) => {
+        const row = history.recordIn(trx, {
+          captureId: newCaptureId(),
+          provider: PROVIDER,
+          receivedAt: new Date(),
+          source: 'vendor',
+          headers: {},
+          body: Buffer.from(txId),
+          transactionId: txId,
+          outcome: 'ok',
+          durationMs: 1,
+        });
+        row.catch(() => undefined);
+        stored.push(row);
+        return outcome;
+      };
+    await Promise.all(players.map((p) => wallet.execute(bet(p.code, `g6-${p.code}`, 100n), keep(`g6-${p.code}`))));
+    await Promise.all(stored);
+    const { rows } = await sql<{ money: string; kept: string }>`
+      select t.xmin::text as money, w.xmin::text as kept from provider_transactions t join webhooks w on w.transaction_id = t.external_id
+      where t.external_id like 'g6-%'`.execute(t.db);
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.money)).size).toBe(1);
+    for (const row of rows) expect(row.kept).toBe(row.money);
+  });
+
+  it('a race lost inside the group: it is rolled back and each operation runs again alone', async () => {
+    const jo = await player('g-jo', 1_000n);
+    const kim = await player('g-kim', 1_000n);
+    const lea = await player('g-lea', 1_000n);
+    const wallet = grouped();
+    // Two players name one transaction id at one provider: in one transaction, the second insert fails.
+    const outcomes = await Promise.all([wallet.execute(bet(jo.code, 'g4-same', 100n)), wallet.execute(bet(kim.code, 'g4-same', 100n)), wallet.execute(bet(lea.code, 'g4-lea', 100n))]);
+    // Run again alone, one of the two takes the id (whichever commits first), the other is refused as a conflict.
+    expect(outcomes.slice(0, 2).sort((x, y) => x.type.localeCompare(y.type))).toEqual([
+      { type: 'ok', balance: 900n, moved: true },
+      { type: 'refused', reason: 'conflict', balance: 1_000n },
+    ]);
+    expect(outcomes[2]).toEqual({ type: 'ok', balance: 900n, moved: true });
+    const xids = await writtenIn(['g4-same', 'g4-lea']);
+    expect(xids.get('g4-same')).not.toBe(xids.get('g4-lea'));
+  });
+
+  it("a failure after the answers (the COMMIT rolls back) runs every operation again alone, and forgets the house accounts the group created", async () => {
+    // Two players on one house slot of a provider no other test uses: the group creates its game
+    // account, and the second player's operation finds (and would remember) it inside the group.
+    const provider = ProviderId('group-fresh-provider');
+    const made: { code: PlayerCode; id: bigint }[] = [];
+    let pair: [{ code: PlayerCode; id: bigint }, { code: PlayerCode; id: bigint }] | undefined;
+    for (let i = 0; !pair; i++) {
+      const p = await player(`g-slot-${i}`, 1_000n);
+      const same = made.find((m) => m.id % BigInt(HOUSE_SLOTS) === p.id % BigInt(HOUSE_SLOTS));
+      if (same) pair = [same, p];
+      made.push(p);
+    }
+    const wallet = grouped();
+    const runs = new Map<string, number>();
+    const within =
+      (code: string, fail: boolean): Within<Outcome> =>
+      async (trx, outcome) => {
+        const n = (runs.get(code) ?? 0) + 1;
+        runs.set(code, n);
+        // Like the history row: sent, not awaited; the first time it fails, and the COMMIT behind it rolls back.
+        if (fail && n === 1) void sql`select 1 / 0`.execute(trx).catch(() => undefined);
+        return outcome;
+      };
+    const [a, b] = pair;
+    const outcomes = await Promise.all([
+      wallet.execute(bet(a.code, 'g5-a', 200n, provider), within(a.code, true)),
+      wallet.execute(bet(b.code, 'g5-b', 200n, provider), within(b.code, false)),
+    ]);
+    expect(outcomes).toEqual([
+      { type: 'ok', balance: 800n, moved: true },
+      { type: 'ok', balance: 800n, moved: true },
+    ]);
+    expect(runs).toEqual(new Map([[a.code, 2], [b.code, 2]]));
+    const xids = await writtenIn(['g5-a', 'g5-b']);
+    expect(xids.size).toBe(2);
+    expect(xids.get('g5-a')).not.toBe(xids.get('g5-b'));
+    // The game account the rolled-back group created is not remembered: later operations pay through the real one.
+    const win = await wallet.execute({ op: 'credit', provider, player: a.code, currency: USD, txId: ExternalTxId('g5-a-win'), amount: 50n, roundId: 'round-g5-a' });
+    expect(win).toEqual({ type: 'ok', balance: 850n, moved: true });
+  });
+});
