@@ -104,7 +104,9 @@ export class Wallet {
   execute(op: WalletOperation, within?: undefined, options?: { nowait?: boolean | undefined }): Promise<Outcome>;
   execute<T>(op: WalletOperation, within: Within<T>, options?: { nowait?: boolean | undefined }): Promise<T>;
   execute<T>(op: WalletOperation, within?: Within<T>, options: { nowait?: boolean | undefined } = {}): Promise<Outcome | T> {
-    if (!this.#pool) return this.#alone(op, within, options.nowait === true);
+    // An operation that may wait for its wallet row (no `nowait`: its player is busy elsewhere, or it
+    // is a retry) runs alone: waiting inside a group would hold up every operation of the group.
+    if (!this.#pool || options.nowait !== true) return this.#alone(op, within, options.nowait === true);
     return new Promise((resolve, reject) => {
       this.#waiting.push({ op, within: within as Within<unknown> | undefined, nowait: options.nowait === true, resolve: resolve as (value: unknown) => void, reject });
       // Everything that starts in this turn of the event loop (the calls whose requests came in together) goes together.
@@ -154,8 +156,9 @@ export class Wallet {
    * pipelines them), so the group costs one BEGIN, one COMMIT and one disk flush, and each step of
    * it one round trip for all. What they do is independent: different players, different rows.
    *
-   * - A wallet held by another transaction is skipped, not waited for (`nowait`): that operation
-   *   alone fails as Busy, before it wrote anything, and the others go on.
+   * - Only operations that would not wait for their wallet (`nowait`) join a group. A wallet held by
+   *   another transaction is skipped: that operation alone fails as Busy, before it wrote anything,
+   *   and the others go on.
    * - Any other failure before the answers (a race for a unique key, a deadlock, a lock timeout)
    *   ends the transaction for all: it is rolled back and each operation runs again alone, as it
    *   would have from the start. No `within` has run yet, so no caller has seen an outcome.
