@@ -1,15 +1,13 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HouseAccounts, HOUSE_SLOTS } from '../../src/ledger/accounts.ts';
 import { PgError, pgErrorCode } from '../../src/ledger/database.ts';
-import { reconcile } from '../../src/ledger/reconcile.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import type { Minor } from '../../src/money/minor.ts';
-import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet, type Within } from '../../src/wallet/wallet.ts';
 import { newCaptureId, WebhookHistory } from '../../src/webhooks/history.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { fileLedger, fundedPlayer } from './ledger.ts';
 
 /**
  * Several players' operations that start together share one transaction (WALLET_GROUP_SIZE): each
@@ -19,35 +17,18 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 const USD = asCurrency('USD');
 const PROVIDER = ProviderId('group-provider');
 
-let t: TestDatabase;
-let backOffice: BackOffice;
-beforeAll(async () => {
-  t = await createTestDatabase();
-  backOffice = new BackOffice(t.db);
-});
-afterAll(async () => {
-  try {
-    expect(await reconcile(t.db)).toEqual([]);
-  } finally {
-    await t.drop();
-  }
-});
+const ledger = fileLedger();
 
 /** A wallet that groups, and its operations as the gateway runs an uncontended player's: without waiting for a held wallet. */
 function grouped() {
-  const wallet = new Wallet(t.db, new HouseAccounts(), { group: 16 });
+  const wallet = new Wallet(ledger.db, new HouseAccounts(), { group: 16 });
   return {
     execute: <T = Outcome>(op: WalletOperation, within?: Within<T>): Promise<T> => wallet.execute(op, within as Within<T>, { nowait: true }),
     waiting: (op: WalletOperation): Promise<Outcome> => wallet.execute(op),
   };
 }
 
-async function player(code: string, funds: Minor): Promise<{ code: PlayerCode; id: bigint }> {
-  expect((await backOffice.createPlayer(PlayerCode(code), [USD])).ok).toBe(true);
-  if (funds > 0n) expect((await backOffice.cashier('deposit', PlayerCode(code), USD, funds, `fund:${code}`)).ok).toBe(true);
-  const { id } = await t.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
-  return { code: PlayerCode(code), id };
-}
+const player = (code: string, funds: Minor) => fundedPlayer(ledger, code, funds);
 
 const bet = (who: PlayerCode, txId: string, amount: Minor, provider = PROVIDER): WalletOperation => ({
   op: 'debit',
@@ -62,7 +43,7 @@ const bet = (who: PlayerCode, txId: string, amount: Minor, provider = PROVIDER):
 /** The database transaction each provider transaction was written in (its xmin). */
 async function writtenIn(txIds: readonly string[]): Promise<Map<string, string>> {
   const { rows } = await sql<{ external_id: string; xid: string }>`
-    select external_id, xmin::text as xid from provider_transactions where external_id in (${sql.join(txIds)})`.execute(t.db);
+    select external_id, xmin::text as xid from provider_transactions where external_id in (${sql.join(txIds)})`.execute(ledger.db);
   return new Map(rows.map((r) => [r.external_id, r.xid]));
 }
 
@@ -122,7 +103,7 @@ describe('operations of several players started together', () => {
     const ivy = await player('g-ivy', 1_000n);
     const wallet = grouped();
     let results: PromiseSettledResult<Outcome>[] = [];
-    await t.db.transaction().execute(async (trx) => {
+    await ledger.db.transaction().execute(async (trx) => {
       await sql`select a.id from accounts a where a.player_id = ${hal.id} for update`.execute(trx);
       results = await Promise.allSettled([wallet.execute(bet(hal.code, 'g3-hal', 100n)), wallet.execute(bet(ivy.code, 'g3-ivy', 100n))]);
     });
@@ -136,7 +117,7 @@ describe('operations of several players started together', () => {
   it("each call's history row, sent without waiting as the gateway sends it, commits in the group's transaction", async () => {
     const players = await Promise.all(['g-max', 'g-ned', 'g-oli'].map((code) => player(code, 1_000n)));
     const wallet = grouped();
-    const history = new WebhookHistory(t.db);
+    const history = new WebhookHistory(ledger.db);
     const stored: Promise<bigint>[] = [];
     const keep =
       (txId: string): Within<Outcome> =>
@@ -160,7 +141,7 @@ describe('operations of several players started together', () => {
     await Promise.all(stored);
     const { rows } = await sql<{ money: string; kept: string }>`
       select t.xmin::text as money, w.xmin::text as kept from provider_transactions t join webhooks w on w.transaction_id = t.external_id
-      where t.external_id like 'g6-%'`.execute(t.db);
+      where t.external_id like 'g6-%'`.execute(ledger.db);
     expect(rows).toHaveLength(3);
     expect(new Set(rows.map((r) => r.money)).size).toBe(1);
     for (const row of rows) expect(row.kept).toBe(row.money);

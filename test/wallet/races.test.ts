@@ -1,12 +1,10 @@
 import { sql, type Transaction } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../src/ledger/reconcile.ts';
+import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/ledger/schema.ts';
 import { asCurrency } from '../../src/money/currency.ts';
-import { BackOffice } from '../../src/wallet/backoffice.ts';
-import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+import { ExternalTxId, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { fileLedger, fundedPlayer } from './ledger.ts';
 
 /**
  * Races between two transactions that are not serialized by one player's wallet lock: two players
@@ -16,32 +14,14 @@ import { createTestDatabase, type TestDatabase } from '../support/db.ts';
  */
 const USD = asCurrency('USD');
 
-let t: TestDatabase;
-let backOffice: BackOffice;
-beforeAll(async () => {
-  t = await createTestDatabase();
-  backOffice = new BackOffice(t.db);
-});
-afterAll(async () => {
-  try {
-    expect(await reconcile(t.db)).toEqual([]);
-  } finally {
-    await t.drop();
-  }
-});
+const ledger = fileLedger();
 
-async function player(code: string, funds: bigint): Promise<{ code: PlayerCode; id: bigint }> {
-  const created = await backOffice.createPlayer(PlayerCode(code), [USD]);
-  expect(created.ok).toBe(true);
-  if (funds > 0n) expect((await backOffice.cashier('deposit', PlayerCode(code), USD, funds, `fund:${code}`)).ok).toBe(true);
-  const { id } = await t.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
-  return { code: PlayerCode(code), id };
-}
+const player = (code: string, funds: bigint) => fundedPlayer(ledger, code, funds);
 
 async function waitForLockWaiter(): Promise<void> {
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(t.db);
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ledger.db);
     if (rows[0]!.n > 0) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -51,7 +31,7 @@ async function waitForLockWaiter(): Promise<void> {
 /** Runs `contender` while an open transaction holds `hold`'s rows, commits once the contender waits on them. */
 async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, contender: () => Promise<T>): Promise<T> {
   let pending: Promise<T> | undefined;
-  await t.db.transaction().execute(async (trx) => {
+  await ledger.db.transaction().execute(async (trx) => {
     await hold(trx);
     pending = contender();
     pending.catch(() => undefined);
@@ -64,7 +44,7 @@ describe('two players naming one transaction id at one provider', () => {
   it('the loser is refused as a conflict, and its later operations still work', async () => {
     // A provider no other test uses, so the loser's house account (game slot) is created inside the losing transaction.
     const provider = ProviderId('race-provider');
-    const wallet = new Wallet(t.db);
+    const wallet = new Wallet(ledger.db);
     const alice = await player('race-alice', 10_000n);
     const bob = await player('race-bob', 10_000n);
     expect(alice.id % 32n).not.toBe(bob.id % 32n);
@@ -93,7 +73,7 @@ describe('two players naming one transaction id at one provider', () => {
 
   it('the loser of a race on a house account that already exists is refused as a conflict and nothing moves', async () => {
     const provider = ProviderId('race-provider-2');
-    const wallet = new Wallet(t.db);
+    const wallet = new Wallet(ledger.db);
     const carol = await player('race-carol', 10_000n);
     const dave = await player('race-dave', 10_000n);
     // Both game slots exist before the race (a stake-free credit needs no bet on its round).
@@ -108,7 +88,7 @@ describe('two players naming one transaction id at one provider', () => {
       () => wallet.execute({ op: 'debit', player: dave.code, currency: USD, provider, txId: ExternalTxId('contested'), amount: 100n, roundId: 'r' }),
     );
     expect(outcome).toEqual({ type: 'refused', reason: 'conflict', balance: 10_000n });
-    const rows = await t.db.selectFrom('provider_transactions').select(['player_id']).where('provider_id', '=', provider).where('external_id', '=', 'contested').execute();
+    const rows = await ledger.db.selectFrom('provider_transactions').select(['player_id']).where('provider_id', '=', provider).where('external_id', '=', 'contested').execute();
     expect(rows).toEqual([{ player_id: carol.id }]);
     expect(await wallet.execute({ op: 'debit', player: dave.code, currency: USD, provider, txId: ExternalTxId('after'), amount: 100n })).toEqual({
       type: 'ok',
@@ -124,10 +104,10 @@ describe('two back-office operations with one reference', () => {
     const frank = await player('race-frank', 0n);
     expect(erin.id % 32n).not.toBe(frank.id % 32n);
     // The cashier slot of erin exists (so the held transaction can credit from it).
-    expect((await backOffice.cashier('deposit', erin.code, USD, 1n, 'warm-erin')).ok).toBe(true);
+    expect((await ledger.backOffice.cashier('deposit', erin.code, USD, 1n, 'warm-erin')).ok).toBe(true);
     const { rows } = await sql<{ cashier: bigint; wallet: bigint }>`
       select (select id from accounts where kind = 'cashier' and currency = 'USD' and slot = ${Number(erin.id % 32n)}) as cashier,
-             (select id from accounts where kind = 'player' and player_id = ${erin.id}) as wallet`.execute(t.db);
+             (select id from accounts where kind = 'player' and player_id = ${erin.id}) as wallet`.execute(ledger.db);
     const { cashier, wallet } = rows[0]!;
 
     const outcome = await race(
@@ -139,15 +119,15 @@ describe('two back-office operations with one reference', () => {
                   values ('contested-ref', ${erin.id}, 'deposit', 'USD', 500, ${inserted[0]!.id})`.execute(trx);
       },
       () =>
-        backOffice
+        ledger.backOffice
           .cashier('deposit', frank.code, USD, 500n, 'contested-ref')
           .catch((error: unknown) => ({ ok: 'threw', message: (error as Error).message })),
     );
     expect.soft(outcome).toEqual({ ok: false, reason: 'conflict' });
-    const view = await backOffice.player(frank.code);
+    const view = await ledger.backOffice.player(frank.code);
     expect(view.ok && view.value.wallets[0]!.balance).toBe(0n);
     // The losing transaction created frank's cashier slot and rolled back: his next deposit must still work.
-    const next = await backOffice
+    const next = await ledger.backOffice
       .cashier('deposit', frank.code, USD, 700n, 'after-race-ref')
       .catch((error: unknown) => ({ ok: 'threw', message: (error as Error).message }));
     expect(next).toEqual({ ok: true, value: { balance: 700n } });
@@ -174,7 +154,7 @@ describe("one player's operations meeting on the database alone (Redis away, or 
   }
 
   it('a rollback that waited for the bet it names refunds it, never "not found"', async () => {
-    const wallet = new Wallet(t.db);
+    const wallet = new Wallet(ledger.db);
     const gina = await player('race-gina', 10_000n);
     const bet: WalletOperation = { op: 'debit', player: gina.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-bet'), amount: 300n, roundId: 'r' };
     const rollback: WalletOperation = { op: 'rollback', player: gina.code, currency: USD, provider: SCORPIO, target: ExternalTxId('met-bet') };
@@ -186,7 +166,7 @@ describe("one player's operations meeting on the database alone (Redis away, or 
   });
 
   it('a bet that waited for a rollback naming it is refused (rule 2), never taken', async () => {
-    const wallet = new Wallet(t.db);
+    const wallet = new Wallet(ledger.db);
     const hal = await player('race-hal', 10_000n);
     const rollback: WalletOperation = { op: 'rollback', player: hal.code, currency: USD, provider: SCORPIO, target: ExternalTxId('met-late-bet') };
     const bet: WalletOperation = { op: 'debit', player: hal.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-late-bet'), amount: 300n, roundId: 'r' };
@@ -198,7 +178,7 @@ describe("one player's operations meeting on the database alone (Redis away, or 
   });
 
   it('a repeat of a bet that waited for the bet sees it: a duplicate, taken once', async () => {
-    const wallet = new Wallet(t.db);
+    const wallet = new Wallet(ledger.db);
     const ivy = await player('race-ivy', 10_000n);
     const bet: WalletOperation = { op: 'debit', player: ivy.code, currency: USD, provider: SCORPIO, txId: ExternalTxId('met-twice'), amount: 300n, roundId: 'r' };
     expect(await meet(wallet, bet, bet)).toEqual([

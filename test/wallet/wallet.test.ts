@@ -1,50 +1,37 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reconcile } from '../../src/ledger/reconcile.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { asCurrency, type Currency } from '../../src/money/currency.ts';
-import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Check, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { createTestDatabase, type TestDatabase } from '../support/db.ts';
+import { fileLedger } from './ledger.ts';
 
 const USD = asCurrency('USD');
 const EUR = asCurrency('EUR');
 const SCORPIO = ProviderId('scorpio-play');
 const OTHER = ProviderId('slotcity');
 
-let t: TestDatabase;
+// Whatever the tests did, the ledger they leave behind must reconcile.
+const ledger = fileLedger();
 let wallet: Wallet;
-let backOffice: BackOffice;
-
-beforeAll(async () => {
-  t = await createTestDatabase();
-  wallet = new Wallet(t.db);
-  backOffice = new BackOffice(t.db);
-});
-afterAll(async () => {
-  // Whatever the tests did, the ledger they leave behind must reconcile.
-  try {
-    expect(await reconcile(t.db)).toEqual([]);
-  } finally {
-    await t.drop();
-  }
+beforeAll(() => {
+  wallet = new Wallet(ledger.db);
 });
 
 let playerSeq = 0;
 /** A new player with a USD wallet (and any other currencies), funded through the cashier. */
 async function newPlayer(funds: bigint, currencies: readonly Currency[] = [USD]): Promise<PlayerCode> {
   const code = PlayerCode(`player-${++playerSeq}`);
-  const created = await backOffice.createPlayer(code, currencies);
+  const created = await ledger.backOffice.createPlayer(code, currencies);
   expect(created.ok).toBe(true);
   if (funds > 0n) {
-    const deposit = await backOffice.cashier('deposit', code, USD, funds, `fund:${code}`);
+    const deposit = await ledger.backOffice.cashier('deposit', code, USD, funds, `fund:${code}`);
     expect(deposit).toEqual({ ok: true, value: { balance: funds } });
   }
   return code;
 }
 
 async function balanceOf(code: PlayerCode, currency: Currency = USD): Promise<bigint> {
-  const view = await backOffice.player(code);
+  const view = await ledger.backOffice.player(code);
   if (!view.ok) throw new Error(`no player ${code}`);
   const w = view.value.wallets.find((x) => x.currency.trim() === currency);
   if (!w) throw new Error(`no ${currency} wallet for ${code}`);
@@ -72,12 +59,12 @@ async function ledgerState() {
            (select count(*) from provider_transactions) as ptx,
            (select count(*) from rollbacks) as rollbacks,
            (select count(*) from rounds) as rounds,
-           (select string_agg(id || ':' || balance, ',' order by id) from accounts) as balances`.execute(t.db);
+           (select string_agg(id || ':' || balance, ',' order by id) from accounts) as balances`.execute(ledger.db);
   return rows[0]!;
 }
 
 async function providerTx(provider: ProviderId, txId: string) {
-  return t.db
+  return ledger.db
     .selectFrom('provider_transactions')
     .selectAll()
     .where('provider_id', '=', provider)
@@ -88,7 +75,7 @@ async function providerTx(provider: ProviderId, txId: string) {
 async function transferOf(provider: ProviderId, txId: string) {
   const { rows } = await sql<{ id: bigint; amount: bigint; kind: string }>`
     select t.id, t.amount, t.kind from provider_transactions p join transfers t on t.id = p.transfer_id
-    where p.provider_id = ${provider} and p.external_id = ${txId}`.execute(t.db);
+    where p.provider_id = ${provider} and p.external_id = ${txId}`.execute(ledger.db);
   return rows;
 }
 
@@ -144,7 +131,7 @@ describe('rollbacks (rules 2, 3, 4)', () => {
   it('a rollback before its bet is remembered: the bet is refused as rolled back and never debited', async () => {
     const alice = await newPlayer(10_000n);
     expect(await rollback(alice, 'early-1')).toEqual({ type: 'refused', reason: 'target_not_found', balance: 10_000n });
-    const marker = await t.db.selectFrom('rollbacks').selectAll().where('target_external_id', '=', 'early-1').execute();
+    const marker = await ledger.db.selectFrom('rollbacks').selectAll().where('target_external_id', '=', 'early-1').execute();
     expect(marker).toHaveLength(1);
     expect(marker[0]).toMatchObject({ target_id: null, transfer_id: null });
 
@@ -176,7 +163,7 @@ describe('rollbacks (rules 2, 3, 4)', () => {
     expect(await debit(alice, 'rb-1', 4_000n)).toEqual({ type: 'duplicate', balance: 10_000n });
     expect(await balanceOf(alice)).toBe(10_000n);
     const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from rollbacks r join transfers t on t.id = r.transfer_id where r.target_external_id = 'rb-1'`.execute(t.db);
+      select count(*)::int as n from rollbacks r join transfers t on t.id = r.transfer_id where r.target_external_id = 'rb-1'`.execute(ledger.db);
     expect(rows[0]!.n).toBe(1);
   });
 
@@ -209,7 +196,7 @@ describe('rollbacks (rules 2, 3, 4)', () => {
   it('a repeat of a refused debit replays the refusal even after funds were added', async () => {
     const alice = await newPlayer(500n);
     expect(await debit(alice, 'poor-2', 800n)).toMatchObject({ type: 'refused', reason: 'insufficient_funds' });
-    expect((await backOffice.cashier('deposit', alice, USD, 1_000n, `topup:${alice}`)).ok).toBe(true);
+    expect((await ledger.backOffice.cashier('deposit', alice, USD, 1_000n, `topup:${alice}`)).ok).toBe(true);
     expect(await debit(alice, 'poor-2', 800n)).toEqual({ type: 'refused', reason: 'insufficient_funds', balance: 1_500n, repeat: true });
     expect(await balanceOf(alice)).toBe(1_500n);
     expect(await transferOf(SCORPIO, 'poor-2')).toEqual([]);
@@ -237,7 +224,7 @@ describe('rollbacks (rules 2, 3, 4)', () => {
     expect(await rollback(alice, 'win-back')).toEqual({ type: 'ok', balance: 1_000n, moved: true });
     expect(await balanceOf(alice)).toBe(1_000n);
     const { rows } = await sql<{ kind: string; amount: bigint }>`
-      select t.kind, t.amount from rollbacks r join transfers t on t.id = r.transfer_id where r.target_external_id = 'win-back'`.execute(t.db);
+      select t.kind, t.amount from rollbacks r join transfers t on t.id = r.transfer_id where r.target_external_id = 'win-back'`.execute(ledger.db);
     expect(rows).toEqual([{ kind: 'win_reversal', amount: 3_000n }]);
   });
 
@@ -265,7 +252,7 @@ describe('money movements', () => {
     expect(await balanceOf(alice)).toBe(1_000n);
     expect(await providerTx(SCORPIO, 'free-win')).toEqual([]);
     expect(await transferOf(SCORPIO, 'free-win')).toEqual([]);
-    const kept = await t.db
+    const kept = await ledger.db
       .selectFrom('round_refusals')
       .select(['round_external_id', 'operation', 'reason', 'detail'])
       .where('provider_id', '=', SCORPIO)
@@ -333,7 +320,7 @@ describe('money movements', () => {
       select p.external_id, d.kind as from_kind, c.kind as to_kind, d.provider_id as from_provider, c.provider_id as to_provider
       from provider_transactions p join transfers t on t.id = p.transfer_id
       join accounts d on d.id = t.debit_account_id join accounts c on c.id = t.credit_account_id
-      where p.external_id in ('dir-bet', 'dir-win') order by p.external_id`.execute(t.db);
+      where p.external_id in ('dir-bet', 'dir-win') order by p.external_id`.execute(ledger.db);
     expect(rows).toEqual([
       { external_id: 'dir-bet', from_kind: 'player', to_kind: 'game', from_provider: null, to_provider: 'scorpio-play' },
       { external_id: 'dir-win', from_kind: 'game', to_kind: 'player', from_provider: 'scorpio-play', to_provider: null },
@@ -345,7 +332,7 @@ describe('players and currencies (rule 7)', () => {
   it('a blocked player cannot bet, but wins and rollbacks are still paid', async () => {
     const alice = await newPlayer(10_000n);
     expect(await debit(alice, 'blk-bet-1', 3_000n)).toEqual({ type: 'ok', balance: 7_000n, moved: true });
-    expect((await backOffice.setStatus(alice, 'blocked')).ok).toBe(true);
+    expect((await ledger.backOffice.setStatus(alice, 'blocked')).ok).toBe(true);
 
     expect(await debit(alice, 'blk-bet-2', 1_000n)).toMatchObject({ type: 'refused', reason: 'player_blocked' });
     expect(await transferOf(SCORPIO, 'blk-bet-2')).toEqual([]);
@@ -378,7 +365,7 @@ describe('players and currencies (rule 7)', () => {
 
   it('a player with wallets in two currencies is debited only in the named one', async () => {
     const alice = await newPlayer(10_000n, [USD, EUR]);
-    expect((await backOffice.cashier('deposit', alice, EUR, 2_000n, `eur:${alice}`)).ok).toBe(true);
+    expect((await ledger.backOffice.cashier('deposit', alice, EUR, 2_000n, `eur:${alice}`)).ok).toBe(true);
     expect(await wallet.execute({ op: 'debit', player: alice, currency: EUR, provider: OTHER, txId: ExternalTxId('eur-bet'), amount: 500n, roundId: 'r' })).toEqual({
       type: 'ok',
       balance: 1_500n,
@@ -414,7 +401,7 @@ describe('check precedence', () => {
 
   it('a blocked player with insufficient funds is reported as blocked by default, as short of funds when funds come first', async () => {
     const alice = await newPlayer(100n);
-    expect((await backOffice.setStatus(alice, 'blocked')).ok).toBe(true);
+    expect((await ledger.backOffice.setStatus(alice, 'blocked')).ok).toBe(true);
     expect(await debit(alice, 'prec-2', 500n)).toMatchObject({ type: 'refused', reason: 'player_blocked' });
     expect(await debit(alice, 'prec-3', 500n, { precedence: ['funds'] })).toMatchObject({ type: 'refused', reason: 'insufficient_funds' });
     expect(await balanceOf(alice)).toBe(100n);
@@ -450,7 +437,7 @@ describe('vendor context', () => {
     const { rows } = await sql<{ round: string; details: unknown; code: string }>`
       select r.external_id as round, p.details, pl.code from provider_transactions p
       join rounds r on r.id = p.round_id join players pl on pl.id = r.player_id
-      where p.external_id = 'ctx-1'`.execute(t.db);
+      where p.external_id = 'ctx-1'`.execute(ledger.db);
     expect(rows).toEqual([{ round: 'round-ctx', details: { game_code: 'g1', call_id: '7' }, code: alice }]);
   });
 });
