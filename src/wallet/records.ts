@@ -93,20 +93,23 @@ export class Busy extends Error {
   readonly code = PgError.lockNotAvailable;
 }
 
+/**
+ * How an operation takes its player's wallet row when another transaction holds it: wait for it;
+ * fail at once (`nowait`: Postgres's lock_not_available, and the transaction with it); or, in a
+ * transaction several operations share, skip it and fail only this operation as Busy (`skip`).
+ */
+export type WalletWait = 'wait' | 'nowait' | 'skip';
+
 /** The ledger rows the wallet rules read and write, inside one operation's transaction. */
 export class Records {
   readonly #trx: Trx;
   readonly #house: HouseAccounts;
-  /** The wallet row is locked without waiting: held by another transaction, the operation fails at once. */
-  readonly #nowait: boolean;
-  /** With `nowait`, a row held elsewhere is skipped and reported as Busy, not as an error of the transaction. */
-  readonly #shared: boolean;
+  readonly #wait: WalletWait;
 
-  constructor(trx: Trx, house: HouseAccounts, nowait = false, shared = false) {
+  constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait') {
     this.#trx = trx;
     this.#house = house;
-    this.#nowait = nowait;
-    this.#shared = shared;
+    this.#wait = wait;
   }
 
   /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
@@ -153,8 +156,8 @@ export class Records {
       sql`select a.id from players p join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
             where p.code = ${player} for update of a${mode}`;
     // In a shared transaction the lock's answer is needed (was the row skipped?); it goes out with the read all the same.
-    const skipping = lock && this.#nowait && this.#shared ? this.#trx.executeQuery(prepared(locking(sql` skip locked`), this.#trx)) : undefined;
-    if (lock && !skipping) await this.#trx.executeQuery(ahead(locking(this.#nowait ? sql` nowait` : sql``), this.#trx));
+    const skipping = lock && this.#wait === 'skip' ? this.#trx.executeQuery(prepared(locking(sql` skip locked`), this.#trx)) : undefined;
+    if (lock && !skipping) await this.#trx.executeQuery(ahead(locking(this.#wait === 'nowait' ? sql` nowait` : sql``), this.#trx));
     const read = this.#trx.executeQuery(
       prepared(
         sql<Record<string, any>>`

@@ -2,7 +2,7 @@ import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
 import { onClient, poolOf, transact, type Db } from '../ledger/database.ts';
-import { Busy, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx } from './records.ts';
+import { Busy, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
   checkStaked,
@@ -64,10 +64,10 @@ export interface WalletOptions {
   observer?: GroupObserver;
 }
 
+/** An operation waiting for its group: one that would not wait for its wallet (`nowait`). */
 interface Waiting {
   op: WalletOperation;
   within: Within<unknown> | undefined;
-  nowait: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -106,9 +106,9 @@ export class Wallet {
   execute<T>(op: WalletOperation, within?: Within<T>, options: { nowait?: boolean | undefined } = {}): Promise<Outcome | T> {
     // An operation that may wait for its wallet row (no `nowait`: its player is busy elsewhere, or it
     // is a retry) runs alone: waiting inside a group would hold up every operation of the group.
-    if (!this.#pool || options.nowait !== true) return this.#alone(op, within, options.nowait === true);
+    if (!this.#pool || options.nowait !== true) return this.#alone(op, within, options.nowait === true ? 'nowait' : 'wait');
     return new Promise((resolve, reject) => {
-      this.#waiting.push({ op, within: within as Within<unknown> | undefined, nowait: options.nowait === true, resolve: resolve as (value: unknown) => void, reject });
+      this.#waiting.push({ op, within: within as Within<unknown> | undefined, resolve: resolve as (value: unknown) => void, reject });
       // Everything that starts in this turn of the event loop (the calls whose requests came in together) goes together.
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -117,9 +117,9 @@ export class Wallet {
     });
   }
 
-  #alone<T>(op: WalletOperation, within: Within<T> | undefined, nowait: boolean): Promise<Outcome | T> {
+  #alone<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
     return transact(this.#db, RACE_KEYS, async (trx) => {
-      const outcome = await this.#apply(new Records(trx, this.#house, nowait), op);
+      const outcome = await this.#apply(new Records(trx, this.#house, wait), op);
       return within ? within(trx, outcome) : outcome;
     });
   }
@@ -147,7 +147,7 @@ export class Wallet {
   }
 
   #settleAlone(w: Waiting): Promise<void> {
-    return this.#alone(w.op, w.within, w.nowait).then(w.resolve, w.reject);
+    return this.#alone(w.op, w.within, 'nowait').then(w.resolve, w.reject);
   }
 
   /**
@@ -180,7 +180,7 @@ export class Wallet {
     let broken: Error | undefined;
     try {
       void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
-      const applied = await Promise.allSettled(members.map((w) => this.#apply(new Records(trx, this.#house, w.nowait, true), w.op)));
+      const applied = await Promise.allSettled(members.map((w) => this.#apply(new Records(trx, this.#house, 'skip'), w.op)));
       let failed = false;
       applied.forEach((result, i) => {
         const w = members[i]!;
