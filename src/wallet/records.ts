@@ -100,16 +100,72 @@ export class Busy extends Error {
  */
 export type WalletWait = 'wait' | 'nowait' | 'skip';
 
+/**
+ * The order in which the operations of a group (several players' operations in one transaction)
+ * write their transfers: by the id of the house account each moves money with. A transfer locks its
+ * house row until the transaction ends; written in whatever order the operations got there, two
+ * groups sharing two house rows could each take one and wait for the other, a deadlock that only the
+ * lock timeout would end, with both groups' work. Each operation's transfer waits until every
+ * operation of the group is either at its transfer or finished, and then they go in that order: the
+ * house rows a group holds all sort before the one it waits for. (A lone operation takes one house
+ * row: it needs no order.) The rows are still taken when written, not before: no longer held.
+ */
+export class HouseOrder {
+  #left: number;
+  #queue: { house: bigint; go: () => void }[] = [];
+
+  constructor(members: number) {
+    this.#left = members;
+  }
+
+  /** One operation's place in the order: it arrives once, at its first transfer or when it finishes. */
+  member(): { turn(house: bigint): Promise<void>; finished(): void } {
+    let arrived = false;
+    const arrive = () => {
+      if (arrived) return;
+      arrived = true;
+      if (--this.#left > 0) return;
+      // Let go in a later microtask: the last to arrive is awaiting its turn by then, so that every
+      // operation resumes (and sends its transfer) in the order its turn was given.
+      queueMicrotask(() => {
+        for (const { go } of this.#queue.sort((a, b) => (a.house < b.house ? -1 : a.house > b.house ? 1 : 0))) go();
+        this.#queue = [];
+      });
+    };
+    return {
+      turn: (house) => {
+        if (arrived) return Promise.resolve();
+        const turn = new Promise<void>((go) => this.#queue.push({ house, go }));
+        arrive();
+        return turn;
+      },
+      finished: arrive,
+    };
+  }
+}
+
+type Place = ReturnType<HouseOrder['member']>;
+
 /** The ledger rows the wallet rules read and write, inside one operation's transaction. */
 export class Records {
   readonly #trx: Trx;
   readonly #house: HouseAccounts;
   readonly #wait: WalletWait;
+  readonly #order: Place | undefined;
+  /** The game account this operation moves money with (see gameAccount). */
+  #game: bigint | undefined;
 
-  constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait') {
+  /** `order`: its place among the operations of a shared transaction (see HouseOrder). */
+  constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait', order?: Place) {
     this.#trx = trx;
     this.#house = house;
     this.#wait = wait;
+    this.#order = order;
+  }
+
+  /** In a shared transaction, waits for this operation's turn to write a transfer with `house` (see HouseOrder). */
+  #turn(from: bigint, to: bigint): Promise<void> | undefined {
+    return this.#order?.turn(this.#game ?? (from > to ? from : to));
   }
 
   /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
@@ -246,6 +302,7 @@ export class Records {
   ): Promise<{ id: bigint; roundId: bigint | null }> {
     const newRound = tx.roundId !== undefined && knownRound === undefined;
     const applied = result.status === 'applied';
+    if (applied) await this.#turn(result.from, result.to);
     const { place = [], settle = [], cancel = [], settleRound = false } = effects;
     // Only the parts a transaction needs are in its statement: a few shapes, each prepared once.
     const parts = [
@@ -333,11 +390,12 @@ export class Records {
     return bet.status === 'applied' && bet.live ? 'standing' : 'gone';
   }
 
-  gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {
-    return this.#house.idFor(this.#trx, { kind: 'game', provider, currency }, playerId);
+  async gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {
+    return (this.#game = await this.#house.idFor(this.#trx, { kind: 'game', provider, currency }, playerId));
   }
 
   async transfer(from: bigint, to: bigint, amount: Minor, currency: Currency, kind: TransferKind): Promise<bigint> {
+    await this.#turn(from, to);
     const { id } = await this.#trx
       .insertInto('transfers')
       .values({ debit_account_id: from, credit_account_id: to, amount, currency, kind })

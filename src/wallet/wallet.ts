@@ -2,7 +2,7 @@ import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
 import { onClient, poolOf, transact, type Db } from '../ledger/database.ts';
-import { Busy, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
+import { Busy, HouseOrder, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
   checkStaked,
@@ -180,7 +180,14 @@ export class Wallet {
     let broken: Error | undefined;
     try {
       void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
-      const applied = await Promise.allSettled(members.map((w) => this.#apply(new Records(trx, this.#house, 'skip'), w.op)));
+      // Their transfers are written in the order of their house accounts (see HouseOrder).
+      const order = new HouseOrder(members.length);
+      const applied = await Promise.allSettled(
+        members.map((w) => {
+          const place = order.member();
+          return this.#apply(new Records(trx, this.#house, 'skip', place), w.op).finally(place.finished);
+        }),
+      );
       let failed = false;
       applied.forEach((result, i) => {
         const w = members[i]!;
