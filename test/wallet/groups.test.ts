@@ -149,6 +149,34 @@ describe('operations of several players started together', () => {
     for (const row of rows) expect(row.kept).toBe(row.money);
   });
 
+  it("the history rows of a group that rolls back after its answers are not kept: each call's row is written once, by its run alone", async () => {
+    const players = await Promise.all(['g-pia', 'g-rex'].map((code) => player(code, 1_000n)));
+    const wallet = grouped();
+    const history = new WebhookHistory(ledger.db);
+    const runs = new Map<string, number>();
+    const stored = new Map<string, Promise<bigint>>();
+    const keep =
+      (txId: string, fail: boolean): Within<Outcome> =>
+      async (trx, outcome) => {
+        const n = (runs.get(txId) ?? 0) + 1;
+        runs.set(txId, n);
+        // As the gateway does: sent, not awaited (its id is known once the COMMIT is on its way).
+        const row = history.recordIn(trx, { captureId: newCaptureId(), provider: PROVIDER, receivedAt: new Date(), source: 'vendor', headers: {}, body: Buffer.from(txId), transactionId: txId, outcome: 'ok', durationMs: 1 });
+        row.catch(() => undefined);
+        stored.set(txId, row);
+        // The first time, something else sent in the transaction fails: the COMMIT rolls back, records and all.
+        if (fail && n === 1) void sql`select 1 / 0`.execute(trx).catch(() => undefined);
+        return outcome;
+      };
+    await Promise.all(players.map((p, i) => wallet.execute(bet(p.code, `g8-${p.code}`, 100n), keep(`g8-${p.code}`, i === 0))));
+    const ids = await Promise.all([...stored.values()]);
+    expect([...runs.values()]).toEqual([2, 2]);
+    const { rows } = await sql<{ id: string; transaction_id: string }>`
+      select id::text, transaction_id from webhooks where transaction_id like 'g8-%' order by transaction_id`.execute(ledger.db);
+    expect(rows.map((r) => r.transaction_id)).toEqual(players.map((p) => `g8-${p.code}`).sort());
+    expect(rows.map((r) => r.id).sort()).toEqual(ids.map(String).sort());
+  });
+
   it('two groups that move money on the same two house rows take them in one order: neither deadlocks, neither runs again', async () => {
     // Four players at a provider no other test uses, on two house slots: ann and bob on slots 1 and
     // 2, cal and dee on slots 2 and 1. Each pair bets as one group, in that order.
