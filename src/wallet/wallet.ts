@@ -61,6 +61,13 @@ export interface WalletOptions {
    * one connection (1: each has its own). See `#together`.
    */
   group?: number;
+  /**
+   * At most this many of the pool's connections in use by the wallet at once (default: no limit);
+   * operations beyond wait for one here, in arrival order, and those that wait together go as one
+   * group. What the pool has beyond it stays free for everything else (history rows written outside
+   * a transaction, the back office).
+   */
+  connections?: number;
   observer?: GroupObserver;
 }
 
@@ -87,6 +94,11 @@ export class Wallet {
   readonly #observer: GroupObserver | undefined;
   #waiting: Waiting[] = [];
   #scheduled = false;
+  /** A connection is asked for the next group (see #start). */
+  #asked = false;
+  /** Connections the wallet may still take, and what waits for one (see #take). */
+  #free: number;
+  readonly #line: (() => Promise<unknown>)[] = [];
 
   constructor(db: Db, house: HouseAccounts = new HouseAccounts(), options: WalletOptions = {}) {
     this.#db = db;
@@ -94,6 +106,7 @@ export class Wallet {
     this.#group = Math.max(1, options.group ?? 1);
     this.#pool = this.#group > 1 ? poolOf(db) : undefined;
     this.#observer = options.observer;
+    this.#free = options.connections ?? Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -117,7 +130,18 @@ export class Wallet {
     });
   }
 
+  /** An operation in a transaction of its own, once a connection is free for it. */
   #alone<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    return new Promise((resolve, reject) =>
+      this.#take(() => {
+        const run = this.#run(op, within, wait);
+        run.then(resolve, reject);
+        return run;
+      }),
+    );
+  }
+
+  #run<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
     return transact(this.#db, RACE_KEYS, async (trx) => {
       const outcome = await this.#apply(new Records(trx, this.#house, wait), op);
       return within ? within(trx, outcome) : outcome;
@@ -125,12 +149,39 @@ export class Wallet {
   }
 
   /**
-   * Starts what is waiting in groups of at most `group` operations, one per player (a player's
-   * second operation goes with a later group), oldest first.
+   * Runs `start` (a transaction, alone or a group's) once one of the wallet's connections is free;
+   * until then it waits in line, first come first served. The connection is the wallet's until what
+   * `start` returns settles.
+   */
+  #take(start: () => Promise<unknown>): void {
+    if (this.#free > 0) {
+      this.#free--;
+      this.#hold(start);
+    } else this.#line.push(start);
+  }
+
+  #hold(start: () => Promise<unknown>): void {
+    void start()
+      .catch(() => {})
+      .finally(() => {
+        const next = this.#line.shift();
+        if (next) this.#hold(next);
+        else this.#free++;
+      });
+  }
+
+  /**
+   * Asks for a connection for the next group. The group is made when the connection is there, of
+   * what is waiting then, up to `group` operations, one per player (a player's second operation goes
+   * with a later group), oldest first: under load, the operations that waited for a connection
+   * together go together. If more are left, the next group asks in turn.
    */
   #start(): void {
     this.#scheduled = false;
-    while (this.#waiting.length > 0) {
+    if (this.#asked || this.#waiting.length === 0) return;
+    this.#asked = true;
+    this.#take(() => {
+      this.#asked = false;
       const members: Waiting[] = [];
       const players = new Set<string>();
       const rest: Waiting[] = [];
@@ -141,9 +192,10 @@ export class Wallet {
         } else rest.push(w);
       }
       this.#waiting = rest;
-      if (members.length === 1) void this.#settleAlone(members[0]!);
-      else void this.#together(members);
-    }
+      this.#start();
+      if (members.length === 1) return this.#run(members[0]!.op, members[0]!.within, 'nowait').then(members[0]!.resolve, members[0]!.reject);
+      return this.#together(members);
+    });
   }
 
   #settleAlone(w: Waiting): Promise<void> {

@@ -228,6 +228,30 @@ describe('operations of several players started together', () => {
     expect(groups).toEqual(Array(6).fill('2 committed'));
   });
 
+  it("with its connections all in use, operations wait for one in line, and those that waited together go as one group", async () => {
+    const players = await Promise.all(['g-sam', 'g-tia', 'g-uma', 'g-vic'].map((code) => player(code, 1_000n)));
+    const groups: string[] = [];
+    const wallet = new Wallet(ledger.db, new HouseAccounts(), { group: 16, connections: 1, observer: { grouped: (size, result) => void groups.push(`${size} ${result}`) } });
+    let letGo = () => {};
+    const held = new Promise<void>((resolve) => (letGo = resolve));
+    // The first holds the only connection until it is let go.
+    const first = wallet.execute(bet(players[0]!.code, 'g9-first', 100n), async (_trx, outcome) => {
+      await held;
+      return outcome;
+    }, { nowait: true });
+    // The others arrive one by one, each in a turn of its own: alone, each would have been a group of one.
+    const rest: Promise<Outcome>[] = [];
+    for (const p of players.slice(1)) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      rest.push(wallet.execute(bet(p.code, `g9-${p.code}`, 100n), undefined, { nowait: true }));
+    }
+    expect(await writtenIn(players.slice(1).map((p) => `g9-${p.code}`))).toEqual(new Map()); // none started: all wait in line
+    letGo();
+    expect(await Promise.all([first, ...rest])).toEqual(players.map(() => ({ type: 'ok', balance: 900n, moved: true })));
+    expect(groups).toEqual(['3 committed']);
+    expect(new Set((await writtenIn(players.slice(1).map((p) => `g9-${p.code}`))).values()).size).toBe(1);
+  });
+
   it('a race lost inside the group: it is rolled back and each operation runs again alone', async () => {
     const jo = await player('g-jo', 1_000n);
     const kim = await player('g-kim', 1_000n);
