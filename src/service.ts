@@ -147,10 +147,9 @@ export function createGateway(config: Config, log: Logger): Gateway {
     { redisUrl: config.redis.url, prefix: config.redis.prefix, maxAttempts: config.queue.maxAttempts, maxBackoffMs: config.queue.maxBackoffMs },
     log,
   );
-  // Admitted, an operation waits at most for a connection of the wallet's: twice as many run as there
-  // are connections, as a connection carries a group of them (+12% calls/s against as many as there
-  // are connections, measured interleaved at 64 callers; four times as many was no better).
-  const admission = new Admission(2 * connections, metrics.admission);
+  // Admitted, an operation waits at most for a connection of the wallet's, in its line (see
+  // WALLET_OPS_PER_CONNECTION in docs/configuration.md for when more than one per connection pays).
+  const admission = new Admission(config.database.opsPerConnection * connections, metrics.admission);
   const admitted = new AdmittedWallet(wallet, admission);
   const locked = new LockedWallet(admitted, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
   const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(reader, player, currency), history, parking, observe: metrics.observe, log });

@@ -25,6 +25,7 @@ export const environment = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/croupier'),
   DATABASE_POOL_SIZE: int(1, 500).default(20),
   WALLET_GROUP_SIZE: int(1, 64).default(16),
+  WALLET_OPS_PER_CONNECTION: int(1, 16).default(1),
   DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(700),
   DB_POOL_WAIT_MS: int(10, 60_000).default(500),
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
@@ -105,8 +106,11 @@ export type Environment = z.infer<typeof environment>;
 export interface Config {
   env: Environment['NODE_ENV'];
   http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string };
-  /** groupSize: how many players' wallet operations that start together may share one transaction. */
-  database: { url: string; poolSize: number; groupSize: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
+  /**
+   * groupSize: how many players' wallet operations that start together may share one transaction;
+   * opsPerConnection: how many wallet operations are admitted per connection the wallet may use.
+   */
+  database: { url: string; poolSize: number; groupSize: number; opsPerConnection: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
   redis: { url: string; prefix: string };
   locks: { waitMs: number; ttlMs: number };
   queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
@@ -176,6 +180,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,
       groupSize: env.WALLET_GROUP_SIZE,
+      opsPerConnection: env.WALLET_OPS_PER_CONNECTION,
       lockTimeoutMs: env.DB_LOCK_TIMEOUT_MS,
       statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
       poolWaitMs: env.DB_POOL_WAIT_MS,
