@@ -1,14 +1,13 @@
-import { sql, type Transaction } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { HouseAccounts, HOUSE_SLOTS } from '../../src/ledger/accounts.ts';
 import { PgError, pgErrorCode } from '../../src/ledger/database.ts';
-import type { Database } from '../../src/ledger/schema.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import type { Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet, type Within } from '../../src/wallet/wallet.ts';
 import { newCaptureId, WebhookHistory } from '../../src/webhooks/history.ts';
-import { fileLedger, fundedPlayer } from './ledger.ts';
+import { fileLedger, fundedPlayer, waitForLockWaiters } from './ledger.ts';
 
 /**
  * Several players' operations that start together share one transaction (WALLET_GROUP_SIZE): each
@@ -201,15 +200,6 @@ describe('operations of several players started together', () => {
     // slot (cal's transfer) and queues for ann's (dee's); let go, the first group gets ann's slot
     // and needs bob's, which the second holds. Which of them the lock manager lets go first is not
     // fixed, so the pattern is played three times.
-    const waitingFor = async (trx: Transaction<Database>, n: number) => {
-      for (;;) {
-        await sql`select pg_stat_clear_snapshot()`.execute(trx); // a transaction sees one snapshot of the statistics unless told
-        const { rows } = await sql<{ n: number }>`
-          select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(trx);
-        if (rows[0]!.n >= n) return;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
     for (const round of [1, 2, 3]) {
       const betting = (wallet: Wallet, ps: readonly Player[]) =>
         Promise.all(ps.map((p) => wallet.execute(bet(p.code, `g7-${round}-${p.code}`, 100n, provider), undefined, { nowait: true })));
@@ -218,9 +208,9 @@ describe('operations of several players started together', () => {
       await ledger.db.transaction().execute(async (trx) => {
         await sql`select id from accounts where kind = 'game' and provider_id = ${provider} and slot = ${Number(ann.id % BigInt(HOUSE_SLOTS))} for no key update`.execute(trx);
         first = betting(one!, [ann, bob]);
-        await waitingFor(trx, 1);
+        await waitForLockWaiters(ledger, 1);
         second = betting(two!, [cal, dee]);
-        await waitingFor(trx, 2);
+        await waitForLockWaiters(ledger, 2);
       });
       const outcomes = [...(await first!), ...(await second!)];
       expect(outcomes).toEqual([1, 2, 3, 4].map(() => ({ type: 'ok', balance: 990n - 100n * BigInt(round), moved: true })));

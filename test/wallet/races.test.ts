@@ -4,7 +4,7 @@ import type { Database } from '../../src/ledger/schema.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { ExternalTxId, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { fileLedger, fundedPlayer } from './ledger.ts';
+import { fileLedger, fundedPlayer, waitForLockWaiters } from './ledger.ts';
 
 /**
  * Races between two transactions that are not serialized by one player's wallet lock: two players
@@ -18,16 +18,6 @@ const ledger = fileLedger();
 
 const player = (code: string, funds: bigint) => fundedPlayer(ledger, code, funds);
 
-async function waitForLockWaiter(): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ledger.db);
-    if (rows[0]!.n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the contested operation never waited for the held key');
-}
-
 /** Runs `contender` while an open transaction holds `hold`'s rows, commits once the contender waits on them. */
 async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, contender: () => Promise<T>): Promise<T> {
   let pending: Promise<T> | undefined;
@@ -35,7 +25,7 @@ async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, cont
     await hold(trx);
     pending = contender();
     pending.catch(() => undefined);
-    await waitForLockWaiter();
+    await waitForLockWaiters(ledger);
   });
   return pending!;
 }
@@ -147,7 +137,7 @@ describe("one player's operations meeting on the database alone (Redis away, or 
     const outcome = await wallet.execute(first, async (_trx, result) => {
       pending = wallet.execute(second);
       pending.catch(() => undefined);
-      await waitForLockWaiter();
+      await waitForLockWaiters(ledger);
       return result;
     });
     return [outcome, await pending!];
