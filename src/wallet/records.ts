@@ -163,9 +163,12 @@ export class Records {
     this.#order = order;
   }
 
-  /** In a shared transaction, waits for this operation's turn to write a transfer with `house` (see HouseOrder). */
-  #turn(from: bigint, to: bigint): Promise<void> | undefined {
-    return this.#order?.turn(this.#game ?? (from > to ? from : to));
+  /**
+   * In a shared transaction, waits for this operation's turn to write its transfer (see HouseOrder).
+   * Every transfer moves money with the game account the operation looked up (gameAccount) just before.
+   */
+  #turn(): Promise<void> | undefined {
+    return this.#order?.turn(this.#game ?? 0n);
   }
 
   /** Loads (and with `lock`, locks) the player's wallet in `currency`, or says why there is none. */
@@ -302,7 +305,7 @@ export class Records {
   ): Promise<{ id: bigint; roundId: bigint | null }> {
     const newRound = tx.roundId !== undefined && knownRound === undefined;
     const applied = result.status === 'applied';
-    if (applied) await this.#turn(result.from, result.to);
+    if (applied) await this.#turn();
     const { place = [], settle = [], cancel = [], settleRound = false } = effects;
     // Only the parts a transaction needs are in its statement: a few shapes, each prepared once.
     const parts = [
@@ -395,7 +398,7 @@ export class Records {
   }
 
   async transfer(from: bigint, to: bigint, amount: Minor, currency: Currency, kind: TransferKind): Promise<bigint> {
-    await this.#turn(from, to);
+    await this.#turn();
     const { id } = await this.#trx
       .insertInto('transfers')
       .values({ debit_account_id: from, credit_account_id: to, amount, currency, kind })
