@@ -21,10 +21,9 @@ interface Waiter {
 }
 
 /**
- * Admission by deadline in front of the wallet: at most `slots` operations run at once (about two
- * per connection the wallet may use: admitted, an operation waits at most for one of those, in the
- * wallet's line, never inside a transaction, and operations that wait there together go as one
- * group), the others wait here,
+ * Admission by deadline in front of the wallet: at most `slots` operations run at once
+ * (WALLET_OPS_PER_CONNECTION per connection the wallet may use: admitted, an operation waits at most
+ * for one of those, in the wallet's line, never inside a transaction), the others wait here,
  * owed money (wins, results, cancels) ahead of new bets, each for as long as it can still be answered
  * in time. A call is let go, answered with the dialect's failure, only when it cannot be: when what
  * is left of its time is less than an operation takes (a moving average of how long they take).
