@@ -9,6 +9,7 @@ import { Metrics } from './http/metrics.ts';
 import { HouseAccounts } from './ledger/accounts.ts';
 import { createDatabase, type Db } from './ledger/database.ts';
 import { ensureDatabase, isEmpty, migrateToLatest } from './ledger/migrate.ts';
+import { keepStatistics } from './ledger/statistics.ts';
 import { Admission, AdmittedWallet } from './locks/admission.ts';
 import { Audit } from './operators/audit.ts';
 import { Operators } from './operators/operators.ts';
@@ -208,6 +209,15 @@ export function createGateway(config: Config, log: Logger): Gateway {
     );
   };
 
+  // Where autovacuum is off, the workers analyze the ledger at start and every ten minutes (statistics.ts).
+  let warnedAutovacuum = false;
+  const statistics = async () => {
+    if ((await keepStatistics(db)) === 'analyzed' && !warnedAutovacuum) {
+      warnedAutovacuum = true;
+      log.warn("autovacuum is off on the ledger's server: Croupier analyzes the ledger every ten minutes itself; vacuum it on a schedule (docs/operations.md)");
+    }
+  };
+
   let server: Server | undefined;
   return {
     db,
@@ -240,6 +250,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
             if (days.length) log.info({ days }, 'revenue of closed days rolled up');
             return;
           }
+          if (job === 'statistics') return statistics();
           if (job === 'vendor-reconcile') {
             await reconcileLastHour(reconciler, config.providers.map((p) => p.id), log);
             return;
@@ -248,6 +259,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
           if (purged) log.info({ purged }, 'webhook history past retention deleted');
         },
       });
+      statistics().catch((err: unknown) => log.warn({ err }, 'could not analyze the ledger'));
     },
     listen: (port, host) =>
       new Promise((resolve, reject) => {

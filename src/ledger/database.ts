@@ -20,8 +20,10 @@ export interface DatabaseOptions {
    * Plan every statement on an index where one serves it (enable_seqscan off). The wallet's statements
    * are prepared, and a plan made while a table was young (a fresh ledger's first minute, when a scan
    * of a few rows is cheapest) stays with the connection: it then scans the whole table on every call
-   * as the table grows, until an ANALYZE happens to replan it. For the gateway's lookups, never for
-   * maintenance (reconcile reads whole tables).
+   * as the table grows, until an ANALYZE replans it. This keeps out the sequential scan, not a scan of
+   * a whole index (seen in the wallet snapshot's plan): the ANALYZE that ends those is autovacuum's, or
+   * the statistics upkeep's where autovacuum is off (statistics.ts). For the gateway's lookups, never
+   * for maintenance (reconcile reads whole tables).
    */
   preferIndexes?: boolean;
 }

@@ -42,7 +42,11 @@ export interface ParkingHandlers {
   retry(record: WebhookRecord): Promise<void>;
   /** Writes a webhook record captured while Postgres was unreachable. */
   history(record: WebhookRecord): Promise<void>;
-  /** Periodic upkeep: `purge` (history retention, hourly), `rollup` (closed days' revenue, every ten minutes), `vendor-reconcile` (the last closed hour, hourly). */
+  /**
+   * Periodic upkeep: `purge` (history retention, hourly), `rollup` (closed days' revenue, every ten
+   * minutes), `vendor-reconcile` (the last closed hour, hourly), `statistics` (the planner's
+   * statistics where autovacuum is off, every ten minutes).
+   */
   maintain(job: string): Promise<void>;
 }
 
@@ -114,6 +118,9 @@ export class Parking {
     await this.#queue(MAINTENANCE)
       .upsertJobScheduler('reports', { every: 600_000 }, { name: 'rollup' })
       .catch((err: unknown) => this.#log.warn({ err }, 'could not schedule the revenue roll-up'));
+    await this.#queue(MAINTENANCE)
+      .upsertJobScheduler('statistics', { every: 600_000 }, { name: 'statistics' })
+      .catch((err: unknown) => this.#log.warn({ err }, 'could not schedule the planner statistics'));
     // Five minutes past each hour: the hour just closed, compared with each vendor's records.
     await this.#queue(MAINTENANCE)
       .upsertJobScheduler('vendor-reconcile', { pattern: '5 * * * *' }, { name: 'vendor-reconcile' })
