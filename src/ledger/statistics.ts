@@ -17,8 +17,13 @@ export async function keepStatistics(db: Db): Promise<'autovacuum' | 'analyzed'>
   const { rows } = await sql<{ on: boolean }>`select current_setting('autovacuum')::boolean as on`.execute(db);
   if (rows[0]?.on) return 'autovacuum';
   await db.transaction().execute(async (trx) => {
-    // A big ledger takes longer than a money call's statement limit; the sample it reads is bounded.
+    // One process at a time: the others' workers, started together, leave it to the first.
+    const { rows: mine } = await sql<{ taken: boolean }>`select pg_try_advisory_xact_lock(hashtext('croupier.statistics')) as taken`.execute(trx);
+    if (!mine[0]?.taken) return;
+    // A big ledger takes longer than a money call's statement limit (the sample it reads is bounded),
+    // and a table being vacuumed by hand is waited for rather than failed on.
     await sql`set local statement_timeout = 0`.execute(trx);
+    await sql`set local lock_timeout = 0`.execute(trx);
     await sql`analyze`.execute(trx);
   });
   return 'analyzed';

@@ -65,8 +65,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
-describe('the planner statistics', () => {
-  it('are renewed where autovacuum is off, and the wallet snapshot then reads one round instead of every round', async () => {
+describe('the planner statistics upkeep', () => {
+  it('renews the statistics where autovacuum is off, and the wallet snapshot then reads one round instead of every round', async () => {
     // Past the fifth call Postgres settles on the statement's plan for the connection, made now.
     for (let i = 0; i < 8; i++) await roundsIndexReadByABet();
     // The ledger grows: other players' rounds.
@@ -83,5 +83,29 @@ describe('the planner statistics', () => {
     const after = await roundsIndexReadByABet();
     expect(after).toBeGreaterThan(0n);
     expect(after).toBeLessThanOrEqual(5n);
+  });
+
+  it('waits for a table being vacuumed by hand rather than fail on the lock timeout of money calls', async () => {
+    const { rows } = await sql<{ on: boolean }>`select current_setting('autovacuum')::boolean as on`.execute(t.db);
+    // The upkeep runs on the gateway's pool, whose lock timeout is a money call's (700 ms by default; 100 here).
+    const impatient = createDatabase({ url: t.url, poolSize: 1, lockTimeoutMs: 100, statementTimeoutMs: 30_000 });
+    const tuples = async () => (await sql<{ n: number }>`select reltuples::int as n from pg_class where relname = 'rollbacks'`.execute(t.db)).rows[0]!.n;
+    try {
+      await sql`insert into rollbacks (provider_id, target_external_id, player_id)
+        select ${PROVIDER}, 'stats-never-seen-' || g, (select id from players where code = 'stats-bob') from generate_series(1, 20) g`.execute(t.db);
+      expect(await tuples()).toBeLessThan(20);
+      // What VACUUM or ANALYZE takes on the table, held for 400 ms by another session.
+      let kept: Promise<'autovacuum' | 'analyzed'> | undefined;
+      await t.db.transaction().execute(async (trx) => {
+        await sql`lock table rollbacks in share update exclusive mode`.execute(trx);
+        kept = keepStatistics(impatient);
+        kept.catch(() => {}); // awaited below
+        await new Promise((resolve) => setTimeout(resolve, 400));
+      });
+      expect(await kept).toBe(rows[0]!.on ? 'autovacuum' : 'analyzed');
+      if (!rows[0]!.on) expect(await tuples()).toBe(20);
+    } finally {
+      await impatient.destroy();
+    }
   });
 });
