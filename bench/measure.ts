@@ -4,6 +4,7 @@ import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
 import { withClient } from './database.ts';
 import type { LoadConfig, LoadResult } from './load.ts';
 import { NODE, ROOT, stopOnExit, type Gateway } from './processes.ts';
+import { grouping, groupingBetween, type Grouping } from './groups.ts';
 import { sampleWaits, type WaitProfile, type WaitSampler } from './waits.ts';
 
 export interface Measurement {
@@ -12,6 +13,8 @@ export interface Measurement {
   cpu: CpuUse;
   /** Average number of the gateway's Postgres sessions in each state over the window. */
   waits: WaitProfile;
+  /** How the wallets grouped operations over the window (bench/groups.ts). */
+  grouping: Grouping;
   /** Lines the gateways logged during the run (at LOG_LEVEL=warn: warnings and errors). */
   gatewayLogLines: number;
 }
@@ -39,15 +42,20 @@ export async function measure(label: string, config: LoadConfig, gateways: reado
   let cpu: Promise<CpuUse> | undefined;
   let sampler: Promise<WaitSampler> | undefined;
   let waits: Promise<WaitProfile> | undefined;
+  let groupsBefore: Promise<Grouping> | undefined;
+  let grouped: Promise<Grouping> | undefined;
   const load = await new Promise<LoadResult>((resolve, reject) => {
     driver.on('message', (message: { type: string; result?: LoadResult }) => {
       if (message.type === 'start') {
         start = snapshot(groups());
         sampler = sampleWaits(database);
+        groupsBefore = grouping(gateways);
       } else if (message.type === 'end' && start && sampler) {
         const first = start;
         cpu = snapshot(groups()).then(async (end) => cpuBetween(await first, end));
         waits = sampler.then((s) => s.stop());
+        const before = groupsBefore;
+        grouped = grouping(gateways).then(async (after) => groupingBetween((await before) ?? after, after));
       } else if (message.type === 'result' && message.result) resolve(message.result);
     });
     driver.on('error', reject);
@@ -60,6 +68,7 @@ export async function measure(label: string, config: LoadConfig, gateways: reado
     load,
     cpu: (await cpu) ?? { gateway: 0, postgres: 0, redis: 0, driver: 0, other: 0, steal: 0 },
     waits: (await waits) ?? {},
+    grouping: (await grouped) ?? { groups: 0, operations: 0, reruns: 0 },
     gatewayLogLines: gateways.reduce((n, g) => n + g.lines(), 0) - linesBefore,
   };
 }

@@ -6,6 +6,7 @@ import { DISTURBED_CORES } from './cpu.ts';
 import type { Measurement } from './measure.ts';
 import type { PgbenchResult } from './pgbench.ts';
 import { ROOT } from './processes.ts';
+import { describeGrouping } from './groups.ts';
 import { describeWaits } from './waits.ts';
 
 /** Plain-text tables for the terminal, and the whole run as JSON under bench-results/ (for docs). */
@@ -42,9 +43,14 @@ export function loadTable(runs: readonly Measurement[]): string {
   return disturbed ? `${rows}\n! other work on the machine used more than ${DISTURBED_CORES} cores during the run (cpu other): its numbers are low` : rows;
 }
 
-/** Where each run's Postgres sessions were, on average: running, waiting on a lock or the WAL, idle in a transaction. */
+/**
+ * Where each run's Postgres sessions were, on average: running, waiting on a lock or the WAL, idle
+ * in a transaction; and how large the wallet's groups were (what a call costs follows it).
+ */
 export function waitLines(runs: readonly Measurement[]): string {
-  return runs.map((r) => `  ${r.label}: ${describeWaits(r.waits)}`).join('\n');
+  return runs
+    .map((r) => `  ${r.label}: ${describeWaits(r.waits)}\n    ${describeGrouping(r.grouping, r.load.calls)}`)
+    .join('\n');
 }
 
 export interface Yardstick {

@@ -74,7 +74,7 @@ async function defaultRun(): Promise<void> {
       '',
       loadTable(runs),
       '',
-      "The gateway's Postgres sessions during each run (average count per state; pg_stat_activity every 100 ms):",
+      "The gateway's Postgres sessions during each run (average count per state; pg_stat_activity every 100 ms), and the wallet's groups (from /metrics):",
       waitLines([...runs, ...processes.filter((p) => !p.label.startsWith('1 process'))]),
       '',
       'Postgres yardstick (pgbench on the same server; * = clients capped by max_connections):',

@@ -156,7 +156,7 @@ export async function scaleRun(o: Options): Promise<void> {
     '',
     loadTable(runs),
     '',
-    "The gateway's Postgres sessions during each run (average count per state):",
+    "The gateway's Postgres sessions during each run (average count per state), and the wallet's groups:",
     waitLines(runs),
     '',
     `Growth from the empty ledger to the 10M one (ratio 10M / empty of the mean of each side's runs; judged within x${GROWTH_ALLOWED}):`,

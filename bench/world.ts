@@ -29,6 +29,8 @@ export const SECRETS = {
   HUB88_CASINO_PRIVATE_KEY: hub88.privateKey,
   HUB88_TOKEN_SECRET: 'bench-hub88-session-token-secret-0123456789',
   HUB88_API_URL: 'http://127.0.0.1:9',
+  // The bench reads each run's grouping from /metrics (bench/groups.ts), as a scraper would.
+  METRICS_TOKEN: 'bench-metrics-token-0123456789',
 } as const;
 
 export type Currency = 'USD' | 'EUR' | 'KRW';
