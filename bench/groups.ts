@@ -17,25 +17,32 @@ export interface Grouping {
 
 const LINE = /^croupier_wallet_group_size_(sum|count)\{result="(committed|rerun)"\} (\S+)$/;
 
+/** The counts in one gateway's /metrics text. */
+export function groupingOf(metrics: string): Grouping {
+  const counts: Grouping = { groups: 0, operations: 0, reruns: 0 };
+  for (const line of metrics.split('\n')) {
+    const [, stat, result, value] = LINE.exec(line) ?? [];
+    if (result === 'committed' && stat === 'count') counts.groups += Number(value);
+    if (result === 'committed' && stat === 'sum') counts.operations += Number(value);
+    if (result === 'rerun' && stat === 'count') counts.reruns += Number(value);
+  }
+  return counts;
+}
+
 /** The gateways' counts so far (zero for a gateway that has not grouped yet or does not answer). */
 export async function grouping(gateways: readonly Gateway[]): Promise<Grouping> {
-  const total: Grouping = { groups: 0, operations: 0, reruns: 0 };
-  for (const gateway of gateways) {
-    const text = await fetch(`http://127.0.0.1:${gateway.port}/metrics`, {
-      headers: { authorization: `Bearer ${SECRETS.METRICS_TOKEN}` },
-      signal: AbortSignal.timeout(5000),
-    }).then(
-      (res) => (res.ok ? res.text() : ''),
-      () => '',
-    );
-    for (const line of text.split('\n')) {
-      const [, stat, result, value] = LINE.exec(line) ?? [];
-      if (result === 'committed' && stat === 'count') total.groups += Number(value);
-      if (result === 'committed' && stat === 'sum') total.operations += Number(value);
-      if (result === 'rerun' && stat === 'count') total.reruns += Number(value);
-    }
-  }
-  return total;
+  const texts = await Promise.all(
+    gateways.map((gateway) =>
+      fetch(`http://127.0.0.1:${gateway.port}/metrics`, {
+        headers: { authorization: `Bearer ${SECRETS.METRICS_TOKEN}` },
+        signal: AbortSignal.timeout(5000),
+      }).then(
+        (res) => (res.ok ? res.text() : ''),
+        () => '',
+      ),
+    ),
+  );
+  return texts.map(groupingOf).reduce((a, b) => ({ groups: a.groups + b.groups, operations: a.operations + b.operations, reruns: a.reruns + b.reruns }));
 }
 
 export const groupingBetween = (before: Grouping, after: Grouping): Grouping => ({
