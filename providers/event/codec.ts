@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey } from 'node:crypto';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 
 /**
@@ -23,7 +23,10 @@ export function createCodec(encryption: Encryption, key: Uint8Array): Codec {
   return encryption === 'aes-ecb' ? aesEcb(key) : jwe(key);
 }
 
-function aesEcb(key: Uint8Array): Codec {
+function aesEcb(bytes: Uint8Array): Codec {
+  // One key object for the instance: given the raw bytes, every cipher would import the key again
+  // (about 40 us a call against 9 on this project's machine).
+  const key = createSecretKey(bytes);
   return {
     async decrypt(body) {
       const text = body.trim();

@@ -4,6 +4,8 @@ import { inspect } from 'node:util';
 /** A credential or key. Printing, logging or serialising it shows only "[redacted]". */
 export class Secret {
   readonly #value: string;
+  /** Its SHA-256, what `matches` compares against: hashed once, not on every call it checks. */
+  #digest: Buffer | undefined;
 
   constructor(value: string) {
     this.#value = value;
@@ -16,8 +18,8 @@ export class Secret {
   /** Constant-time comparison: the time taken says nothing about how much of `candidate` matched. */
   matches(candidate: string | undefined): boolean {
     const a = createHash('sha256').update(candidate ?? '').digest();
-    const b = createHash('sha256').update(this.#value).digest();
-    return timingSafeEqual(a, b) && candidate !== undefined;
+    this.#digest ??= createHash('sha256').update(this.#value).digest();
+    return timingSafeEqual(a, this.#digest) && candidate !== undefined;
   }
 
   toString(): string {
