@@ -6,14 +6,12 @@ import type { Parking } from '../queue/parking.ts';
 import { newCaptureId, redactHeaders, type WebhookHistory, type WebhookRecord } from '../webhooks/history.ts';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
-import type { Outcome, PlayerCode, WalletOperation } from '../wallet/types.ts';
+import { OWED, type Outcome, type PlayerCode, type WalletOperation } from '../wallet/types.ts';
 import { DEFAULT_ANSWER_WITHIN_MS, type Answer, type Decoded, type InboundRequest, type ProviderInstance } from './contract.ts';
 
 /** Time kept for writing the answer and its way back to the vendor: a call is answered this long before the vendor's limit. */
 const ANSWER_MARGIN_MS = 150;
 
-/** Money owed to the player: if it fails on a fault it is parked and applied later, even if the vendor gives up. */
-const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'settle', 'rollback', 'cancel_bets', 'adjust']);
 
 export interface Observation {
   provider: string;

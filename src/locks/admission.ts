@@ -1,12 +1,10 @@
-import type { Outcome, WalletOperation } from '../wallet/types.ts';
+import { OWED, type Outcome, type WalletOperation } from '../wallet/types.ts';
 import type { Within } from '../wallet/wallet.ts';
 import type { Call, WalletExecutor } from './player-lock.ts';
 
 /** A call that could not be started in time for its answer to reach the vendor before its limit. */
 export class TooLate extends Error {}
 
-/** Money owed to the player: when something must wait, these go first (they are paid later anyway if they fail). */
-const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'settle', 'adjust', 'rollback', 'cancel_bets']);
 
 export interface AdmissionObserver {
   /** How long a call waited for a slot, and whether it got one or was let go as too late. */

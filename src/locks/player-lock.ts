@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { TimeoutError } from 'redis-semaphore';
 import { SteadyMutex } from './steady.ts';
 import { PgError, pgErrorCode } from '../ledger/database.ts';
-import type { Outcome, WalletOperation } from '../wallet/types.ts';
+import { LOCK_FREE, type Outcome, type WalletOperation } from '../wallet/types.ts';
 import type { Within } from '../wallet/wallet.ts';
 
 /** A wallet operation could not get its player's lock within the wait: a fault, answered as one. */
@@ -92,6 +92,10 @@ const TURN_START_MS = 5;
  * A call steps aside for the next as soon as only its COMMIT is left to answer (the next one's
  * locking read then waits on the wallet row in Postgres): the line costs one Postgres connection
  * more per busy player, and a busy player's calls follow each other without a round trip between.
+ *
+ * Only calls that lock the wallet row queue. A read (balance, authenticate, status, a session) goes
+ * straight on: it waits for no row, and nothing it does depends on the order of the player's money
+ * calls (each answered only once committed, so a read sent after an answer sees it).
  */
 export class LockedWallet implements WalletExecutor {
   readonly #wallet: WalletExecutor;
@@ -113,6 +117,9 @@ export class LockedWallet implements WalletExecutor {
   execute(op: WalletOperation, within?: undefined, call?: Call): Promise<Outcome>;
   execute<T>(op: WalletOperation, within: Within<T>, call?: Call): Promise<T>;
   async execute<T>(op: WalletOperation, within?: Within<T>, call?: Call): Promise<Outcome | T> {
+    // A read never waits for the wallet row: behind a busy player's money calls it would only wait
+    // for nothing (and, past its time, fail), and it may share a transaction with other players'.
+    if (LOCK_FREE.has(op.op)) return within ? this.#wallet.execute(op, within, { ...call, nowait: true }) : this.#wallet.execute(op, undefined, { ...call, nowait: true });
     const started = performance.now();
     const waited = () => (performance.now() - started) / 1000;
     // A vendor's call waits in line while its answer can still go out in time; a retry or a replay, LOCK_WAIT_MS.

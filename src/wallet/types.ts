@@ -98,6 +98,15 @@ export type WalletOperation =
   /** Login / logout: no money, recorded for audit; `txId` makes a repeat a no-op. */
   | ({ op: 'session'; action: 'start' | 'end'; provider: ProviderId; txId: ExternalTxId; requireActive: boolean; details?: Record<string, unknown> } & PlayerOp);
 
+/** Money owed to the player: when something must wait, these go first; on a fault they are parked and applied later. */
+export const OWED: ReadonlySet<WalletOperation['op']> = new Set(['credit', 'settle', 'adjust', 'rollback', 'cancel_bets']);
+
+/**
+ * Operations that read the wallet without locking its row and move no money: nothing they do depends
+ * on the order of the player's other calls, so they take no place in the player's line.
+ */
+export const LOCK_FREE: ReadonlySet<WalletOperation['op']> = new Set(['authenticate', 'balance', 'status', 'session']);
+
 /** Why the wallet said no. Each adapter maps these to its codes in one table. */
 export type Refusal =
   | 'unknown_player'

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LockedWallet, LockTimeout, type LockObserver, type WalletExecutor } from '../../src/locks/player-lock.ts';
 import { createLogger } from '../../src/logging.ts';
 import { asCurrency } from '../../src/money/currency.ts';
-import { PlayerCode, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 
 /**
  * The player lock on the real Redis, in front of a stand-in for the wallet that records when each
@@ -79,7 +79,7 @@ function recordingWallet(process: string, runs: Run[], ms = 5, rows: Rows = new 
 /** Another process holding the player's row for `ms`: the calls that find it busy queue in Redis from then on. */
 async function busyElsewhere(rows: Rows, player: string, ms: number): Promise<void> {
   const other = new LockedWallet(recordingWallet('elsewhere', [], ms, rows), redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
-  const holding = other.execute(balance(player));
+  const holding = other.execute(bet(player));
   await sleep(2);
   void holding;
 }
@@ -90,6 +90,16 @@ const counting = () => {
   return { seen, observer };
 };
 
+let bets = 0;
+/** A money call: it takes the player's wallet row, so it waits in the player's line. */
+const bet = (player: string): WalletOperation => ({
+  op: 'debit',
+  provider: ProviderId('test'),
+  txId: ExternalTxId(`bet-${++bets}`),
+  amount: 100n,
+  player: PlayerCode(player),
+  currency: asCurrency('USD'),
+});
 const balance = (player: string): WalletOperation => ({ op: 'balance', requireActive: false, player: PlayerCode(player), currency: asCurrency('USD') });
 const log = createLogger('silent');
 
@@ -103,7 +113,7 @@ describe('player lock', () => {
     const runs: Run[] = [];
     const { seen, observer } = counting();
     const locked = new LockedWallet(recordingWallet('a', runs), redis, { waitMs: 2000, ttlMs: 2000, prefix }, observer, log);
-    await Promise.all(Array.from({ length: 20 }, () => locked.execute(balance('alone'))));
+    await Promise.all(Array.from({ length: 20 }, () => locked.execute(bet('alone'))));
     expect(runs).toHaveLength(20);
     expect(overlapping(runs)).toBe(false);
     expect(runs.every((r) => r.holder === null)).toBe(true);
@@ -116,7 +126,7 @@ describe('player lock', () => {
     const { seen, observer } = counting();
     const locked = new LockedWallet(recordingWallet('a', runs, 5, rows), redis, { waitMs: 2000, ttlMs: 2000, prefix }, observer, log);
     await busyElsewhere(rows, 'busy', 30);
-    await Promise.all(Array.from({ length: 20 }, () => locked.execute(balance('busy'))));
+    await Promise.all(Array.from({ length: 20 }, () => locked.execute(bet('busy'))));
     expect(runs).toHaveLength(20);
     expect(overlapping(runs)).toBe(false);
     // 20 calls of 5 ms stay well under the hand-over limit (half of LOCK_WAIT_MS): one lock, passed down.
@@ -135,7 +145,7 @@ describe('player lock', () => {
     // For 600 ms, always two calls of 20 ms in line: the line never empties.
     const until = performance.now() + 600;
     const feed = async () => {
-      while (performance.now() < until) await locked.execute(balance('long'));
+      while (performance.now() < until) await locked.execute(bet('long'));
     };
     await Promise.all([feed(), feed()]);
     expect(overlapping(runs)).toBe(false);
@@ -158,14 +168,14 @@ describe('player lock', () => {
     // Process a: for 1.5 s, always two calls of the player in line.
     const until = performance.now() + 1500;
     const feed = async () => {
-      while (performance.now() < until) await a.execute(balance('shared'));
+      while (performance.now() < until) await a.execute(bet('shared'));
     };
     const feeding = Promise.all([feed(), feed()]);
     await sleep(100);
     // Process b: one call after another; each must get its turn within LOCK_WAIT_MS.
     const fromB: Promise<Outcome>[] = [];
     for (let i = 0; i < 3; i++) {
-      fromB.push(b.execute(balance('shared')));
+      fromB.push(b.execute(bet('shared')));
       await sleep(300);
     }
     await expect(Promise.all(fromB)).resolves.toHaveLength(3);
@@ -181,7 +191,7 @@ describe('player lock', () => {
     // The refresh runs at 80% of the TTL (400 ms); the key is deleted before it, so it finds the lock gone.
     const locked = new LockedWallet(recordingWallet('a', runs, 50, rows), redis, { waitMs: 5000, ttlMs: 500, prefix }, observer, log);
     await busyElsewhere(rows, 'lost', 30);
-    const calls = Array.from({ length: 20 }, () => locked.execute(balance('lost')));
+    const calls = Array.from({ length: 20 }, () => locked.execute(bet('lost')));
     await sleep(150);
     await probe.del(keyOf('lost'));
     await Promise.all(calls);
@@ -212,7 +222,7 @@ describe('player lock', () => {
       },
     } as WalletExecutor;
     const locked = new LockedWallet(wallet, redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
-    const call = (id: string) => ({ ...balance('stepping'), txId: id }) as WalletOperation;
+    const call = (id: string) => ({ ...bet('stepping'), txId: id }) as WalletOperation;
     const within = async () => 'answered';
     await Promise.all([locked.execute(call('first'), within), locked.execute(call('second'), within)]);
     expect(events).toEqual(['first start', 'second start', 'first committed', 'second committed']);
@@ -220,17 +230,45 @@ describe('player lock', () => {
     expect(await probe.get(keyOf('stepping'))).toBeNull();
   });
 
+  it("a read takes no place in the player's line: it runs at once, beside the money calls, and asks not to wait for the row", async () => {
+    const runs: Run[] = [];
+    const asked: (boolean | undefined)[] = [];
+    const slow = recordingWallet('a', runs, 60);
+    const wallet = {
+      execute(op: WalletOperation, within?: unknown, call?: { nowait?: boolean }) {
+        if (op.op === 'balance') {
+          asked.push(call?.nowait);
+          return Promise.resolve({ type: 'ok', balance: 7n, moved: false } satisfies Outcome);
+        }
+        return slow.execute(op, within as undefined, call);
+      },
+    } as WalletExecutor;
+    const { seen, observer } = counting();
+    // LOCK_WAIT_MS of 100: a read waiting behind three 60 ms bets would time out.
+    const locked = new LockedWallet(wallet, redis, { waitMs: 100, ttlMs: 2000, prefix }, observer, log);
+    const bets = [locked.execute(bet('reading')), locked.execute(bet('reading'))];
+    const started = performance.now();
+    const read = await locked.execute(balance('reading'), undefined, { deadline: started + 2000 });
+    expect(read).toMatchObject({ type: 'ok', balance: 7n });
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(asked).toEqual([true]);
+    await Promise.all(bets);
+    expect(runs).toHaveLength(2);
+    // Only the bets queued (and were counted): the read never entered the line.
+    expect(seen.uncontended + seen.acquired).toBe(2);
+  });
+
   it('a call that cannot have its turn within LOCK_WAIT_MS fails as a lock timeout, and the line goes on', async () => {
     const runs: Run[] = [];
     const { seen, observer } = counting();
     const locked = new LockedWallet(recordingWallet('a', runs, 100), redis, { waitMs: 150, ttlMs: 2000, prefix }, observer, log);
-    const results = await Promise.allSettled(Array.from({ length: 4 }, () => locked.execute(balance('slow'))));
+    const results = await Promise.allSettled(Array.from({ length: 4 }, () => locked.execute(bet('slow'))));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
     expect(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason instanceof LockTimeout)).toBe(true);
     expect(seen.timeout).toBe(2);
     await sleep(50);
     expect(await probe.get(keyOf('slow'))).toBeNull();
-    await expect(locked.execute(balance('slow'))).resolves.toMatchObject({ type: 'ok' });
+    await expect(locked.execute(bet('slow'))).resolves.toMatchObject({ type: 'ok' });
   });
 
   it("a vendor's call waits in line for as long as its deadline allows, not LOCK_WAIT_MS, and no longer", async () => {
@@ -240,12 +278,12 @@ describe('player lock', () => {
     const locked = new LockedWallet(recordingWallet('a', runs, 100), redis, { waitMs: 50, ttlMs: 2000, prefix }, observer, log);
     const now = performance.now();
     const results = await Promise.allSettled([
-      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
+      locked.execute(bet('deadline'), undefined, { deadline: now + 2000 }),
       // Third in line, it starts after ~200 ms: it has the time.
-      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
-      locked.execute(balance('deadline'), undefined, { deadline: now + 2000 }),
+      locked.execute(bet('deadline'), undefined, { deadline: now + 2000 }),
+      locked.execute(bet('deadline'), undefined, { deadline: now + 2000 }),
       // Its answer is due before its turn could come: it lets go at its deadline.
-      locked.execute(balance('deadline'), undefined, { deadline: now + 150 }),
+      locked.execute(bet('deadline'), undefined, { deadline: now + 150 }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
     expect((results[3] as PromiseRejectedResult).reason).toBeInstanceOf(LockTimeout);
