@@ -87,10 +87,7 @@ const PEEK_MS = 200;
 
 /** The balance a failure answer can carry: a plain read, no lock; undefined when the database cannot say it in time. */
 function peekBalance(wallet: Wallet, player: PlayerCode, currency: Currency): Promise<Minor | undefined> {
-  const read = wallet.execute({ op: 'balance', requireActive: false, player, currency }).then(
-    (outcome) => (outcome.type === 'ok' ? outcome.balance : undefined),
-    () => undefined,
-  );
+  const read = wallet.peek(player, currency).catch(() => undefined);
   return Promise.race([read, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PEEK_MS).unref())]);
 }
 
@@ -137,8 +134,6 @@ export function createGateway(config: Config, log: Logger): Gateway {
   // outside a transaction, the back office, /v1); beyond that they wait for one in the wallet, in line.
   const connections = Math.max(1, config.database.poolSize - ADMISSION_RESERVE);
   const wallet = new Wallet(db, house, { group: config.database.groupSize, connections, observer: metrics.groups });
-  // The balance of a failure answer is a plain read that does not queue behind them.
-  const reader = new Wallet(db, house);
   const backOffice = new BackOffice(db, house);
   const history = new WebhookHistory(db);
   const audit = new Audit(db);
@@ -153,7 +148,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const admission = new Admission(config.database.opsPerConnection * connections, metrics.admission);
   const admitted = new AdmittedWallet(wallet, admission);
   const locked = new LockedWallet(admitted, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
-  const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(reader, player, currency), history, parking, observe: metrics.observe, log });
+  const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(wallet, player, currency), history, parking, observe: metrics.observe, log });
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   const actions = new OperatorActions(backOffice, replayer, audit);

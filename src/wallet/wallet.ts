@@ -1,3 +1,4 @@
+import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
@@ -18,7 +19,7 @@ import {
   type RoundLine,
   type RoundRefusal,
 } from './rounds.ts';
-import type { Check, ExternalTxId, Outcome, ProviderId, Refusal, WalletOperation } from './types.ts';
+import type { Check, ExternalTxId, Outcome, PlayerCode, ProviderId, Refusal, WalletOperation } from './types.ts';
 
 export type Within<T> = (trx: Trx, outcome: Outcome) => Promise<T>;
 
@@ -128,6 +129,16 @@ export class Wallet {
         setImmediate(() => this.#start());
       }
     });
+  }
+
+  /**
+   * The player's balance as last committed: one statement outside any transaction and outside the
+   * wallet's line for connections, for an answer that carries it (a failure's); undefined when there
+   * is no such wallet.
+   */
+  async peek(player: PlayerCode, currency: Currency): Promise<Minor | undefined> {
+    const wallet = await new Records(this.#db, this.#house).wallet(player, currency, false);
+    return typeof wallet === 'string' ? undefined : wallet.balance;
   }
 
   /** An operation in a transaction of its own, once a connection is free for it. */

@@ -240,6 +240,17 @@ describe('rollbacks (rules 2, 3, 4)', () => {
   });
 });
 
+describe('peek', () => {
+  it('reads the balance as last committed, and says nothing of a wallet that does not exist', async () => {
+    const player = await newPlayer(5_000n);
+    expect(await wallet.peek(player, USD)).toBe(5_000n);
+    expect(await debit(player, 'peek-bet', 1_200n)).toMatchObject({ type: 'ok' });
+    expect(await wallet.peek(player, USD)).toBe(3_800n);
+    expect(await wallet.peek(player, EUR)).toBeUndefined();
+    expect(await wallet.peek(PlayerCode('nobody-at-all'), USD)).toBeUndefined();
+  });
+});
+
 describe('money movements', () => {
   it('a win without a bet is refused (no_stake) and moves nothing; it is kept as a round refusal, not a transaction', async () => {
     const alice = await newPlayer(1_000n);
