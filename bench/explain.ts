@@ -1,7 +1,6 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { sql } from 'kysely';
 import pg from 'pg';
-import { createPool } from '../src/ledger/database.ts';
-import type { Database } from '../src/ledger/schema.ts';
+import { createPool, databaseOn } from '../src/ledger/database.ts';
 import { AHEAD, PREPARED } from '../src/ledger/client.ts';
 import { asCurrency } from '../src/money/currency.ts';
 import { Wallet } from '../src/wallet/wallet.ts';
@@ -93,7 +92,7 @@ async function capture(database: string, s: Sample): Promise<Captured[]> {
       if (into && ms !== undefined) into.push({ ms: Number(ms), top: JSON.parse(message.slice(message.indexOf('{'))) as ExplainJson });
     });
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = databaseOn(pool);
   const wallet = new Wallet(db);
   const history = new WebhookHistory(db);
   const tag = `explain-${Date.now()}`;

@@ -1,5 +1,6 @@
 import { isIPv4 } from 'node:net';
 import type { Logger } from 'pino';
+import { PgError, pgErrorCode } from '../ledger/database.ts';
 import type { WebhookOutcome } from '../ledger/schema.ts';
 import type { WalletExecutor } from '../locks/player-lock.ts';
 import type { Parking } from '../queue/parking.ts';
@@ -111,8 +112,10 @@ export class Pipeline {
           }, call);
           [outcome, detail, answer, keptId] = [kept.o, kept.d, kept.said, await stored];
         } catch (failure) {
-          // A COMMIT that rolled back for the history insert names the insert's error, not its own.
-          const error = (await stored?.then(() => undefined, (insert: unknown) => insert)) ?? failure;
+          // A COMMIT that rolled back for the history insert names the insert's error, not its own;
+          // an insert that failed only because a statement before it had is not the cause.
+          const insert = await stored?.then(() => undefined, (error: unknown) => error);
+          const error = insert !== undefined && pgErrorCode(insert) !== PgError.inFailedTransaction ? insert : failure;
           log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
           const balance = await this.#deps.peek(operation.player, operation.currency);
           [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context, balance)];

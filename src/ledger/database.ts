@@ -79,7 +79,11 @@ export function createPool(options: DatabaseOptions): pg.Pool {
 const pools = new WeakMap<Db, pg.Pool>();
 
 export function createDatabase(options: DatabaseOptions): Db {
-  const pool = createPool(options);
+  return databaseOn(createPool(options));
+}
+
+/** The database over a pool made by `createPool` (for a caller that needs the pool itself, e.g. to listen to its clients). */
+export function databaseOn(pool: pg.Pool): Db {
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   pools.set(db, pool);
   return db;
@@ -114,6 +118,8 @@ export const PgError = {
   deadlockDetected: '40P01',
   lockNotAvailable: '55P03',
   queryCanceled: '57014',
+  /** A statement after one that failed, in the same transaction. */
+  inFailedTransaction: '25P02',
 } as const;
 
 export function pgErrorCode(error: unknown): string | undefined {
@@ -126,24 +132,29 @@ export function pgConstraint(error: unknown): string | undefined {
   return typeof constraint === 'string' ? constraint : undefined;
 }
 
-const MAX_ATTEMPTS = 3;
+/** How many times a transaction that lost a race (see lostRace) is run in all. */
+export const MAX_ATTEMPTS = 3;
 
 /**
- * Runs `work` in one transaction. A transaction that lost a race the database settled (a deadlock, a
- * serialization failure, or one of `raceKeys`, unique constraints a concurrent transaction took first)
- * runs again, and then sees the winner's row.
+ * The transaction lost a race the database settled: a deadlock, a serialization failure, or one of
+ * `raceKeys` (unique constraints a concurrent transaction took first). Run again, it sees the winner's row.
  */
+export function lostRace(error: unknown, raceKeys: ReadonlySet<string>): boolean {
+  const code = pgErrorCode(error);
+  return (
+    code === PgError.deadlockDetected ||
+    code === PgError.serializationFailure ||
+    (code === PgError.uniqueViolation && raceKeys.has(pgConstraint(error) ?? ''))
+  );
+}
+
+/** Runs `work` in one transaction; one that lost a race (see lostRace) runs again. */
 export async function transact<T>(db: Db, raceKeys: ReadonlySet<string>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction().execute(work);
     } catch (error) {
-      const code = pgErrorCode(error);
-      const lostRace =
-        code === PgError.deadlockDetected ||
-        code === PgError.serializationFailure ||
-        (code === PgError.uniqueViolation && raceKeys.has(pgConstraint(error) ?? ''));
-      if (attempt < MAX_ATTEMPTS && lostRace) continue;
+      if (attempt < MAX_ATTEMPTS && lostRace(error, raceKeys)) continue;
       throw error;
     }
   }

@@ -78,14 +78,6 @@ export interface SnapshotRound {
 }
 
 /**
- * The loser of a race the wallet lock does not order (the same player's round created meanwhile by
- * an operation in another currency): the transaction is rolled back and run again, and then sees it.
- */
-export class LostRace extends Error {
-  readonly code = PgError.serializationFailure;
-}
-
-/**
  * The wallet row is locked by another transaction, found without waiting and without an error (in a
  * transaction several operations share, an error would end it for all): the caller queues for the player.
  */
@@ -154,6 +146,8 @@ export class Records {
   readonly #order: Place | undefined;
   /** The game account this operation moves money with (see gameAccount). */
   #game: bigint | undefined;
+  /** Posts sent without waiting for their answers (see send), in the order sent. */
+  readonly #sent: Promise<unknown>[] = [];
 
   /** `order`: its place among the operations of a shared transaction (see HouseOrder). */
   constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait', order?: Place) {
@@ -295,6 +289,12 @@ export class Records {
    * (unless `knownRound`), its transfer when it moves money (the transfer's trigger moves both
    * balances), the transaction itself, the bet lines it places (only with a round), the lines it
    * settles (with their win/loss and payout) or cancels, and whether it settles the round.
+   *
+   * A new round that another transaction created meanwhile (the same player's round, by an operation
+   * in another currency: the wallet lock does not order them) fails the statement on `round_unique`,
+   * one of the wallet's race keys: the transaction runs again and then sees the round. An error, not
+   * a check of the answer, so that a post sent without waiting for it (see send) cannot commit a
+   * transaction without its round.
    */
   async post(
     tx: NewTx,
@@ -339,7 +339,6 @@ export class Records {
       with new_round as (
         insert into rounds (provider_id, external_id, player_id, currency)
         select ${tx.provider}, ${tx.roundId ?? null}, ${playerId}, ${tx.currency} where ${newRound}
-        on conflict on constraint round_unique do nothing
         returning id
       ), moved as (
         insert into transfers (debit_account_id, credit_account_id, amount, currency, kind)
@@ -362,8 +361,31 @@ export class Records {
       ),
     );
     const row = rows[0]!;
-    if (newRound && row.round_id === null) throw new LostRace('the round was created meanwhile');
     return { id: row.id, roundId: row.round_id };
+  }
+
+  /**
+   * A post (see there) sent without waiting for its answer: an operation's last statement, whose
+   * result it does not need. It reaches the connection before anything sent after it (the history row,
+   * the COMMIT); if it fails, the transaction fails with it, the COMMIT answers ROLLBACK, and
+   * `failure` names its error.
+   */
+  send(...post: Parameters<Records['post']>): void {
+    const sent = this.post(...post);
+    sent.catch(() => {}); // named by failure()
+    this.#sent.push(sent);
+  }
+
+  /** The error of the first post sent without waiting that failed, if one did. */
+  async failure(): Promise<unknown> {
+    for (const sent of this.#sent) {
+      try {
+        await sent;
+      } catch (error) {
+        return error;
+      }
+    }
+    return undefined;
   }
 
   insertRollback(provider: ProviderId, target: ExternalTxId, playerId: bigint, targetId: bigint | null, transferId: bigint | null, id?: ExternalTxId) {

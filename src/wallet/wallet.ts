@@ -2,7 +2,7 @@ import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
-import { onClient, poolOf, transact, type Db } from '../ledger/database.ts';
+import { lostRace, MAX_ATTEMPTS, onClient, poolOf, type Db } from '../ledger/database.ts';
 import { Busy, HouseOrder, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
@@ -91,7 +91,7 @@ export class Wallet {
   readonly #db: Db;
   readonly #house: HouseAccounts;
   readonly #group: number;
-  readonly #pool: pg.Pool | undefined;
+  readonly #pool: pg.Pool;
   readonly #observer: GroupObserver | undefined;
   #waiting: Waiting[] = [];
   #scheduled = false;
@@ -105,7 +105,9 @@ export class Wallet {
     this.#db = db;
     this.#house = house;
     this.#group = Math.max(1, options.group ?? 1);
-    this.#pool = this.#group > 1 ? poolOf(db) : undefined;
+    const pool = poolOf(db);
+    if (!pool) throw new Error('the wallet runs on a database made by createDatabase or databaseOn: it needs its pool');
+    this.#pool = pool;
     this.#observer = options.observer;
     this.#free = options.connections ?? Number.POSITIVE_INFINITY;
   }
@@ -120,7 +122,7 @@ export class Wallet {
   execute<T>(op: WalletOperation, within?: Within<T>, options: { nowait?: boolean | undefined } = {}): Promise<Outcome | T> {
     // An operation that may wait for its wallet row (no `nowait`: its player is busy elsewhere, or it
     // is a retry) runs alone: waiting inside a group would hold up every operation of the group.
-    if (!this.#pool || options.nowait !== true) return this.#alone(op, within, options.nowait === true ? 'nowait' : 'wait');
+    if (this.#group === 1 || options.nowait !== true) return this.#alone(op, within, options.nowait === true ? 'nowait' : 'wait');
     return new Promise((resolve, reject) => {
       this.#waiting.push({ op, within: within as Within<unknown> | undefined, resolve: resolve as (value: unknown) => void, reject });
       // Everything that starts in this turn of the event loop (the calls whose requests came in together) goes together.
@@ -152,11 +154,50 @@ export class Wallet {
     );
   }
 
-  #run<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
-    return transact(this.#db, RACE_KEYS, async (trx) => {
-      const outcome = await this.#apply(new Records(trx, this.#house, wait), op);
-      return within ? within(trx, outcome) : outcome;
-    });
+  /** An operation in a transaction of its own; one that lost a race (see lostRace) runs again, and then sees the winner's row. */
+  async #run<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(op, within, wait);
+      } catch (error) {
+        if (attempt < MAX_ATTEMPTS && lostRace(error, RACE_KEYS)) continue;
+        throw error;
+      }
+    }
+  }
+
+  /**
+   * One attempt, on a connection of its own whose statements are pipelined as a group's are (see
+   * #together): the operation's last post, the history row its answer adds and the COMMIT leave in
+   * one write, instead of each waiting for the one before it to be answered. A player whose calls
+   * queue (a busy player, a retry) holds its wallet row for that much less time per call.
+   */
+  async #once<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    const client = await this.#pool.connect();
+    const trx = onClient(client);
+    const records = new Records(trx, this.#house, wait);
+    let open = true;
+    let broken: Error | undefined;
+    try {
+      void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
+      const outcome = await this.#apply(records, op);
+      const result = within ? await within(trx, outcome) : outcome;
+      // What was sent without waiting goes through Kysely's promise chain before it reaches the
+      // connection: after one turn of the event loop it has, and the COMMIT goes behind it.
+      await new Promise((resolve) => setImmediate(resolve));
+      const commit = await client.query('commit');
+      open = false;
+      if (commit.command === 'COMMIT') return result;
+      // Rolled back at the COMMIT: a statement sent without waiting failed (the post, or the history
+      // row, whose own promise its caller holds).
+      throw (await records.failure()) ?? new Error('the transaction was rolled back at its COMMIT: a statement sent without waiting failed');
+    } catch (error) {
+      if (!open) throw error;
+      await client.query('rollback').catch((failed: Error) => (broken = failed));
+      throw (await records.failure()) ?? error;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /**
@@ -372,7 +413,7 @@ async function debit(records: Records, op: Op<'debit'>): Promise<Outcome> {
 
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   const lines = itemised.length ? itemised : op.roundId !== undefined ? [{ ref: op.txId, amount: op.amount }] : [];
-  await records.post(
+  records.send(
     { ...op, kind: 'debit' },
     wallet.playerId,
     round?.id,
@@ -418,7 +459,7 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   // A closing win settles the lines still open: the dialect does not say what each line won.
   const closing = op.closes ? (round?.state?.lines ?? []).filter((l) => l.state === 'open').map((l) => ({ id: l.id, winloss: null, payout: null })) : [];
-  await records.post(
+  records.send(
     { ...op, kind: 'credit' },
     wallet.playerId,
     round?.id,
@@ -455,7 +496,7 @@ async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
   const lines = (held as RoundLine[]).map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
   const paid = lines.reduce((sum, l) => sum + l.payout, 0n);
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
-  await records.post(
+  records.send(
     { ...op, kind: 'credit', amount: paid, details: { ...op.details, claim } },
     wallet.playerId,
     round!.id,
@@ -615,7 +656,7 @@ async function status(records: Records, op: Op<'status'>): Promise<Outcome> {
 async function recordRefusal(records: Records, op: Op<'debit' | 'credit' | 'settle'>, snap: Snapshot, failure: Outcome) {
   if (!snap.tx && failure.type === 'refused') {
     const amount = op.op === 'settle' ? claimedPayout(op.lines) : op.amount;
-    await records.post({ ...op, kind: KIND[op.op], amount: amount < 0n ? 0n : amount }, snap.wallet.playerId, snap.round?.id, { status: 'refused', refusal: failure.reason });
+    records.send({ ...op, kind: KIND[op.op], amount: amount < 0n ? 0n : amount }, snap.wallet.playerId, snap.round?.id, { status: 'refused', refusal: failure.reason });
   }
   return failure;
 }

@@ -30,6 +30,30 @@ async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, cont
   return pending!;
 }
 
+describe("a player's round created meanwhile by another transaction", () => {
+  // The wallet lock orders one player's operations in one currency; an operation in another currency
+  // locks another wallet row, so it can create the round a bet's snapshot did not see.
+  it('the bet that lost the race runs again and sees the round: here one in another currency, so it is refused and nothing moves', async () => {
+    const provider = ProviderId('race-round-provider');
+    const wallet = new Wallet(ledger.db);
+    const kim = await player('race-kim', 10_000n);
+    const outcome = await race(
+      async (trx) => {
+        await sql`insert into rounds (provider_id, external_id, player_id, currency) values (${provider}, 'r-raced', ${kim.id}, 'EUR')`.execute(trx);
+      },
+      () => wallet.execute({ op: 'debit', player: kim.code, currency: USD, provider, txId: ExternalTxId('raced-bet'), amount: 300n, roundId: 'r-raced' }),
+    );
+    expect(outcome).toEqual({ type: 'refused', reason: 'currency_mismatch', balance: 10_000n });
+    expect(await wallet.execute({ op: 'balance', player: kim.code, currency: USD, requireActive: false })).toMatchObject({ balance: 10_000n });
+    // The refusal is kept on the round the other transaction created; no bet line, no second round.
+    const { rows } = await sql<{ status: string; rounds: number; lines: number }>`
+      select t.status, (select count(*)::int from rounds where provider_id = ${provider}) as rounds,
+        (select count(*)::int from bet_lines l where l.provider_transaction_id = t.id) as lines
+      from provider_transactions t where t.provider_id = ${provider} and t.external_id = 'raced-bet'`.execute(ledger.db);
+    expect(rows).toEqual([{ status: 'refused', rounds: 1, lines: 0 }]);
+  });
+});
+
 describe('two players naming one transaction id at one provider', () => {
   it('the loser is refused as a conflict, and its later operations still work', async () => {
     // A provider no other test uses, so the loser's house account (game slot) is created inside the losing transaction.
