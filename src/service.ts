@@ -259,6 +259,9 @@ export function createGateway(config: Config, log: Logger): Gateway {
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         const s = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
+        // An idle keep-alive connection is closed by the vendor (or the load balancer) first: closed
+        // here while the client reuses it, the call it sends fails on the way (a bet then cancelled).
+        s.keepAliveTimeout = config.http.keepAliveMs;
         server = s;
       }),
     async close() {

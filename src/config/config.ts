@@ -45,6 +45,7 @@ export const environment = z.object({
     .transform((v) => (v === 'true' ? true : v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v)),
   BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 64kb').default('64kb'),
   IMPORT_BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 10mb').default('10mb'),
+  HTTP_KEEP_ALIVE_MS: int(1000, 600_000).default(65_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
   CONFIG_DIR: z.string().default('config'),
@@ -105,7 +106,7 @@ export type Environment = z.infer<typeof environment>;
 
 export interface Config {
   env: Environment['NODE_ENV'];
-  http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string };
+  http: { host: string; port: number; bodyLimit: string; importLimit: string; trustProxy: boolean | number | string; keepAliveMs: number };
   /**
    * groupSize: how many players' wallet operations that start together may share one transaction;
    * opsPerConnection: how many wallet operations are admitted per connection the wallet may use.
@@ -175,7 +176,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
 
   return {
     env: env.NODE_ENV,
-    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT, importLimit: env.IMPORT_BODY_LIMIT, trustProxy: env.TRUST_PROXY },
+    http: { host: env.HOST, port: env.PORT, bodyLimit: env.BODY_LIMIT, importLimit: env.IMPORT_BODY_LIMIT, trustProxy: env.TRUST_PROXY, keepAliveMs: env.HTTP_KEEP_ALIVE_MS },
     database: {
       url: env.DATABASE_URL,
       poolSize: env.DATABASE_POOL_SIZE,

@@ -202,7 +202,7 @@ describe('development', () => {
     const config = loadConfig({}, dialects);
     expect(config.env).toBe('development');
     expect(config.adminJwtSecret.reveal()).toBe(DEMO_ADMIN_SECRET);
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb', importLimit: '10mb', trustProxy: false });
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 8080, bodyLimit: '64kb', importLimit: '10mb', trustProxy: false, keepAliveMs: 65_000 });
     expect(await accepts(byId(config, 'scorpio-play'), 'demo-scorpio-play-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-slotcity-callback-token')).toBe(true);
     expect(await accepts(byId(config, 'slotcity'), 'demo-scorpio-play-callback-token')).toBe(false);
