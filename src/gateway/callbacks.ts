@@ -99,10 +99,9 @@ export class Pipeline {
         const call = trusted ? undefined : { deadline: started - (Date.now() - request.receivedAt.getTime()) + (decoded.answerWithinMs ?? DEFAULT_ANSWER_WITHIN_MS) - ANSWER_MARGIN_MS };
         try {
           // The history row commits with the money it describes: one transaction, one disk flush. Its
-          // insert is not awaited inside the transaction: the COMMIT goes right behind it (in a group
-          // of operations, in the same write and round trip; alone, once the insert is answered, as a
-          // Kysely transaction runs its statements one at a time), and if the insert fails the COMMIT
-          // rolls the money back with it.
+          // insert is not awaited inside the transaction: the COMMIT goes right behind it, in the same
+          // write and round trip (the wallet pipelines an operation's statements, alone or in a group),
+          // and if the insert fails the COMMIT rolls the money back with it.
           const kept = await this.#deps.wallet.execute(operation, async (trx, result) => {
             const said = await adapter.answer(context, result);
             const [o, d] = classify(result);

@@ -16,10 +16,10 @@ import pg from 'pg';
  *   taken when it starts. Their errors are that statement's; if the BEGIN failed, they ran on their
  *   own and, being reads, changed nothing. Before any other statement their own answers are
  *   awaited, so no write ever runs outside its transaction.
- * - Statements issued in the same turn of the event loop leave in one write: in a group of wallet
- *   operations (onClient), the webhook history rows and the COMMIT sent right behind them (see
- *   Pipeline.handle) travel together. (A Kysely transaction sends a statement only once the one
- *   before it is answered.)
+ * - Statements issued in the same turn of the event loop leave in one write: on a wallet
+ *   operation's connection (onClient, alone or in a group), its last post, the webhook history row
+ *   and the COMMIT sent right behind them (see Pipeline.handle) travel together. (A Kysely
+ *   transaction would send a statement only once the one before it is answered.)
  */
 export const PREPARED = '/* prepared */ ';
 export const AHEAD = '/* prepared, ahead */ ';
