@@ -96,9 +96,9 @@ const onClients = new WeakMap<pg.PoolClient, Db>();
 
 /**
  * Statements on one checked-out connection, not serialised: a Kysely transaction runs its statements
- * one at a time (each waits for the one before to be answered), while several operations sharing one
- * transaction (the wallet's groups) send theirs as they come and the connection pipelines them. The
- * caller runs BEGIN and COMMIT itself and releases the connection.
+ * one at a time (each waits for the one before to be answered), while the wallet's transactions (one
+ * operation's, or a group's) send theirs as they come and the connection pipelines them. The caller
+ * runs BEGIN and COMMIT itself and releases the connection.
  */
 export function onClient(client: pg.PoolClient): Db {
   let db = onClients.get(client);
