@@ -47,6 +47,8 @@ export interface LoadResult {
   byOp: Record<string, LatencySummary>;
   errors: number;
   errorsByKind: Partial<Record<Verdict | 'dropped', number>>;
+  /** Of the errors, how many of each kind of call (bet, win, cancel, balance). */
+  errorsByOp: Record<string, number>;
   /** Up to 10 examples of answers the vendor would not accept: "slotcity win 99". */
   errorExamples: Record<string, number>;
   /** Answers that came after the vendors' 2 s limit (or never). */
@@ -83,6 +85,7 @@ class Driver {
   readonly #all = new Samples();
   readonly #byOp = new Map<Op, Samples>();
   readonly #errorsByKind: Partial<Record<Verdict | 'dropped', number>> = {};
+  readonly #errorsByOp: Record<string, number> = {};
   readonly #examples: Record<string, number> = {};
   #turn = 0;
   #nextId = Date.now() * 1000; // trans_ids unique across runs on one database, and below 2^53
@@ -123,6 +126,7 @@ class Driver {
       if (call.op !== 'balance') this.#money++;
     } else {
       this.#errorsByKind[verdict] = (this.#errorsByKind[verdict] ?? 0) + 1;
+      this.#errorsByOp[call.op] = (this.#errorsByOp[call.op] ?? 0) + 1;
       const example = `${call.provider.id} ${call.op} ${code ?? verdict}`;
       if (example in this.#examples || Object.keys(this.#examples).length < 10) this.#examples[example] = (this.#examples[example] ?? 0) + 1;
     }
@@ -189,6 +193,7 @@ class Driver {
       byOp: Object.fromEntries([...this.#byOp].map(([op, s]) => [op, s.summary()])),
       errors,
       errorsByKind: this.#errorsByKind,
+      errorsByOp: this.#errorsByOp,
       errorExamples: this.#examples,
       past2s: this.#past2s, // a timeout is recorded at its 10 s, so it is counted here too
       driverCpuSeconds: cpuSeconds,

@@ -4,6 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import path from 'node:path';
 import { DISTURBED_CORES } from './cpu.ts';
 import type { Measurement } from './measure.ts';
+import type { LoadResult } from './load.ts';
 import type { PgbenchResult } from './pgbench.ts';
 import { ROOT } from './processes.ts';
 import { describeGrouping } from './groups.ts';
@@ -49,8 +50,26 @@ export function loadTable(runs: readonly Measurement[]): string {
  */
 export function waitLines(runs: readonly Measurement[]): string {
   return runs
-    .map((r) => `  ${r.label}: ${describeWaits(r.waits)}\n    ${describeGrouping(r.grouping, r.load.calls)}`)
+    .map((r) => {
+      const kinds = r.load.errors > 0 || r.load.past2s > 0 ? `\n    ${describeKinds(r.load)}` : '';
+      return `  ${r.label}: ${describeWaits(r.waits)}\n    ${describeGrouping(r.grouping, r.load.calls)}${kinds}`;
+    })
     .join('\n');
+}
+
+/**
+ * A run's calls by kind, with their latency and failures: printed for a run that had failures or
+ * late answers, where the mix says why (the hot player's bets failing at their deadline, and the
+ * vendor's cancels of them queueing behind in their place).
+ */
+export function describeKinds(load: Pick<LoadResult, 'byOp' | 'errorsByOp'>): string {
+  const kinds = Object.entries(load.byOp)
+    .sort(([, a], [, b]) => b.count - a.count)
+    .map(([op, l]) => {
+      const failed = load.errorsByOp[op] ?? 0;
+      return `${op} ${l.count.toLocaleString('en-US')} (p50 ${l.p50} ms, p99 ${l.p99} ms${failed ? `, ${failed.toLocaleString('en-US')} failed` : ''})`;
+    });
+  return `by kind of call: ${kinds.join(', ')}`;
 }
 
 export interface Yardstick {
