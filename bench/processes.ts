@@ -44,10 +44,15 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** `count` consecutive free ports (gateway processes "on one port range"). */
+/**
+ * `count` consecutive free ports (gateway processes "on one port range"), below Linux's ephemeral
+ * range (32768 and up): the processes of the last stages start minutes after the ports are chosen,
+ * and meanwhile the hot player's 500 connections take ephemeral ports, one of which once was the
+ * port set aside for the second gateway (EADDRINUSE).
+ */
 export async function freePorts(count: number): Promise<number[]> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 30_000);
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     let free = true;
     for (const port of ports) if (!(free = await portFree(port))) break;
