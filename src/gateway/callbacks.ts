@@ -13,7 +13,6 @@ import { DEFAULT_ANSWER_WITHIN_MS, type Answer, type Decoded, type InboundReques
 /** Time kept for writing the answer and its way back to the vendor: a call is answered this long before the vendor's limit. */
 const ANSWER_MARGIN_MS = 150;
 
-
 export interface Observation {
   provider: string;
   operation: string;

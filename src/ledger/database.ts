@@ -133,7 +133,7 @@ export function pgConstraint(error: unknown): string | undefined {
 }
 
 /** How many times a transaction that lost a race (see lostRace) is run in all. */
-export const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 3;
 
 /**
  * The transaction lost a race the database settled: a deadlock, a serialization failure, or one of
@@ -148,14 +148,19 @@ export function lostRace(error: unknown, raceKeys: ReadonlySet<string>): boolean
   );
 }
 
-/** Runs `work` in one transaction; one that lost a race (see lostRace) runs again. */
-export async function transact<T>(db: Db, raceKeys: ReadonlySet<string>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+/** Runs `attempt` (one transaction) again while it loses races (see lostRace), up to MAX_ATTEMPTS in all. */
+export async function untilNoRace<T>(raceKeys: ReadonlySet<string>, attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      return await db.transaction().execute(work);
+      return await attempt();
     } catch (error) {
-      if (attempt < MAX_ATTEMPTS && lostRace(error, raceKeys)) continue;
+      if (n < MAX_ATTEMPTS && lostRace(error, raceKeys)) continue;
       throw error;
     }
   }
+}
+
+/** Runs `work` in one transaction; one that lost a race (see lostRace) runs again. */
+export function transact<T>(db: Db, raceKeys: ReadonlySet<string>, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  return untilNoRace(raceKeys, () => db.transaction().execute(work));
 }

@@ -5,7 +5,6 @@ import type { Call, WalletExecutor } from './player-lock.ts';
 /** A call that could not be started in time for its answer to reach the vendor before its limit. */
 export class TooLate extends Error {}
 
-
 export interface AdmissionObserver {
   /** How long a call waited for a slot, and whether it got one or was let go as too late. */
   admitted(seconds: number, result: 'admitted' | 'late', owed: boolean): void;

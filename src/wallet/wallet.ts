@@ -2,7 +2,7 @@ import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
-import { lostRace, MAX_ATTEMPTS, onClient, poolOf, type Db } from '../ledger/database.ts';
+import { onClient, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
 import { Busy, HouseOrder, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
@@ -154,16 +154,9 @@ export class Wallet {
     );
   }
 
-  /** An operation in a transaction of its own; one that lost a race (see lostRace) runs again, and then sees the winner's row. */
-  async #run<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.#once(op, within, wait);
-      } catch (error) {
-        if (attempt < MAX_ATTEMPTS && lostRace(error, RACE_KEYS)) continue;
-        throw error;
-      }
-    }
+  /** An operation in a transaction of its own; one that lost a race runs again (untilNoRace), and then sees the winner's row. */
+  #run<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    return untilNoRace(RACE_KEYS, () => this.#once(op, within, wait));
   }
 
   /**
