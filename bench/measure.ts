@@ -4,7 +4,7 @@ import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
 import { withClient } from './database.ts';
 import type { LoadConfig, LoadResult } from './load.ts';
 import { NODE, ROOT, stopOnExit, type Gateway } from './processes.ts';
-import { grouping, groupingBetween, type Grouping } from './groups.ts';
+import { grouping, groupingBetween, NO_GROUPING, type Grouping } from './groups.ts';
 import { sampleWaits, type WaitProfile, type WaitSampler } from './waits.ts';
 
 export interface Measurement {
@@ -68,7 +68,7 @@ export async function measure(label: string, config: LoadConfig, gateways: reado
     load,
     cpu: (await cpu) ?? { gateway: 0, postgres: 0, redis: 0, driver: 0, other: 0, steal: 0 },
     waits: (await waits) ?? {},
-    grouping: (await grouped) ?? { groups: 0, operations: 0, reruns: 0 },
+    grouping: (await grouped) ?? NO_GROUPING,
     gatewayLogLines: gateways.reduce((n, g) => n + g.lines(), 0) - linesBefore,
   };
 }

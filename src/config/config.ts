@@ -25,6 +25,7 @@ export const environment = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/croupier'),
   DATABASE_POOL_SIZE: int(1, 500).default(20),
   WALLET_GROUP_SIZE: int(1, 64).default(16),
+  WALLET_CHAIN_SIZE: int(1, 64).default(16),
   WALLET_OPS_PER_CONNECTION: int(1, 16).default(1),
   DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(700),
   DB_POOL_WAIT_MS: int(10, 60_000).default(500),
@@ -113,7 +114,8 @@ export interface Config {
    */
   database: { url: string; poolSize: number; groupSize: number; opsPerConnection: number; lockTimeoutMs: number; statementTimeoutMs: number; poolWaitMs: number };
   redis: { url: string; prefix: string };
-  locks: { waitMs: number; ttlMs: number };
+  /** chain: how many of a busy player's queued money calls may run one after the other in one transaction. */
+  locks: { waitMs: number; ttlMs: number; chain: number };
   queue: { maxAttempts: number; maxBackoffMs: number; workers: boolean };
   webhookRetentionDays: number;
   /** Extra attempts of a vendor API call that failed in a way that may be repeated. */
@@ -187,7 +189,7 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
       poolWaitMs: env.DB_POOL_WAIT_MS,
     },
     redis: { url: env.REDIS_URL, prefix: env.REDIS_PREFIX },
-    locks: { waitMs: env.LOCK_WAIT_MS, ttlMs: env.LOCK_TTL_MS },
+    locks: { waitMs: env.LOCK_WAIT_MS, ttlMs: env.LOCK_TTL_MS, chain: env.WALLET_CHAIN_SIZE },
     queue: { maxAttempts: env.RETRY_MAX_ATTEMPTS, maxBackoffMs: env.RETRY_MAX_BACKOFF_MS, workers: env.WORKERS },
     webhookRetentionDays: env.WEBHOOK_RETENTION_DAYS,
     vendorRetries: env.VENDOR_API_RETRIES,

@@ -22,6 +22,7 @@ export class Metrics {
   readonly #admissionWait: Histogram<'result' | 'owed'>;
   readonly #locksLost: Counter;
   readonly #groups: Histogram<'result'>;
+  readonly #chains: Histogram<'result'>;
   readonly #vendorCalls: Counter<'provider' | 'route' | 'result'>;
   readonly #vendorLatency: Histogram<'provider' | 'route'>;
 
@@ -61,6 +62,13 @@ export class Metrics {
       buckets: [2, 4, 8, 16, 32],
       registers: [this.registry],
     });
+    this.#chains = new Histogram({
+      name: 'croupier_wallet_chain_size',
+      help: "Queued wallet operations of one player that ran one after the other in one transaction, by result (committed; rerun: rolled back, each ran again alone)",
+      labelNames: ['result'],
+      buckets: [2, 4, 8, 16, 32],
+      registers: [this.registry],
+    });
     this.#locksLost = new Counter({ name: 'croupier_player_locks_lost_total', help: 'Player locks lost while held', registers: [this.registry] });
     this.#vendorCalls = new Counter({
       name: 'croupier_vendor_calls_total',
@@ -94,6 +102,7 @@ export class Metrics {
 
   readonly groups: GroupObserver = {
     grouped: (size, result) => this.#groups.observe({ result }, size),
+    chained: (size, result) => this.#chains.observe({ result }, size),
   };
 
   readonly admission: AdmissionObserver = {

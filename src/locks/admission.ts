@@ -1,6 +1,6 @@
 import { OWED, type Outcome, type WalletOperation } from '../wallet/types.ts';
-import type { Within } from '../wallet/wallet.ts';
-import type { Call, WalletExecutor } from './player-lock.ts';
+import type { Member, Within } from '../wallet/wallet.ts';
+import type { Call, ChainingWallet } from './player-lock.ts';
 
 /** A call that could not be started in time for its answer to reach the vendor before its limit. */
 export class TooLate extends Error {}
@@ -106,11 +106,11 @@ export class Admission {
 }
 
 /** The wallet behind admission: a slot for each operation, taken in the order above. */
-export class AdmittedWallet implements WalletExecutor {
-  readonly #wallet: WalletExecutor;
+export class AdmittedWallet implements ChainingWallet {
+  readonly #wallet: ChainingWallet;
   readonly #admission: Admission;
 
-  constructor(wallet: WalletExecutor, admission: Admission) {
+  constructor(wallet: ChainingWallet, admission: Admission) {
     this.#wallet = wallet;
     this.#admission = admission;
   }
@@ -120,5 +120,11 @@ export class AdmittedWallet implements WalletExecutor {
   execute<T>(op: WalletOperation, within?: Within<T>, call?: Call): Promise<Outcome | T> {
     const work = (): Promise<Outcome | T> => (within ? this.#wallet.execute(op, within, call) : this.#wallet.execute(op, undefined, call));
     return this.#admission.run(OWED.has(op.op), call?.deadline ?? Number.POSITIVE_INFINITY, work);
+  }
+
+  /** Several operations in one transaction take one slot: owed if any of them is, by the earliest deadline. */
+  executeAll(members: readonly Member[], call?: Call): Promise<PromiseSettledResult<unknown>[]> {
+    const owed = members.some((m) => OWED.has(m.op.op));
+    return this.#admission.run(owed, call?.deadline ?? Number.POSITIVE_INFINITY, () => this.#wallet.executeAll(members, call));
   }
 }

@@ -4,7 +4,7 @@ import { TimeoutError } from 'redis-semaphore';
 import { SteadyMutex } from './steady.ts';
 import { PgError, pgErrorCode } from '../ledger/database.ts';
 import { LOCK_FREE, type Outcome, type WalletOperation } from '../wallet/types.ts';
-import type { Within } from '../wallet/wallet.ts';
+import { chainable, type Member, type Within } from '../wallet/wallet.ts';
 
 /** A wallet operation could not get its player's lock within the wait: a fault, answered as one. */
 export class LockTimeout extends Error {}
@@ -30,12 +30,19 @@ export interface WalletExecutor {
   execute<T>(op: WalletOperation, within: Within<T>, call?: Call): Promise<T>;
 }
 
+/** The wallet behind the player's line: it also runs several operations of one player, in order, in one transaction (Wallet.executeAll). */
+export interface ChainingWallet extends WalletExecutor {
+  executeAll(members: readonly Member[], call?: Call): Promise<PromiseSettledResult<unknown>[]>;
+}
+
 export interface PlayerLockOptions {
   /** Longest wait for the lock of a call with no vendor waiting for it (a retry, a replay); a vendor's call waits until its deadline allows. */
   waitMs: number;
   /** How long a held lock lives in Redis without a refresh (a crashed holder frees it after this). */
   ttlMs: number;
   prefix: string;
+  /** Up to this many of a player's queued calls run in one turn, in one transaction (1: each its own; see `#riders`). */
+  chain?: number;
 }
 
 /** How often a call waiting for a player held by another process asks Redis again. */
@@ -49,8 +56,25 @@ interface Held {
   lost: boolean;
 }
 
+/** A call waiting for its turn in its player's line. */
+interface Waiter {
+  op: WalletOperation;
+  within: Within<unknown> | undefined;
+  call: Call | undefined;
+  started: number;
+  timer: NodeJS.Timeout | undefined;
+  /** Lets the calls behind it go. */
+  leave: () => void;
+  /** It was taken along into the turn of a call ahead of it (see #riders), and no longer waits for its own. */
+  taken: boolean;
+  /** What that turn gave it. */
+  ride: (result: PromiseSettledResult<unknown>) => void;
+}
+
 /** One player's calls in this process: one runs, the others wait in memory, in arrival order. */
 interface Line {
+  /** The calls waiting, in arrival order. */
+  queue: Waiter[];
   /** Settles when the last call to join has left. */
   tail: Promise<void>;
   /** Calls waiting for their turn. */
@@ -92,13 +116,15 @@ const TURN_START_MS = 5;
  * A call steps aside for the next as soon as only its COMMIT is left to answer (the next one's
  * locking read then waits on the wallet row in Postgres): the line costs one Postgres connection
  * more per busy player, and a busy player's calls follow each other without a round trip between.
+ * A turn takes along the calls waiting right behind it that may run one after the other in one
+ * transaction with it (`chain`, see #riders): a busy player's line moves several calls per turn.
  *
  * Only calls that lock the wallet row queue. A read (balance, authenticate, status, a session) goes
  * straight on: it waits for no row, and nothing it does depends on the order of the player's money
  * calls (each answered only once committed, so a read sent after an answer sees it).
  */
 export class LockedWallet implements WalletExecutor {
-  readonly #wallet: WalletExecutor;
+  readonly #wallet: ChainingWallet;
   readonly #redis: Redis;
   readonly #options: PlayerLockOptions;
   readonly #observer: LockObserver;
@@ -106,7 +132,7 @@ export class LockedWallet implements WalletExecutor {
   readonly #lines = new Map<string, Line>();
   #turnMs = TURN_START_MS;
 
-  constructor(wallet: WalletExecutor, redis: Redis, options: PlayerLockOptions, observer: LockObserver, log: Logger) {
+  constructor(wallet: ChainingWallet, redis: Redis, options: PlayerLockOptions, observer: LockObserver, log: Logger) {
     this.#wallet = wallet;
     this.#redis = redis;
     this.#options = options;
@@ -121,60 +147,104 @@ export class LockedWallet implements WalletExecutor {
     // for nothing (and, past its time, fail), and it may share a transaction with other players'.
     if (LOCK_FREE.has(op.op)) return within ? this.#wallet.execute(op, within, { ...call, nowait: true }) : this.#wallet.execute(op, undefined, { ...call, nowait: true });
     const started = performance.now();
-    const waited = () => (performance.now() - started) / 1000;
     // A vendor's call waits in line while its answer can still go out in time; a retry or a replay, LOCK_WAIT_MS.
     const until = call?.deadline !== undefined ? call.deadline - this.#turnMs : started + this.#options.waitMs;
     let line = this.#lines.get(op.player);
-    if (!line) this.#lines.set(op.player, (line = { tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0, contendedUntil: 0 }));
+    if (!line) this.#lines.set(op.player, (line = { queue: [], tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0, contendedUntil: 0 }));
     const ahead = line.tail;
-    let leave!: () => void;
-    const mine = new Promise<void>((resolve) => (leave = resolve));
+    const me: Waiter = { op, within: within as Within<unknown> | undefined, call, started, timer: undefined, leave: () => {}, taken: false, ride: () => {} };
+    const mine = new Promise<void>((resolve) => (me.leave = resolve));
+    const ridden = new Promise<PromiseSettledResult<unknown>>((resolve) => (me.ride = resolve));
     line.tail = ahead.then(() => mine);
+    line.queue.push(me);
     line.waiting++;
-    let timer: NodeJS.Timeout | undefined;
     const turn = await Promise.race([
       ahead.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, until - performance.now())))),
+      ridden.then(() => true),
+      new Promise<false>((resolve) => (me.timer = setTimeout(() => resolve(false), Math.max(0, until - performance.now())))),
     ]);
-    clearTimeout(timer);
+    clearTimeout(me.timer);
     line.waiting--;
-    if (!turn) {
-      leave();
+    if (me.taken) {
+      // Run in the turn of a call ahead: that call let the line go on, and reported the wait.
+      const result = await ridden;
       this.#done(op.player, line);
-      this.#observer.waited(waited(), 'timeout');
+      if (result.status === 'rejected') throw result.reason;
+      return result.value as Outcome | T;
+    }
+    line.queue.splice(line.queue.indexOf(me), 1);
+    if (!turn) {
+      me.leave();
+      this.#done(op.player, line);
+      this.#observer.waited((performance.now() - started) / 1000, 'timeout');
       throw new LockTimeout(`player ${op.player} stayed busy for ${Math.round(performance.now() - started)} ms`);
     }
     line.busy++;
+    const riders = this.#riders(op, line);
     const turnStarted = performance.now();
     let turnEnded = false;
     const endTurn = () => {
-      leave();
+      me.leave();
+      for (const r of riders) r.leave();
       if (turnEnded) return;
       turnEnded = true;
       this.#turnMs += (performance.now() - turnStarted - this.#turnMs) / 20;
     };
+    const report = (result: Parameters<LockObserver['waited']>[1]) => {
+      const now = performance.now();
+      for (const w of [me, ...riders]) this.#observer.waited((now - w.started) / 1000, result);
+    };
+    // Once the operations' last statements are sent and only the COMMIT is left, the next call of
+    // the line may start: its locking read waits in Postgres for that COMMIT, instead of in this
+    // process for the COMMIT's answer to come back first.
+    let answering = 1 + riders.length;
+    const answered = <R>(w: Within<R> | undefined): Within<R | Outcome> => async (trx, outcome) => {
+      const result = w ? await w(trx, outcome) : outcome;
+      if (--answering === 0) endTurn();
+      return result;
+    };
     try {
-      // Once the operation's last statement is sent and only its COMMIT is left, the next call of the
-      // line may start: its locking read waits in Postgres for that COMMIT, instead of in this
-      // process for the COMMIT's answer to come back first.
-      const run = (nowait: boolean): Promise<Outcome | T> =>
-        within
-          ? this.#wallet.execute(
-              op,
-              async (trx, outcome) => {
-                const result = await within(trx, outcome);
-                endTurn();
-                return result;
-              },
-              { ...call, nowait },
-            )
-          : this.#wallet.execute(op, undefined, { ...call, nowait });
-      return await this.#locked(op, line, started, until, waited, run);
+      if (riders.length === 0) {
+        const run = (nowait: boolean): Promise<Outcome | T> => this.#wallet.execute(op, answered(within), { ...call, nowait }) as Promise<Outcome | T>;
+        return await this.#locked(op, line, started, until, report, run);
+      }
+      // The calls taken along go in this call's turn, by its deadline.
+      const members: Member[] = [me, ...riders].map((w) => ({ op: w.op, within: answered(w.within) }));
+      let settled: PromiseSettledResult<unknown>[];
+      try {
+        settled = await this.#locked(op, line, started, until, report, (nowait) => this.#wallet.executeAll(members, { ...call, nowait }));
+      } catch (error) {
+        settled = members.map(() => ({ status: 'rejected', reason: error }));
+      }
+      riders.forEach((r, i) => r.ride(settled[i + 1]!));
+      const result = settled[0]!;
+      if (result.status === 'rejected') throw result.reason;
+      return result.value as Outcome | T;
     } finally {
       endTurn();
       line.busy--;
       this.#done(op.player, line);
     }
+  }
+
+  /**
+   * The calls right behind `op` in its line that go in its turn, in one transaction with it
+   * (Wallet.executeAll): as many as wait, up to `chain` in all, as long as they may run one after
+   * the other in one transaction (see `chainable`). The first that may not, and all behind it,
+   * wait for a turn of their own: no call overtakes one that came before it. A busy player's calls
+   * then cost one turn (a transaction, a COMMIT, a lock handover) for several.
+   */
+  #riders(op: WalletOperation, line: Line): Waiter[] {
+    const max = (this.#options.chain ?? 1) - 1;
+    let n = 0;
+    const ops = [op];
+    while (n < Math.min(max, line.queue.length) && chainable([...ops, line.queue[n]!.op])) ops.push(line.queue[n++]!.op);
+    const riders = line.queue.splice(0, n);
+    for (const r of riders) {
+      r.taken = true;
+      clearTimeout(r.timer);
+    }
+    return riders;
   }
 
   /** The last call of a line releases the lock and the line. */
@@ -184,10 +254,17 @@ export class LockedWallet implements WalletExecutor {
     if (this.#lines.get(player) === line) this.#lines.delete(player);
   }
 
-  async #locked<R>(op: WalletOperation, line: Line, started: number, until: number, waited: () => number, run: (nowait: boolean) => Promise<R>): Promise<R> {
+  async #locked<R>(
+    op: WalletOperation,
+    line: Line,
+    started: number,
+    until: number,
+    report: (result: Parameters<LockObserver['waited']>[1]) => void,
+    run: (nowait: boolean) => Promise<R>,
+  ): Promise<R> {
     const held = line.held;
     if (held && !held.lost && performance.now() - held.since < this.#options.waitMs / 2) {
-      this.#observer.waited(waited(), 'acquired');
+      report('acquired');
       return run(false);
     }
     if (held) {
@@ -195,7 +272,7 @@ export class LockedWallet implements WalletExecutor {
       this.#release(op.player, line);
     }
     if (this.#redis.status !== 'ready') {
-      this.#observer.waited(waited(), 'bypassed');
+      report('bypassed');
       return run(false);
     }
     // A player no other process is busy with needs no Redis lock: the wallet row, locked without
@@ -203,7 +280,7 @@ export class LockedWallet implements WalletExecutor {
     if (performance.now() >= line.contendedUntil) {
       try {
         const result = await run(true);
-        this.#observer.waited(waited(), 'uncontended');
+        report('uncontended');
         return result;
       } catch (error) {
         if (pgErrorCode(error) !== PgError.lockNotAvailable) throw error;
@@ -231,14 +308,14 @@ export class LockedWallet implements WalletExecutor {
       await taken.mutex.acquire();
     } catch (error) {
       if (error instanceof TimeoutError) {
-        this.#observer.waited(waited(), 'timeout');
+        report('timeout');
         throw new LockTimeout(`player ${op.player} stayed locked elsewhere for ${Math.round(performance.now() - started)} ms`);
       }
-      this.#observer.waited(waited(), 'bypassed');
+      report('bypassed');
       this.#log.warn({ err: error, player: op.player }, 'player lock unavailable; running on the Postgres row lock alone');
       return run(false);
     }
-    this.#observer.waited(waited(), 'acquired');
+    report('acquired');
     taken.since = performance.now();
     line.held = taken;
     return run(false);

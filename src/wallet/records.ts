@@ -148,13 +148,19 @@ export class Records {
   #game: bigint | undefined;
   /** Posts sent without waiting for their answers (see send), in the order sent. */
   readonly #sent: Promise<unknown>[] = [];
+  readonly #before: Promise<Minor | undefined> | undefined;
 
-  /** `order`: its place among the operations of a shared transaction (see HouseOrder). */
-  constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait', order?: Place) {
+  /**
+   * `order`: its place among the operations of a shared transaction (see HouseOrder). `before`: in
+   * a transaction that runs several operations of the player one after the other, the balance the
+   * ones before this one leave (undefined: they leave it as read); its snapshot then waits for it.
+   */
+  constructor(trx: Trx, house: HouseAccounts, wait: WalletWait = 'wait', order?: Place, before?: Promise<Minor | undefined>) {
     this.#trx = trx;
     this.#house = house;
     this.#wait = wait;
     this.#order = order;
+    this.#before = before;
   }
 
   /**
@@ -239,7 +245,7 @@ export class Records {
         this.#trx,
       ),
     );
-    const [{ rows }, lockedRows] = await Promise.all([read, skipping]);
+    const [{ rows }, lockedRows, before] = await Promise.all([read, skipping, this.#before]);
     const row = rows[0];
     if (row && lockedRows?.rows.length === 0) throw new Busy(`the wallet of ${player} is locked by another transaction`);
     if (!row) {
@@ -247,7 +253,7 @@ export class Records {
       return known ? 'currency_mismatch' : 'unknown_player';
     }
     return {
-      wallet: { playerId: row.player_id, status: row.status, accountId: row.account_id, balance: row.balance },
+      wallet: { playerId: row.player_id, status: row.status, accountId: row.account_id, balance: before ?? row.balance },
       tx:
         row.tx_id === null
           ? undefined

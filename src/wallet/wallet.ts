@@ -2,7 +2,7 @@ import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
-import { onClient, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
+import { onClient, PgError, pgErrorCode, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
 import { Busy, HouseOrder, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
@@ -22,6 +22,45 @@ import {
 import type { Check, ExternalTxId, Outcome, PlayerCode, ProviderId, Refusal, WalletOperation } from './types.ts';
 
 export type Within<T> = (trx: Trx, outcome: Outcome) => Promise<T>;
+
+/** An operation and what runs in its transaction once its outcome is known (see Wallet.execute). */
+export interface Member {
+  op: WalletOperation;
+  within?: Within<unknown> | undefined;
+}
+
+/**
+ * Operations that may follow another of the same player in one transaction (Wallet.executeAll):
+ * each knows its outcome before it writes anything that moves money (its post is sent, not
+ * awaited), so it can decide without waiting for the others' writes. A rollback reads the lines of
+ * a round it does not name; a cancel of lines and a result change wait for their own post.
+ */
+export const CHAINABLE: ReadonlySet<WalletOperation['op']> = new Set(['debit', 'credit', 'settle']);
+
+/**
+ * Whether `ops` of one player may run one after the other in one transaction: chainable, in one
+ * currency (one wallet row, one balance), and naming no transaction or round in common, so what
+ * each reads is what it would read after the others had committed, but for the balance.
+ */
+export function chainable(ops: readonly WalletOperation[]): boolean {
+  const named = new Set<string>();
+  const first = ops[0];
+  for (const op of ops) {
+    if (!CHAINABLE.has(op.op) || op.player !== first?.player || op.currency !== first.currency) return false;
+    const provider = 'provider' in op ? op.provider : '';
+    const keys = [
+      'txId' in op ? `tx ${provider} ${op.txId}` : undefined,
+      'against' in op && op.against !== undefined ? `tx ${provider} ${op.against}` : undefined,
+      'roundId' in op && op.roundId !== undefined ? `round ${provider} ${op.roundId}` : undefined,
+    ];
+    for (const key of keys) {
+      if (key === undefined) continue;
+      if (named.has(key)) return false;
+      named.add(key);
+    }
+  }
+  return true;
+}
 
 type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
 type MoneyOperation = Op<'debit' | 'credit' | 'settle' | 'cancel_bets' | 'adjust'>;
@@ -54,6 +93,8 @@ const KIND: Record<MoneyOperation['op'], KnownTx['kind']> = { debit: 'debit', cr
 export interface GroupObserver {
   /** A group of `size` operations committed together, or was rolled back and each ran again alone. */
   grouped(size: number, result: 'committed' | 'rerun'): void;
+  /** The same for `size` queued operations of one player (Wallet.executeAll). */
+  chained?(size: number, result: 'committed' | 'rerun'): void;
 }
 
 export interface WalletOptions {
@@ -159,35 +200,100 @@ export class Wallet {
     return untilNoRace(RACE_KEYS, () => this.#once(op, within, wait));
   }
 
-  /**
-   * One attempt, on a connection of its own whose statements are pipelined as a group's are (see
-   * #together): the operation's last post, the history row its answer adds and the COMMIT leave in
-   * one write, instead of each waiting for the one before it to be answered. A player whose calls
-   * queue (a busy player, a retry) holds its wallet row for that much less time per call.
-   */
+  /** One attempt, in a transaction of its own (see #inOne). */
   async #once<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    const [result] = await this.#inOne([{ op, within }], wait);
+    return result as Outcome | T;
+  }
+
+  /**
+   * Several queued operations of one player, in their order, in one transaction (see #inOne); each
+   * one's result or error, in the same order. If the transaction fails, each runs again alone, one
+   * after the other, as it would have from the start; but a wallet row another transaction holds
+   * (asked with `nowait`) fails them all at once, and nothing ran: the caller queues for the player.
+   */
+  executeAll(members: readonly Member[], options: { nowait?: boolean | undefined } = {}): Promise<PromiseSettledResult<unknown>[]> {
+    return new Promise((resolve, reject) =>
+      this.#take(() => {
+        const run = this.#chain(members, options.nowait === true ? 'nowait' : 'wait');
+        run.then(resolve, reject);
+        return run;
+      }),
+    );
+  }
+
+  async #chain(members: readonly Member[], wait: WalletWait): Promise<PromiseSettledResult<unknown>[]> {
+    try {
+      const results = await this.#inOne(members, wait);
+      this.#observer?.chained?.(members.length, 'committed');
+      return results.map((value) => ({ status: 'fulfilled', value }));
+    } catch (error) {
+      if (pgErrorCode(error) === PgError.lockNotAvailable) throw error;
+      this.#observer?.chained?.(members.length, 'rerun');
+      // A house account one of them created is gone with the transaction.
+      this.#house.forget();
+    }
+    const settled: PromiseSettledResult<unknown>[] = [];
+    for (const { op, within } of members) {
+      settled.push(
+        await this.#run(op, within, 'wait').then(
+          (value) => ({ status: 'fulfilled', value }) as const,
+          (reason: unknown) => ({ status: 'rejected', reason }) as const,
+        ),
+      );
+    }
+    return settled;
+  }
+
+  /**
+   * One transaction for one operation, or for several of one player run one after the other, on a
+   * connection of its own whose statements are pipelined as a group's are (see #together): the
+   * last post, the history row its answer adds and the COMMIT leave in one write, instead of each
+   * waiting for the one before it to be answered. A player whose calls queue (a busy player, a
+   * retry) holds its wallet row for that much less time per call.
+   *
+   * Several operations (see `chainable` for which may share a transaction) go as one round trip
+   * more than one: every snapshot leaves at once, and each operation decides, in turn, as soon as
+   * the one before it has, on the balance that one left (Records' `before`); nothing else it reads
+   * can have changed, as they name no transaction or round in common. Their posts wait for the last
+   * one to decide and go together, in the order of their house accounts (see HouseOrder: the
+   * operations may be at several vendors). One COMMIT, and the wallet row taken once, for all.
+   */
+  async #inOne(members: readonly Member[], wait: WalletWait): Promise<unknown[]> {
     const client = await this.#pool.connect();
     const trx = onClient(client);
-    const records = new Records(trx, this.#house, wait);
+    const order = members.length > 1 ? new HouseOrder(members.length) : undefined;
+    const records: Records[] = [];
     let open = true;
     let broken: Error | undefined;
     try {
       void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
-      const outcome = await this.#apply(records, op);
-      const result = within ? await within(trx, outcome) : outcome;
+      let before: Promise<Minor | undefined> | undefined;
+      const applied = members.map(({ op }, i) => {
+        const place = order?.member();
+        const r = new Records(trx, this.#house, i === 0 ? wait : 'wait', place, before);
+        records.push(r);
+        const outcome = place ? this.#apply(r, op).finally(place.finished) : this.#apply(r, op);
+        const left = before;
+        before = outcome.then((o) => ('balance' in o && o.balance !== undefined ? o.balance : left));
+        before.catch(() => {}); // the operation's own failure is reported
+        return outcome;
+      });
+      const outcomes = await settledInOrder(applied);
+      const results = await Promise.all(members.map(({ within }, i) => (within ? within(trx, outcomes[i]!) : outcomes[i])));
       // What was sent without waiting goes through Kysely's promise chain before it reaches the
       // connection: after one turn of the event loop it has, and the COMMIT goes behind it.
       await new Promise((resolve) => setImmediate(resolve));
       const commit = await client.query('commit');
       open = false;
-      if (commit.command === 'COMMIT') return result;
-      // Rolled back at the COMMIT: a statement sent without waiting failed (the post, or the history
+      if (commit.command === 'COMMIT') return results;
+      // Rolled back at the COMMIT: a statement sent without waiting failed (a post, or a history
       // row, whose own promise its caller holds).
-      throw (await records.failure()) ?? new Error('the transaction was rolled back at its COMMIT: a statement sent without waiting failed');
+      throw (await failureOf(records)) ?? new Error('the transaction was rolled back at its COMMIT: a statement sent without waiting failed');
     } catch (error) {
       if (!open) throw error;
       await client.query('rollback').catch((failed: Error) => (broken = failed));
-      throw (await records.failure()) ?? error;
+      throw (await failureOf(records)) ?? error;
     } finally {
       client.release(broken);
     }
@@ -348,6 +454,26 @@ export class Wallet {
         return status(records, op);
     }
   }
+}
+
+/**
+ * The outcomes, once every one has settled; or the first error in their order that is not merely
+ * "the transaction is aborted" (the statements behind a failed one get that), else the first.
+ */
+async function settledInOrder(applied: readonly Promise<Outcome>[]): Promise<Outcome[]> {
+  const settled = await Promise.allSettled(applied);
+  const failed = settled.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
+  if (failed.length) throw failed.find((e) => pgErrorCode(e) !== PgError.inFailedTransaction) ?? failed[0];
+  return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
+}
+
+/** The first failure of a post sent without waiting, in the operations' order. */
+async function failureOf(records: readonly Records[]): Promise<unknown> {
+  for (const r of records) {
+    const failure = await r.failure();
+    if (failure !== undefined) return failure;
+  }
+  return undefined;
 }
 
 async function read(records: Records, op: Op<'authenticate' | 'balance'>): Promise<Outcome> {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockedWallet, LockTimeout, type LockObserver, type WalletExecutor } from '../../src/locks/player-lock.ts';
+import { LockedWallet, LockTimeout, type ChainingWallet, type LockObserver } from '../../src/locks/player-lock.ts';
 import { createLogger } from '../../src/logging.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
+import type { Member } from '../../src/wallet/wallet.ts';
 
 /**
  * The player lock on the real Redis, in front of a stand-in for the wallet that records when each
@@ -37,6 +38,8 @@ afterAll(async () => {
 
 interface Run {
   process: string;
+  /** The operations that ran in this turn (more than one: queued calls taken along, see LockedWallet's chain). */
+  ops: string[];
   start: number;
   end: number;
   /** The player's lock key in Redis while the call ran: the holder's identifier. */
@@ -54,8 +57,14 @@ const lockNotAvailable = () => Object.assign(new Error('could not obtain lock on
  * queues lock requests, or refused at once when asked not to wait), and notes who held the player's
  * Redis key meanwhile.
  */
-function recordingWallet(process: string, runs: Run[], ms = 5, rows: Rows = new Map()): WalletExecutor {
+function recordingWallet(process: string, runs: Run[], ms = 5, rows: Rows = new Map()): ChainingWallet {
   const execute = async (op: WalletOperation, _within?: unknown, call?: { nowait?: boolean }): Promise<Outcome> => {
+    const [result] = await executeAll([{ op }], call);
+    if (result!.status === 'rejected') throw result!.reason;
+    return result!.value as Outcome;
+  };
+  const executeAll = async (members: readonly Member[], call?: { nowait?: boolean }): Promise<PromiseSettledResult<unknown>[]> => {
+    const { op } = members[0]!;
     const waiting = rows.get(op.player);
     if (waiting) {
       if (call?.nowait) throw lockNotAvailable();
@@ -65,15 +74,16 @@ function recordingWallet(process: string, runs: Run[], ms = 5, rows: Rows = new 
       const start = performance.now();
       const holder = await probe.get(keyOf(op.player));
       await sleep(ms);
-      runs.push({ process, start, end: performance.now(), holder });
-      return { type: 'ok', balance: 0n, moved: false };
+      runs.push({ process, ops: members.map((m) => (m.op as { txId?: string }).txId ?? m.op.op), start, end: performance.now(), holder });
+      // Each member's own outcome: its place in the turn as its balance.
+      return members.map((_m, i) => ({ status: 'fulfilled', value: { type: 'ok', balance: BigInt(i), moved: false } satisfies Outcome }));
     } finally {
       const next = rows.get(op.player)!.shift();
       if (next) next();
       else rows.delete(op.player);
     }
   };
-  return { execute } as WalletExecutor;
+  return { execute, executeAll };
 }
 
 /** Another process holding the player's row for `ms`: the calls that find it busy queue in Redis from then on. */
@@ -220,7 +230,7 @@ describe('player lock', () => {
         events.push(`${id} committed`);
         return result;
       },
-    } as WalletExecutor;
+    } as ChainingWallet;
     const locked = new LockedWallet(wallet, redis, { waitMs: 2000, ttlMs: 2000, prefix }, counting().observer, log);
     const call = (id: string) => ({ ...bet('stepping'), txId: id }) as WalletOperation;
     const within = async () => 'answered';
@@ -228,6 +238,33 @@ describe('player lock', () => {
     expect(events).toEqual(['first start', 'second start', 'first committed', 'second committed']);
     await sleep(50);
     expect(await probe.get(keyOf('stepping'))).toBeNull();
+  });
+
+  it('a busy player\'s queued calls go in one turn, up to the chain size, in order: one that may not follow the others starts a turn of its own', async () => {
+    const runs: Run[] = [];
+    const { seen, observer } = counting();
+    const locked = new LockedWallet(recordingWallet('a', runs), redis, { waitMs: 2000, ttlMs: 2000, prefix, chain: 4 }, observer, log);
+    const call = (txId: string, extra: object = {}) => ({ ...bet('chained'), txId, ...extra }) as WalletOperation;
+    const ops = [
+      call('b1'),
+      call('b2'),
+      // A rollback may neither follow nor be followed in one transaction.
+      { op: 'rollback', provider: ProviderId('test'), target: ExternalTxId('b1'), player: PlayerCode('chained'), currency: asCurrency('USD') } as WalletOperation,
+      call('b3', { roundId: 'r1' }),
+      call('b4', { roundId: 'r2' }),
+      // Its round is b4's: it waits for a turn after b4's.
+      call('b5', { roundId: 'r2' }),
+      call('b6'),
+      call('b7'),
+      call('b8'),
+      call('b9'),
+    ];
+    const results = await Promise.all(ops.map((op) => locked.execute(op)));
+    expect(runs.map((r) => r.ops)).toEqual([['b1', 'b2'], ['rollback'], ['b3', 'b4'], ['b5', 'b6', 'b7', 'b8'], ['b9']]);
+    expect(overlapping(runs)).toBe(false);
+    // Each call has its own outcome: the stand-in answers with the call's place in its turn.
+    expect(results.map((r) => (r as { balance: bigint }).balance)).toEqual([0n, 1n, 0n, 0n, 1n, 0n, 1n, 2n, 3n, 0n]);
+    expect(seen).toMatchObject({ uncontended: 10, timeout: 0 });
   });
 
   it("a read takes no place in the player's line: it runs at once, beside the money calls, and asks not to wait for the row", async () => {
@@ -242,7 +279,7 @@ describe('player lock', () => {
         }
         return slow.execute(op, within as undefined, call);
       },
-    } as WalletExecutor;
+    } as ChainingWallet;
     const { seen, observer } = counting();
     // LOCK_WAIT_MS of 100: a read waiting behind three 60 ms bets would time out.
     const locked = new LockedWallet(wallet, redis, { waitMs: 100, ttlMs: 2000, prefix }, observer, log);
