@@ -38,15 +38,15 @@ export interface Member {
 export const CHAINABLE: ReadonlySet<WalletOperation['op']> = new Set(['debit', 'credit', 'settle']);
 
 /**
- * Whether `ops` of one player may run one after the other in one transaction: chainable, in one
- * currency (one wallet row, one balance), and naming no transaction or round in common, so what
- * each reads is what it would read after the others had committed, but for the balance.
+ * Whether `ops` of one player may run one after the other in one transaction: chainable, and naming
+ * no transaction or round in common, so what each reads is what it would read after the others had
+ * committed, but for the balance of its currency's wallet.
  */
 export function chainable(ops: readonly WalletOperation[]): boolean {
   const named = new Set<string>();
   const first = ops[0];
   for (const op of ops) {
-    if (!CHAINABLE.has(op.op) || op.player !== first?.player || op.currency !== first.currency) return false;
+    if (!CHAINABLE.has(op.op) || op.player !== first?.player) return false;
     const provider = 'provider' in op ? op.provider : '';
     const keys = [
       'txId' in op ? `tx ${provider} ${op.txId}` : undefined,
@@ -257,7 +257,9 @@ export class Wallet {
    * the one before it has, on the balance that one left (Records' `before`); nothing else it reads
    * can have changed, as they name no transaction or round in common. Their posts wait for the last
    * one to decide and go together, in the order of their house accounts (see HouseOrder: the
-   * operations may be at several vendors). One COMMIT, and the wallet row taken once, for all.
+   * operations may be at several vendors). One COMMIT, and each wallet row taken once, for all.
+   * Each takes its wallet row as the first does (`wait`): with `nowait`, a row of the player's
+   * another transaction holds (another currency's, in another process) fails them all at once.
    */
   async #inOne(members: readonly Member[], wait: WalletWait): Promise<unknown[]> {
     const client = await this.#pool.connect();
@@ -268,15 +270,17 @@ export class Wallet {
     let broken: Error | undefined;
     try {
       void client.query('begin'); // answered at once, sent with the first read (LedgerClient)
-      let before: Promise<Minor | undefined> | undefined;
-      const applied = members.map(({ op }, i) => {
+      // The balance the operations so far left in each currency (each its own wallet row).
+      const left = new Map<string, Promise<Minor | undefined>>();
+      const applied = members.map(({ op }) => {
         const place = order?.member();
-        const r = new Records(trx, this.#house, i === 0 ? wait : 'wait', place, before);
+        const before = left.get(op.currency);
+        const r = new Records(trx, this.#house, wait, place, before);
         records.push(r);
         const outcome = place ? this.#apply(r, op).finally(place.finished) : this.#apply(r, op);
-        const left = before;
-        before = outcome.then((o) => ('balance' in o && o.balance !== undefined ? o.balance : left));
-        before.catch(() => {}); // the operation's own failure is reported
+        const after = outcome.then((o) => ('balance' in o && o.balance !== undefined ? o.balance : before));
+        after.catch(() => {}); // the operation's own failure is reported
+        left.set(op.currency, after);
         return outcome;
       });
       const outcomes = await settledInOrder(applied);

@@ -80,6 +80,36 @@ describe("one player's queued operations in one transaction", () => {
     expect(xids[0]).not.toBe('none');
   });
 
+  it("each currency's wallet keeps its own balance through the chain, and each row is taken as the first was", async () => {
+    const code = PlayerCode('c-fay');
+    expect((await ledger.backOffice.createPlayer(code, [USD, EUR])).ok).toBe(true);
+    for (const currency of [USD, EUR]) expect((await ledger.backOffice.cashier('deposit', code, currency, 1_000n, `fund:c-fay:${currency}`)).ok).toBe(true);
+    const inEur = (op: WalletOperation): WalletOperation => ({ ...op, currency: EUR });
+    const settled = await wallet().executeAll(
+      [{ op: bet(code, 'c6-usd-1', 100n) }, { op: inEur(bet(code, 'c6-eur-1', 300n, DOWINN)) }, { op: bet(code, 'c6-usd-2', 50n) }, { op: inEur(bet(code, 'c6-eur-2', 800n, DOWINN)) }],
+      { nowait: true },
+    );
+    expect(values(settled)).toEqual([
+      { type: 'ok', balance: 900n, moved: true },
+      { type: 'ok', balance: 700n, moved: true },
+      { type: 'ok', balance: 850n, moved: true },
+      { type: 'refused', reason: 'insufficient_funds', balance: 700n },
+    ]);
+    expect(new Set(await writtenIn(['c6-usd-1', 'c6-eur-1', 'c6-usd-2', 'c6-eur-2'])).size).toBe(1);
+
+    // The EUR wallet held by another transaction: asked not to wait, the chain fails as a whole and writes nothing.
+    const { id } = await ledger.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
+    let failed: unknown;
+    await ledger.db.transaction().execute(async (trx) => {
+      await sql`select a.id from accounts a where a.player_id = ${id} and a.currency = 'EUR' for update`.execute(trx);
+      failed = await wallet()
+        .executeAll([{ op: bet(code, 'c6-usd-3', 10n) }, { op: inEur(bet(code, 'c6-eur-3', 10n, DOWINN)) }], { nowait: true })
+        .then(() => undefined, (e: unknown) => e);
+    });
+    expect(pgErrorCode(failed)).toBe(PgError.lockNotAvailable);
+    expect(await writtenIn(['c6-usd-3', 'c6-eur-3'])).toEqual(['none', 'none']);
+  });
+
   it('a repeat of a transaction committed before is answered as one, in the chain', async () => {
     const { code } = await fundedPlayer(ledger, 'c-ben', 1_000n);
     await wallet().execute(bet(code, 'c2-first', 100n));
@@ -162,9 +192,11 @@ describe('which operations may share a chain', () => {
     expect(chainable([bet(p, 'x1', 1n), bet(p, 'x1', 1n, SCORPIO, 'other')])).toBe(false);
     expect(chainable([bet(p, 'x1', 1n), { ...win(p, 'x2', 1n, 'round-x2'), against: ExternalTxId('x1') } as WalletOperation])).toBe(false);
   });
-  it('not another player, another currency, a rollback, a cancel of lines or a result change', () => {
+  it('in any of the player\'s currencies', () => {
+    expect(chainable([bet(p, 'x1', 1n), { ...bet(p, 'x2', 1n), currency: EUR }])).toBe(true);
+  });
+  it('not another player, a rollback, a cancel of lines or a result change', () => {
     expect(chainable([bet(p, 'x1', 1n), bet(PlayerCode('c-other'), 'x2', 1n)])).toBe(false);
-    expect(chainable([bet(p, 'x1', 1n), { ...bet(p, 'x2', 1n), currency: EUR }])).toBe(false);
     expect(chainable([bet(p, 'x1', 1n), { op: 'rollback', provider: SCORPIO, target: ExternalTxId('x0'), player: p, currency: USD }])).toBe(false);
     expect(
       chainable([bet(p, 'x1', 1n), { op: 'cancel_bets', provider: SCORPIO, txId: ExternalTxId('x2'), roundId: 'r9', lines: [{ ref: 'l', amount: 1n }], amount: 1n, player: p, currency: USD }]),
