@@ -252,14 +252,15 @@ export class Wallet {
    * waiting for the one before it to be answered. A player whose calls queue (a busy player, a
    * retry) holds its wallet row for that much less time per call.
    *
-   * Several operations (see `chainable` for which may share a transaction) go as one round trip
-   * more than one: every snapshot leaves at once, and each operation decides, in turn, as soon as
+   * Several operations (see `chainable` for which may share a transaction) take the round trips
+   * of one: every snapshot leaves at once, and each operation decides, in turn, as soon as
    * the one before it has, on the balance that one left (Records' `before`); nothing else it reads
    * can have changed, as they name no transaction or round in common. Their posts wait for the last
    * one to decide and go together, in the order of their house accounts (see HouseOrder: the
    * operations may be at several vendors). One COMMIT, and each wallet row taken once, for all.
-   * Each takes its wallet row as the first does (`wait`): with `nowait`, a row of the player's
-   * another transaction holds (another currency's, in another process) fails them all at once.
+   * Each takes its wallet row as the first does (`wait`): with `nowait`, a wallet row of the
+   * player's that another transaction holds (another currency's, in another process) fails them all
+   * at once.
    */
   async #inOne(members: readonly Member[], wait: WalletWait): Promise<unknown[]> {
     const client = await this.#pool.connect();
