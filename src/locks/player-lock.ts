@@ -4,7 +4,7 @@ import { TimeoutError } from 'redis-semaphore';
 import { SteadyMutex } from './steady.ts';
 import { PgError, pgErrorCode } from '../ledger/database.ts';
 import { LOCK_FREE, type Outcome, type WalletOperation } from '../wallet/types.ts';
-import { chainable, type Member, type Within } from '../wallet/wallet.ts';
+import { chainLength, type Member, type Within } from '../wallet/wallet.ts';
 
 /** A wallet operation could not get its player's lock within the wait: a fault, answered as one. */
 export class LockTimeout extends Error {}
@@ -60,7 +60,6 @@ interface Held {
 interface Waiter {
   op: WalletOperation;
   within: Within<unknown> | undefined;
-  call: Call | undefined;
   started: number;
   timer: NodeJS.Timeout | undefined;
   /** Lets the calls behind it go. */
@@ -152,15 +151,15 @@ export class LockedWallet implements WalletExecutor {
     let line = this.#lines.get(op.player);
     if (!line) this.#lines.set(op.player, (line = { queue: [], tail: Promise.resolve(), waiting: 0, busy: 0, held: undefined, yieldUntil: 0, contendedUntil: 0 }));
     const ahead = line.tail;
-    const me: Waiter = { op, within: within as Within<unknown> | undefined, call, started, timer: undefined, leave: () => {}, taken: false, ride: () => {} };
+    const me: Waiter = { op, within: within as Within<unknown> | undefined, started, timer: undefined, leave: () => {}, taken: false, ride: () => {} };
     const mine = new Promise<void>((resolve) => (me.leave = resolve));
     const ridden = new Promise<PromiseSettledResult<unknown>>((resolve) => (me.ride = resolve));
     line.tail = ahead.then(() => mine);
     line.queue.push(me);
     line.waiting++;
     const turn = await Promise.race([
+      // A call taken along into the turn of one ahead of it has its turn when that one's ends.
       ahead.then(() => true),
-      ridden.then(() => true),
       new Promise<false>((resolve) => (me.timer = setTimeout(() => resolve(false), Math.max(0, until - performance.now())))),
     ]);
     clearTimeout(me.timer);
@@ -230,16 +229,13 @@ export class LockedWallet implements WalletExecutor {
   /**
    * The calls right behind `op` in its line that go in its turn, in one transaction with it
    * (Wallet.executeAll): as many as wait, up to `chain` in all, as long as they may run one after
-   * the other in one transaction (see `chainable`). The first that may not, and all behind it,
+   * the other in one transaction (see `chainLength`). The first that may not, and all behind it,
    * wait for a turn of their own: no call overtakes one that came before it. A busy player's calls
    * then cost one turn (a transaction, a COMMIT, a lock handover) for several.
    */
   #riders(op: WalletOperation, line: Line): Waiter[] {
-    const max = (this.#options.chain ?? 1) - 1;
-    let n = 0;
-    const ops = [op];
-    while (n < Math.min(max, line.queue.length) && chainable([...ops, line.queue[n]!.op])) ops.push(line.queue[n++]!.op);
-    const riders = line.queue.splice(0, n);
+    const behind = line.queue.slice(0, (this.#options.chain ?? 1) - 1);
+    const riders = line.queue.splice(0, chainLength([op, ...behind.map((w) => w.op)]) - 1);
     for (const r of riders) {
       r.taken = true;
       clearTimeout(r.timer);

@@ -38,15 +38,15 @@ export interface Member {
 export const CHAINABLE: ReadonlySet<WalletOperation['op']> = new Set(['debit', 'credit', 'settle']);
 
 /**
- * Whether `ops` of one player may run one after the other in one transaction: chainable, and naming
- * no transaction or round in common, so what each reads is what it would read after the others had
- * committed, but for the balance of its currency's wallet.
+ * How many of `ops`, from the first, may run one after the other in one transaction: chainable
+ * operations of one player naming no transaction or round in common, so what each reads is what it
+ * would read after the ones before it had committed, but for the balance of its currency's wallet.
  */
-export function chainable(ops: readonly WalletOperation[]): boolean {
+export function chainLength(ops: readonly WalletOperation[]): number {
   const named = new Set<string>();
   const first = ops[0];
-  for (const op of ops) {
-    if (!CHAINABLE.has(op.op) || op.player !== first?.player) return false;
+  for (const [i, op] of ops.entries()) {
+    if (!CHAINABLE.has(op.op) || op.player !== first?.player) return i;
     const provider = 'provider' in op ? op.provider : '';
     const keys = [
       'txId' in op ? `tx ${provider} ${op.txId}` : undefined,
@@ -55,12 +55,15 @@ export function chainable(ops: readonly WalletOperation[]): boolean {
     ];
     for (const key of keys) {
       if (key === undefined) continue;
-      if (named.has(key)) return false;
+      if (named.has(key)) return i;
       named.add(key);
     }
   }
-  return true;
+  return ops.length;
 }
+
+/** Whether all of `ops` may run one after the other in one transaction (see chainLength). */
+export const chainable = (ops: readonly WalletOperation[]): boolean => chainLength(ops) === ops.length;
 
 type Op<K extends WalletOperation['op']> = Extract<WalletOperation, { op: K }>;
 type MoneyOperation = Op<'debit' | 'credit' | 'settle' | 'cancel_bets' | 'adjust'>;
@@ -186,9 +189,14 @@ export class Wallet {
 
   /** An operation in a transaction of its own, once a connection is free for it. */
   #alone<T>(op: WalletOperation, within: Within<T> | undefined, wait: WalletWait): Promise<Outcome | T> {
+    return this.#whenFree(() => this.#run(op, within, wait));
+  }
+
+  /** What `start` gives, started once one of the wallet's connections is free for it (see #take). */
+  #whenFree<R>(start: () => Promise<R>): Promise<R> {
     return new Promise((resolve, reject) =>
       this.#take(() => {
-        const run = this.#run(op, within, wait);
+        const run = start();
         run.then(resolve, reject);
         return run;
       }),
@@ -213,13 +221,7 @@ export class Wallet {
    * (asked with `nowait`) fails them all at once, and nothing ran: the caller queues for the player.
    */
   executeAll(members: readonly Member[], options: { nowait?: boolean | undefined } = {}): Promise<PromiseSettledResult<unknown>[]> {
-    return new Promise((resolve, reject) =>
-      this.#take(() => {
-        const run = this.#chain(members, options.nowait === true ? 'nowait' : 'wait');
-        run.then(resolve, reject);
-        return run;
-      }),
-    );
+    return this.#whenFree(() => this.#chain(members, options.nowait === true ? 'nowait' : 'wait'));
   }
 
   async #chain(members: readonly Member[], wait: WalletWait): Promise<PromiseSettledResult<unknown>[]> {
@@ -252,7 +254,7 @@ export class Wallet {
    * waiting for the one before it to be answered. A player whose calls queue (a busy player, a
    * retry) holds its wallet row for that much less time per call.
    *
-   * Several operations (see `chainable` for which may share a transaction) take the round trips
+   * Several operations (see `chainLength` for which may share a transaction) take the round trips
    * of one: every snapshot leaves at once, and each operation decides, in turn, as soon as
    * the one before it has, on the balance that one left (Records' `before`); nothing else it reads
    * can have changed, as they name no transaction or round in common. Their posts wait for the last
@@ -468,18 +470,18 @@ export class Wallet {
 async function settledInOrder(applied: readonly Promise<Outcome>[]): Promise<Outcome[]> {
   const settled = await Promise.allSettled(applied);
   const failed = settled.filter((s) => s.status === 'rejected').map((s) => s.reason as unknown);
-  if (failed.length) throw failed.find((e) => pgErrorCode(e) !== PgError.inFailedTransaction) ?? failed[0];
+  if (failed.length) throw firstCause(failed);
   return settled.map((s) => (s as PromiseFulfilledResult<Outcome>).value);
 }
 
-/** The first failure of a post sent without waiting, in the operations' order. */
+/** The failure of the posts sent without waiting (see settledInOrder for which), if one failed. */
 async function failureOf(records: readonly Records[]): Promise<unknown> {
-  for (const r of records) {
-    const failure = await r.failure();
-    if (failure !== undefined) return failure;
-  }
-  return undefined;
+  const failed = (await Promise.all(records.map((r) => r.failure()))).filter((f) => f !== undefined);
+  return failed.length ? firstCause(failed) : undefined;
 }
+
+/** Of the errors of one transaction's statements, the first that is not what a statement after a failed one gets, else the first. */
+const firstCause = (errors: readonly unknown[]): unknown => errors.find((e) => pgErrorCode(e) !== PgError.inFailedTransaction) ?? errors[0];
 
 async function read(records: Records, op: Op<'authenticate' | 'balance'>): Promise<Outcome> {
   const wallet = await records.wallet(op.player, op.currency, false);

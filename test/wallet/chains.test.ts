@@ -6,7 +6,7 @@ import { asCurrency } from '../../src/money/currency.ts';
 import type { Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { chainable, Wallet, type Member } from '../../src/wallet/wallet.ts';
-import { fileLedger, fundedPlayer } from './ledger.ts';
+import { fileLedger, fundedPlayer, usdBet } from './ledger.ts';
 
 /**
  * A busy player's queued operations run one after the other in one transaction
@@ -21,24 +21,8 @@ const DOWINN = ProviderId('chain-dowinn');
 const ledger = fileLedger();
 const wallet = () => new Wallet(ledger.db, new HouseAccounts(), { group: 16 });
 
-const bet = (who: PlayerCode, txId: string, amount: Minor, provider = SCORPIO, roundId = `round-${txId}`): WalletOperation => ({
-  op: 'debit',
-  provider,
-  player: who,
-  currency: USD,
-  txId: ExternalTxId(txId),
-  amount,
-  roundId,
-});
-const win = (who: PlayerCode, txId: string, amount: Minor, roundId: string, provider = SCORPIO): WalletOperation => ({
-  op: 'credit',
-  provider,
-  player: who,
-  currency: USD,
-  txId: ExternalTxId(txId),
-  amount,
-  roundId,
-});
+const bet = (who: PlayerCode, txId: string, amount: Minor, provider = SCORPIO, roundId?: string): WalletOperation => usdBet(provider, who, txId, amount, roundId);
+const win = (who: PlayerCode, txId: string, amount: Minor, roundId: string, provider = SCORPIO): WalletOperation => ({ ...usdBet(provider, who, txId, amount, roundId), op: 'credit' });
 
 /** The database transaction each provider transaction was written in (its xmin). */
 async function writtenIn(txIds: readonly string[]): Promise<string[]> {

@@ -7,7 +7,7 @@ import type { Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet, type Within } from '../../src/wallet/wallet.ts';
 import { newCaptureId, WebhookHistory } from '../../src/webhooks/history.ts';
-import { fileLedger, fundedPlayer, waitForLockWaiters } from './ledger.ts';
+import { fileLedger, fundedPlayer, usdBet, waitForLockWaiters } from './ledger.ts';
 
 /**
  * Several players' operations that start together share one transaction (WALLET_GROUP_SIZE): each
@@ -31,15 +31,7 @@ function grouped() {
 const player = (code: string, funds: Minor) => fundedPlayer(ledger, code, funds);
 type Player = Awaited<ReturnType<typeof player>>;
 
-const bet = (who: PlayerCode, txId: string, amount: Minor, provider = PROVIDER): WalletOperation => ({
-  op: 'debit',
-  provider,
-  player: who,
-  currency: USD,
-  txId: ExternalTxId(txId),
-  amount,
-  roundId: `round-${txId}`,
-});
+const bet = (who: PlayerCode, txId: string, amount: Minor, provider = PROVIDER): WalletOperation => usdBet(provider, who, txId, amount);
 
 /** The database transaction each provider transaction was written in (its xmin). */
 async function writtenIn(txIds: readonly string[]): Promise<Map<string, string>> {

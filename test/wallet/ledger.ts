@@ -4,7 +4,7 @@ import type { Db } from '../../src/ledger/database.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { BackOffice } from '../../src/wallet/backoffice.ts';
-import { PlayerCode } from '../../src/wallet/types.ts';
+import { ExternalTxId, PlayerCode, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 export interface FileLedger {
@@ -59,3 +59,14 @@ export async function waitForLockWaiters(ledger: FileLedger, n = 1): Promise<voi
   }
   throw new Error(`fewer than ${n} sessions ever waited for a lock`);
 }
+
+/** A USD bet of `who` at `provider`, on a round of its own (`round-<txId>`) unless one is named. */
+export const usdBet = (provider: ProviderId, who: PlayerCode, txId: string, amount: bigint, roundId = `round-${txId}`): Extract<WalletOperation, { op: 'debit' }> => ({
+  op: 'debit',
+  provider,
+  player: who,
+  currency: asCurrency('USD'),
+  txId: ExternalTxId(txId),
+  amount,
+  roundId,
+});
