@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CURRENCIES, DEPOSIT_UNITS, EXPONENT, SERVER_URL } from './world.ts';
+import { CURRENCIES, DEPOSIT_MINOR, SERVER_URL } from './world.ts';
 
 export async function withClient<T>(database: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: `${SERVER_URL}/${database}`, application_name: 'croupier-bench' });
@@ -25,10 +25,6 @@ export async function dropDatabase(name: string): Promise<void> {
   await withClient('postgres', (client) => client.query(`drop database if exists "${name}" with (force)`));
 }
 
-/** The deposit of each preloaded wallet, in minor units, per currency. */
-export const depositMinor = (currency: string) => DEPOSIT_UNITS * 10n ** BigInt(EXPONENT[currency as keyof typeof EXPONENT]);
-
-const depositCase = `case w.currency ${CURRENCIES.map((c) => `when '${c}' then ${depositMinor(c)}`).join(' ')} end`;
 
 /**
  * Preloads players p0..p{count-1}, each with a USD, EUR and KRW wallet funded by a cashier deposit,
@@ -60,7 +56,7 @@ export async function preloadPlayers(database: string, count: number, chunk = 2_
            where a.kind = 'player' and a.player_id between $1 and $2
          ), t as (
            insert into transfers (debit_account_id, credit_account_id, amount, currency, kind)
-           select c.id, w.id, ${depositCase}, w.currency, 'deposit'
+           select c.id, w.id, ${DEPOSIT_MINOR}, w.currency, 'deposit'
            from w join accounts c on c.kind = 'cashier' and c.currency = w.currency and c.slot = w.player_id % 32
            returning id, credit_account_id, amount, currency
          )

@@ -1,6 +1,7 @@
 import type pg from 'pg';
-import { depositMinor, withClient } from './database.ts';
+import { withClient } from './database.ts';
 import { say } from './stages.ts';
+import { DEPOSIT_MINOR } from './world.ts';
 
 /**
  * The scale preload (issue #5, item 4): `players` players with a USD, EUR and KRW wallet each, and
@@ -60,7 +61,6 @@ async function chunked(client: pg.Client, what: string, count: number, text: str
 
 export async function seedScale(database: string, shape: ScaleShape): Promise<void> {
   const { players: P, rounds: R } = shape;
-  const deposits = `array[${CURRENCIES.map(depositMinor).join(', ')}]::bigint[]`;
   const cur = `array['${CURRENCIES.join("', '")}']`;
   const prov = `array['${PROVIDERS.join("', '")}']`;
   await withClient(database, async (client) => {
@@ -83,7 +83,7 @@ export async function seedScale(database: string, shape: ScaleShape): Promise<vo
       'deposit transfers (x3)',
       P,
       `insert into transfers (id, debit_account_id, credit_account_id, amount, currency, kind, created_at) overriding system value
-       select 3 * (n - 1) + c + 1, ${CASHIER('c', 'n % 32')}, ${WALLET('n - 1', 'c')}, (${deposits})[c + 1], (${cur})[c + 1], 'deposit', now() - interval '60 days'
+       select 3 * (n - 1) + c + 1, ${CASHIER('c', 'n % 32')}, ${WALLET('n - 1', 'c')}, ${DEPOSIT_MINOR}, (${cur})[c + 1], 'deposit', now() - interval '60 days'
        from generate_series($1::bigint, $2) n, generate_series(0, 2) c`,
     );
     await chunked(
@@ -91,7 +91,7 @@ export async function seedScale(database: string, shape: ScaleShape): Promise<vo
       'cashier operations (x3)',
       P,
       `insert into cashier_operations (reference, player_id, kind, currency, amount, transfer_id)
-       select 'bench-seed:p' || (n - 1) || ':' || (${cur})[c + 1], n, 'deposit', (${cur})[c + 1], (${deposits})[c + 1], 3 * (n - 1) + c + 1
+       select 'bench-seed:p' || (n - 1) || ':' || (${cur})[c + 1], n, 'deposit', (${cur})[c + 1], ${DEPOSIT_MINOR}, 3 * (n - 1) + c + 1
        from generate_series($1::bigint, $2) n, generate_series(0, 2) c`,
     );
 

@@ -61,8 +61,13 @@ export const PROVIDERS: readonly Provider[] = [
   { dialect: 'event', id: 'dowinn', currency: 'USD', apiId: 'demo-dowinn-agent', apiKey: SECRETS.DOWINN_API_KEY },
 ];
 
-/** Every preloaded wallet starts with this many currency units: no bench run can spend it. */
-export const DEPOSIT_UNITS = 10_000_000n;
+/**
+ * Every preloaded wallet starts with this many minor units (USD and EUR 100 million, KRW 10 billion
+ * won), whatever its currency: no bench run can spend it. A deposit of so many currency units was
+ * 10 million won, and on a fast host the hot player's two runs (1,300 calls/s, about 7 million won
+ * lost each) emptied its KRW wallet: its bets were refused for funds, counted as failed calls.
+ */
+export const DEPOSIT_MINOR = 10_000_000_000n;
 
 /** Player number k (0-based) is known to the vendors as this code. */
 export const playerCode = (k: number) => `p${k}`;
