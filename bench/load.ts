@@ -56,6 +56,8 @@ export interface LoadResult {
   driverCpuSeconds: number;
   /** The driver's own event-loop delay: a large value means the driver, not the gateway, was late. */
   driverLoopDelayP99Ms: number;
+  /** Good answers in each second of the window, by when they were asked: shows a run that fell over and whether it got up. */
+  timeline: number[];
 }
 
 const MIX = {
@@ -93,6 +95,7 @@ class Driver {
   #ok = 0;
   #money = 0;
   #past2s = 0;
+  readonly #timeline: number[] = [];
   measureStart = Infinity;
   measureEnd = Infinity;
 
@@ -111,11 +114,11 @@ class Driver {
     const reply = await post(to, call.path, call.headers, call.body, TIMEOUT_MS);
     const ms = performance.now() - intended;
     const { verdict, code } = judge(call, reply);
-    if (intended >= this.measureStart && intended < this.measureEnd) this.#record(call, ms, verdict, code);
+    if (intended >= this.measureStart && intended < this.measureEnd) this.#record(call, intended, ms, verdict, code);
     return verdict;
   }
 
-  #record(call: Call, ms: number, verdict: Verdict, code: number | string | undefined): void {
+  #record(call: Call, intended: number, ms: number, verdict: Verdict, code: number | string | undefined): void {
     this.#all.add(ms);
     let samples = this.#byOp.get(call.op);
     if (!samples) this.#byOp.set(call.op, (samples = new Samples()));
@@ -123,6 +126,8 @@ class Driver {
     if (ms > VENDOR_LIMIT_MS) this.#past2s++;
     if (verdict === 'ok') {
       this.#ok++;
+      const second = Math.floor((intended - this.measureStart) / 1000);
+      this.#timeline[second] = (this.#timeline[second] ?? 0) + 1;
       if (call.op !== 'balance') this.#money++;
     } else {
       this.#errorsByKind[verdict] = (this.#errorsByKind[verdict] ?? 0) + 1;
@@ -198,6 +203,7 @@ class Driver {
       past2s: this.#past2s, // a timeout is recorded at its 10 s, so it is counted here too
       driverCpuSeconds: cpuSeconds,
       driverLoopDelayP99Ms: loopDelayP99Ms,
+      timeline: Array.from({ length: Math.ceil(seconds) }, (_, i) => this.#timeline[i] ?? 0),
     };
   }
 }

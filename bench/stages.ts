@@ -72,6 +72,8 @@ export async function load(label: string, config: LoadConfig, gateways: readonly
   const m = await measure(label, config, gateways, database);
   const l = m.load;
   say(`  ${l.callsPerSecond} calls/s, p50 ${l.latency.p50} ms, p99 ${l.latency.p99} ms, max ${l.latency.max} ms, ${l.errors} errors${l.errors ? ` ${JSON.stringify(l.errorExamples)}` : ''}`);
+  // An open loop does not slow down when answers do: second by second shows a run that fell over, and whether it got up.
+  if (config.mode === 'open' || l.errors > 0) say(`  good answers per second: ${l.timeline.join(' ')}`);
   say(`  Postgres sessions (average): ${describeWaits(m.waits)}`);
   if (m.cpu.other > DISTURBED_CORES) say(`  disturbed: other work used ${m.cpu.other} cores during the run`);
   return m;
