@@ -26,7 +26,7 @@ export const environment = z.object({
   DATABASE_POOL_SIZE: int(1, 500).default(20),
   WALLET_GROUP_SIZE: int(1, 64).default(16),
   WALLET_CHAIN_SIZE: int(1, 64).default(32),
-  WALLET_OPS_PER_CONNECTION: int(1, 16).default(1),
+  WALLET_OPS_PER_CONNECTION: int(1, 16).default(2),
   DB_LOCK_TIMEOUT_MS: int(50, 60_000).default(700),
   DB_POOL_WAIT_MS: int(10, 60_000).default(500),
   DB_STATEMENT_TIMEOUT_MS: int(100, 600_000).default(5000),
