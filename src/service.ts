@@ -144,7 +144,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
     log,
   );
   // Admitted, an operation waits at most for a connection of the wallet's, in its line (see
-  // WALLET_OPS_PER_CONNECTION in docs/configuration.md for when more than one per connection pays).
+  // WALLET_OPS_PER_CONNECTION in docs/configuration.md for what two per connection buy).
   const admission = new Admission(config.database.opsPerConnection * connections, metrics.admission);
   const admitted = new AdmittedWallet(wallet, admission);
   const locked = new LockedWallet(admitted, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
