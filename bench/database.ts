@@ -25,7 +25,6 @@ export async function dropDatabase(name: string): Promise<void> {
   await withClient('postgres', (client) => client.query(`drop database if exists "${name}" with (force)`));
 }
 
-
 /**
  * Preloads players p0..p{count-1}, each with a USD, EUR and KRW wallet funded by a cashier deposit,
  * set-based and through the ledger's own rules: wallets open at 0 (the guard trigger insists), the
