@@ -217,6 +217,18 @@ export class Records {
     // In a shared transaction the lock's answer is needed (was the row skipped?); it goes out with the read all the same.
     const skipping = lock && this.#wait === 'skip' ? this.#trx.executeQuery(prepared(locking(sql` skip locked`), this.#trx)) : undefined;
     if (lock && !skipping) await this.#trx.executeQuery(ahead(locking(this.#wait === 'nowait' ? sql` nowait` : sql``), this.#trx));
+    // Whether the round's stake and lines are read is a part of the statement's text, not a parameter:
+    // a few shapes, each prepared once. Left to parameters, the plan made for any value (the generic
+    // plan) counts the subqueries the flags may skip, costs more than one made for the values of
+    // each call, and Postgres then plans the statement again on every call.
+    const stakedColumn = staked ? sql`exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled')` : sql`null::boolean`;
+    const linesColumns = lines
+      ? sql`(select json_agg(json_build_object('id', l.id::text, 'ref', l.ref, 'amount', l.amount::text, 'state', l.state,
+            'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text,
+            'at', (select s.details -> 'claim' ->> 'at' from provider_transactions s where s.id = l.settled_by)) order by l.id)
+          from bet_lines l where l.round_id = r.id) as round_lines,
+        (select json_build_object('kind', s.kind, 'claim', s.details -> 'claim') from provider_transactions s where s.id = r.settled_by) as settled`
+      : sql`null::json as round_lines, null::json as settled`;
     const read = this.#trx.executeQuery(
       prepared(
         sql<Record<string, any>>`
@@ -225,13 +237,8 @@ export class Records {
         t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round, t.details -> 'claim' as tx_claim,
         m.id as marker_id, m.target_id as marker_target_id, m.player_id as marker_player_id,
         r.id as round_id, r.currency as round_currency, r.settled_by,
-        case when ${staked} then exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled') end as round_staked,
-        case when ${lines} then (select json_agg(json_build_object('id', l.id::text, 'ref', l.ref, 'amount', l.amount::text, 'state', l.state,
-            'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text,
-            'at', (select s.details -> 'claim' ->> 'at' from provider_transactions s where s.id = l.settled_by)) order by l.id)
-          from bet_lines l where l.round_id = r.id) end as round_lines,
-        case when ${lines} then (select json_build_object('kind', s.kind, 'claim', s.details -> 'claim')
-          from provider_transactions s where s.id = r.settled_by) end as settled
+        ${stakedColumn} as round_staked,
+        ${linesColumns}
       from players p
       join accounts a on a.player_id = p.id and a.kind = 'player' and a.currency = ${currency}
       left join provider_transactions t on t.provider_id = ${at.provider} and t.external_id = ${at.key}
@@ -327,12 +334,11 @@ export class Records {
       settle.length
         ? sql`, settled as (
         update bet_lines l set state = 'settled', winloss = s.winloss, payout = s.payout, settled_by = (select id from posted)
-        from unnest(${settle.map((l) => String(l.id))}::bigint[], ${settle.map((l) => (l.winloss === null ? null : String(l.winloss)))}::bigint[],
-          ${settle.map((l) => (l.payout === null ? null : String(l.payout)))}::bigint[]) as s(id, winloss, payout)
+        from ${settledRows(settle)} as s(id, winloss, payout)
         where l.id = s.id
       )`
         : sql``,
-      cancel.length ? sql`, cancelled as (update bet_lines set state = 'cancelled' where id = any(${cancel.map(String)}::bigint[]))` : sql``,
+      cancel.length ? sql`, cancelled as (update bet_lines set state = 'cancelled' where id in (select id from ${idRows(cancel)} as c(id)))` : sql``,
       settleRound
         ? sql`, closed as (
         update rounds set settled_by = p.id, settled_at = now() from posted p where rounds.id = p.round_id and rounds.settled_by is null
@@ -517,6 +523,30 @@ export class Records {
       .onConflict((oc) => oc.constraint('player_session_unique').doNothing())
       .execute();
   }
+}
+
+/**
+ * A post's lines as rows for its statement. Up to `WRITTEN_OUT` lines are written out, a parameter
+ * each, so that the plan Postgres makes for any values (the generic plan) counts as many rows as the
+ * plan for this call's: for an array it counts ten, the generic plan then looks dearer than planning
+ * each call, and Postgres plans the statement again on every call. Past that, one shape for all (a
+ * text per count would be a prepared statement per count on every connection).
+ */
+const WRITTEN_OUT = 4;
+
+/** A bigint as a parameter's text (pg sends a JavaScript bigint no other way). */
+const text = (v: bigint | null) => (v === null ? null : String(v));
+
+function settledRows(lines: NonNullable<RoundEffects['settle']>): RawBuilder<unknown> {
+  if (lines.length > WRITTEN_OUT) {
+    return sql`unnest(${lines.map((l) => text(l.id))}::bigint[], ${lines.map((l) => text(l.winloss))}::bigint[], ${lines.map((l) => text(l.payout))}::bigint[])`;
+  }
+  return sql`(values ${sql.join(lines.map((l) => sql`(${text(l.id)}::bigint, ${text(l.winloss)}::bigint, ${text(l.payout)}::bigint)`))})`;
+}
+
+function idRows(ids: readonly bigint[]): RawBuilder<unknown> {
+  if (ids.length > WRITTEN_OUT) return sql`unnest(${ids.map(text)}::bigint[])`;
+  return sql`(values ${sql.join(ids.map((id) => sql`(${text(id)}::bigint)`))})`;
 }
 
 interface RawLine {

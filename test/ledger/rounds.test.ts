@@ -187,3 +187,45 @@ describe('reconcile checks the round invariants from the rows', () => {
     expect(breaks).toEqual([{ check: 'ledger guards are installed and enabled', detail: 'trigger bet_lines_guard missing or disabled' }]);
   });
 });
+
+describe('rounds of many lines (the post writes up to four lines out, more from arrays)', () => {
+  const bob = PlayerCode('rounds-bob');
+  const bobs = (op: Record<string, unknown>) => run({ player: bob, ...op });
+  const six = ['1', '2', '3', '4', '5', '6'].map((ref, i) => ({ ref, amount: 100n * BigInt(i + 1) })); // 2,100 in all
+  const states = async (roundId: string) => {
+    const { rows } = await sql<{ ref: string; state: string; winloss: bigint | null; payout: bigint | null }>`
+      select l.ref, l.state, l.winloss, l.payout from bet_lines l join rounds r on r.id = l.round_id where r.external_id = ${roundId} order by l.ref`.execute(t.db);
+    return rows.map((r) => [r.ref, r.state, r.winloss, r.payout]);
+  };
+
+  beforeAll(async () => {
+    await new BackOffice(t.db).createPlayer(bob, [USD]);
+    await new BackOffice(t.db).cashier('deposit', bob, USD, 100_000n, 'rounds-bob-in');
+  });
+  afterEach(async () => {
+    expect(await reconcile(t.db)).toEqual([]);
+  });
+
+  it('a result of six lines pays each its stake plus its win/loss', async () => {
+    expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-1'), roundId: 'M:1', amount: 2_100n, lines: six })).toMatchObject({ type: 'ok', balance: 97_900n });
+    const results = six.map((l, i) => ({ ref: l.ref, stake: l.amount, winloss: i % 2 === 0 ? l.amount : -l.amount }));
+    const settled = await bobs({ op: 'settle', txId: ExternalTxId('m-result-1'), roundId: 'M:1', lines: results, totals: { stake: 2_100n, winloss: -300n } });
+    // Lines 1, 3, 5 double their stake (200 + 600 + 1,000), lines 2, 4, 6 lose it.
+    expect(settled).toMatchObject({ type: 'ok', balance: 99_700n });
+    expect(await states('M:1')).toEqual(results.map((r) => [r.ref, 'settled', r.winloss, r.stake + r.winloss]));
+  });
+
+  it('a cancel of five lines refunds them, a result of the sixth pays it, and a closing win settles the rest of a round', async () => {
+    expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-2'), roundId: 'M:2', amount: 2_100n, lines: six })).toMatchObject({ type: 'ok', balance: 97_600n });
+    const five = six.slice(0, 5);
+    expect(await bobs({ op: 'cancel_bets', txId: ExternalTxId('m-cancel-2'), roundId: 'M:2', amount: 1_500n, lines: five })).toMatchObject({ type: 'ok', balance: 99_100n });
+    expect(
+      await bobs({ op: 'settle', txId: ExternalTxId('m-result-2'), roundId: 'M:2', lines: [{ ref: '6', stake: 600n, winloss: 50n }], totals: { stake: 600n, winloss: 50n } }),
+    ).toMatchObject({ type: 'ok', balance: 99_750n });
+    expect(await states('M:2')).toEqual([...five.map((l) => [l.ref, 'cancelled', null, null]), ['6', 'settled', 50n, 650n]]);
+
+    expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-3'), roundId: 'M:3', amount: 2_100n, lines: six })).toMatchObject({ type: 'ok', balance: 97_650n });
+    expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-3'), roundId: 'M:3', amount: 4_000n, closes: true })).toMatchObject({ type: 'ok', balance: 101_650n });
+    expect(await states('M:3')).toEqual(six.map((l) => [l.ref, 'settled', null, null]));
+  });
+});
