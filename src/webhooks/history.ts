@@ -65,10 +65,47 @@ export interface WebhookFilter {
 
 export const newCaptureId = () => randomUUID();
 
-/** Values JSON cannot carry as they are (bigint) become text, for storage and display. */
+/** A retry or replay that succeeded settles the failure it re-ran: its record marks that one resolved. */
+const settles = (r: WebhookRecord): boolean => r.replayOf !== undefined && !FAILED.includes(r.outcome);
+
+/** A record as its row: whatever bytes the call carried, the row is storable (the raw body as bytes, the rest made so). */
+function rowOf(r: WebhookRecord) {
+  return {
+    capture_id: r.captureId,
+    provider_id: r.provider,
+    received_at: r.receivedAt,
+    source: r.source,
+    headers: storableJson(r.headers),
+    body: r.body,
+    path: r.path ?? '',
+    plaintext: r.plaintext === true,
+    payload: r.payload === undefined ? null : storableJson(r.payload),
+    operation: r.operation === undefined ? null : storableJson(r.operation),
+    player_code: r.player === undefined ? null : storableText(r.player),
+    transaction_id: r.transactionId === undefined ? null : storableText(r.transactionId),
+    outcome: r.outcome,
+    detail: r.detail === undefined ? null : storableText(r.detail),
+    answer: r.answer === undefined ? null : storableText(r.answer),
+    duration_ms: Math.round(r.durationMs),
+    replay_of: r.replayOf ?? null,
+  };
+}
+
+/** A record waiting for the next write of records kept outside a wallet operation (see WebhookHistory.record). */
+interface Pending {
+  record: WebhookRecord;
+  resolve: (id: bigint) => void;
+  reject: (error: unknown) => void;
+}
+
+/** The most records one statement writes (their bodies travel in it). */
+const MOST_PER_WRITE = 100;
 
 export class WebhookHistory {
   readonly #db: Db;
+  /** Records waiting to be written, in arrival order, and whether a write is under way (see record). */
+  readonly #pending: Pending[] = [];
+  #writing = false;
 
   constructor(db: Db) {
     this.#db = db;
@@ -78,20 +115,79 @@ export class WebhookHistory {
    * Stores a record; a second write of one capture keeps one row, holding what was written last: a
    * late flush after an outage, or the fault a vendor was answered after a COMMIT whose outcome it
    * never learnt (the row that COMMIT may have written said otherwise). Returns its id.
+   *
+   * These are the records written outside a wallet operation: calls refused, rejected or failed, and
+   * most of them come when the gateway is overloaded or the database is slow, hundreds a second. Each
+   * in a transaction of its own, they cost a disk flush each and a pooled connection each, at the
+   * moment neither is to spare: the time they took was taken from the calls that could still be
+   * served, more calls failed, and an open loop at 70% of the gateway's peak fell to a third of it
+   * and stayed there (docs/performance.md). So one write is under way at a time, and the records
+   * that come meanwhile go in the next one, together: one statement, one commit. A record that comes
+   * while nothing is written goes at once.
    */
-  async record(r: WebhookRecord): Promise<bigint> {
-    const insert = this.#insert(r, this.#db)
-      .onConflict((oc) =>
-        oc.column('capture_id').doUpdateSet((eb) => ({
-          outcome: eb.ref('excluded.outcome'),
-          detail: eb.ref('excluded.detail'),
-          answer: eb.ref('excluded.answer'),
-          duration_ms: eb.ref('excluded.duration_ms'),
-        })),
-      )
-      .returning('id');
-    const { id } = await this.#settling(r, insert, this.#db).executeTakeFirstOrThrow();
+  record(r: WebhookRecord): Promise<bigint> {
+    // A retry or replay that settles a failure marks it in the same statement: that one goes alone.
+    if (settles(r)) return this.#writeOne(r);
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ record: r, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) await this.#write(this.#next());
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** The records of the next write, oldest first; a second write of a capture waits for the write after (it must land last). */
+  #next(): Pending[] {
+    const captures = new Set<string>();
+    let n = 0;
+    while (n < this.#pending.length && n < MOST_PER_WRITE && !captures.has(this.#pending[n]!.record.captureId)) {
+      captures.add(this.#pending[n]!.record.captureId);
+      n++;
+    }
+    return this.#pending.splice(0, n);
+  }
+
+  /** Writes records together; if that fails, each alone, so that one record the database refuses fails only its own call. */
+  async #write(batch: readonly Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const rows = await this.#upsert(this.#insertMany(batch.map((p) => p.record), this.#db)).returning(['id', 'capture_id']).execute();
+        const ids = new Map(rows.map((row) => [row.capture_id, row.id]));
+        for (const p of batch) {
+          const id = ids.get(p.record.captureId);
+          if (id === undefined) p.reject(new Error(`the history write returned no row for capture ${p.record.captureId}`));
+          else p.resolve(id);
+        }
+        return;
+      } catch {
+        // each alone, below (at once: with the database away, each fails as soon as it would have alone)
+      }
+    }
+    await Promise.all(batch.map((p) => this.#writeOne(p.record).then(p.resolve, p.reject)));
+  }
+
+  async #writeOne(r: WebhookRecord): Promise<bigint> {
+    const { id } = await this.#settling(r, this.#upsert(this.#insert(r, this.#db)).returning('id'), this.#db).executeTakeFirstOrThrow();
     return id;
+  }
+
+  /** A second write of a capture replaces what the first said happened. */
+  #upsert(insert: InsertQueryBuilder<Database, 'webhooks', Record<never, never>>) {
+    return insert.onConflict((oc) =>
+      oc.column('capture_id').doUpdateSet((eb) => ({
+        outcome: eb.ref('excluded.outcome'),
+        detail: eb.ref('excluded.detail'),
+        answer: eb.ref('excluded.answer'),
+        duration_ms: eb.ref('excluded.duration_ms'),
+      })),
+    );
   }
 
   /**
@@ -109,7 +205,7 @@ export class WebhookHistory {
    */
   #settling(r: WebhookRecord, insert: InsertQueryBuilder<Database, 'webhooks', { id: bigint }>, executor: Db | Transaction<Database>) {
     const of = r.replayOf;
-    if (of === undefined || FAILED.includes(r.outcome)) return insert;
+    if (of === undefined || !settles(r)) return insert;
     return executor
       .with('kept', () => insert)
       .with('settled', (db) =>
@@ -126,26 +222,11 @@ export class WebhookHistory {
   }
 
   #insert(r: WebhookRecord, executor: Db | Transaction<Database>) {
-    return executor.insertInto('webhooks').values({
-      capture_id: r.captureId,
-      provider_id: r.provider,
-      received_at: r.receivedAt,
-      source: r.source,
-      // Whatever bytes the call carried, its record is storable: the raw body as bytes, the rest made so.
-      headers: storableJson(r.headers),
-      body: r.body,
-      path: r.path ?? '',
-      plaintext: r.plaintext === true,
-      payload: r.payload === undefined ? null : storableJson(r.payload),
-      operation: r.operation === undefined ? null : storableJson(r.operation),
-      player_code: r.player === undefined ? null : storableText(r.player),
-      transaction_id: r.transactionId === undefined ? null : storableText(r.transactionId),
-      outcome: r.outcome,
-      detail: r.detail === undefined ? null : storableText(r.detail),
-      answer: r.answer === undefined ? null : storableText(r.answer),
-      duration_ms: Math.round(r.durationMs),
-      replay_of: r.replayOf ?? null,
-    });
+    return this.#insertMany([r], executor);
+  }
+
+  #insertMany(records: readonly WebhookRecord[], executor: Db | Transaction<Database>) {
+    return executor.insertInto('webhooks').values(records.map(rowOf));
   }
 
   get(id: bigint): Promise<WebhookRow | undefined> {

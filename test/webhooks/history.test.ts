@@ -257,3 +257,54 @@ describe('one capture written twice', () => {
     expect(await row(failed)).toMatchObject({ resolved_by: settled, resolved_at: resolvedAt });
   });
 });
+
+describe('records written outside a wallet operation, many at once', () => {
+  // Failures come in bursts (an overloaded gateway, a slow database): each written in a transaction of
+  // its own, they took a disk flush and a connection each from the calls still being served.
+  const burst = (n: number, extra: (i: number) => Partial<Parameters<TestGateway['gateway']['history']['record']>[0]> = () => ({})) =>
+    Array.from({ length: n }, (_, i) =>
+      gw.gateway.history.record({
+        captureId: newCaptureId(),
+        provider: SCORPIO,
+        receivedAt: new Date(),
+        source: 'vendor',
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.from(`{"n":${i}}`),
+        player: `burst-${i}`,
+        outcome: 'fault',
+        detail: `burst ${i}`,
+        durationMs: 1,
+        ...extra(i),
+      }),
+    );
+  /** The transactions that wrote the rows (a row's xmin is its transaction's id). */
+  const transactionsOf = async (ids: readonly bigint[]) => {
+    const { rows } = await sql<{ n: number }>`select count(distinct xmin::text)::int as n from webhooks where id in (${sql.join(ids)})`.execute(gw.gateway.db);
+    return rows[0]!.n;
+  };
+
+  it('go together, each with its own row and id: the first at once, those that came meanwhile in one write', async () => {
+    const ids = await Promise.all(burst(40));
+    expect(new Set(ids).size).toBe(40);
+    const rows = await gw.gateway.db.selectFrom('webhooks').select(['id', 'player_code', 'detail', 'body']).where('id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    ids.forEach((id, i) => expect(byId.get(id)).toMatchObject({ player_code: `burst-${i}`, detail: `burst ${i}`, body: Buffer.from(`{"n":${i}}`) }));
+    expect(await transactionsOf(ids)).toBeLessThanOrEqual(2);
+  });
+
+  it('one the database refuses fails alone; the others are kept', async () => {
+    const calls = burst(6, (i) => (i === 3 ? { source: 'not-a-source' as 'vendor' } : {}));
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect(String((settled[3] as PromiseRejectedResult).reason)).toMatch(/webhooks_source_check/);
+    const ids = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    expect(await gw.gateway.db.selectFrom('webhooks').select('id').where('id', 'in', ids).execute()).toHaveLength(5);
+  });
+
+  it('a capture written twice in one burst keeps what was written last', async () => {
+    const capture = newCaptureId();
+    const [, first, second] = await Promise.all([...burst(1), ...burst(1, () => ({ captureId: capture, outcome: 'ok', answer: 'first' })), ...burst(1, () => ({ captureId: capture, outcome: 'parked', answer: 'last' }))]);
+    expect(second).toBe(first);
+    expect(await gw.gateway.db.selectFrom('webhooks').select(['outcome', 'answer']).where('capture_id', '=', capture).execute()).toEqual([{ outcome: 'parked', answer: 'last' }]);
+  });
+});
