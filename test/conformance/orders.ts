@@ -275,6 +275,13 @@ class Player {
     return Promise.all(copies.map((request) => this.#k.send(this.#k.a, request)));
   }
 
+  /** What the gateway's history says of this player's calls that failed (a fault answer's cause, for a failing run's story). */
+  async faults(): Promise<string[]> {
+    const { rows } = await sql<{ transaction_id: string | null; detail: string | null }>`
+      select transaction_id, detail from webhooks where player_code = ${this.code} and outcome in ('fault', 'parked') order by id desc limit 5`.execute(this.#k.gw.gateway.db);
+    return rows.map((r) => `${r.transaction_id}: ${r.detail}`);
+  }
+
   /** The messages whose money the wallet applied (by the ledger, not by the answers). */
   async applied(script: Script): Promise<Set<number>> {
     const db = this.#k.gw.gateway.db;
@@ -332,7 +339,11 @@ async function play(k: Kit, seat: Seat, script: Script, d: Delivery): Promise<vo
     const readings = await arrived.send(script.msgs[copy.msg]!, copy.race);
     answers.push(`${copy.msg}${copy.race ? ' (x2)' : ''}: ${readings.map((r) => r.kind).join('/')}`);
   }
-  const story = () => `round ${JSON.stringify(script, (_, v) => (typeof v === 'bigint' ? String(v) : v))}\n${d.causal ? 'causal' : 'any'} delivery: ${answers.join(', ')}`;
+  // A failure answer is the gateway's own trouble (a fault, a call let go under load): its cause goes into the story.
+  const faults = answers.some((a) => a.includes('failed')) ? await arrived.faults() : [];
+  const story = () =>
+    `round ${JSON.stringify(script, (_, v) => (typeof v === 'bigint' ? String(v) : v))}\n${d.causal ? 'causal' : 'any'} delivery: ${answers.join(', ')}` +
+    (faults.length ? `\nthe gateway's faults for this player: ${faults.join('; ')}` : '');
   const moved = await seat.moved(arrived);
   if (d.causal) {
     expect(moved, story()).toBe(script.net);
