@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepared, transact, type Db } from '../../src/ledger/database.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { poolOf, prepared, transact, type Db } from '../../src/ledger/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
 
 /**
@@ -78,5 +78,28 @@ describe('the ledger connection', () => {
       const note = await transact(db, NONE, async (trx) => (await trx.executeQuery(read(3))).rows[0]?.note);
       expect(note).toBe('first');
     }
+  });
+});
+
+describe('the pool', () => {
+  it('keeps a connection open however long it stays idle: a burst of calls never waits for Postgres to start backends again', async () => {
+    const pool = poolOf(db)!;
+    const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    const open = pool.totalCount;
+    const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+    vi.useFakeTimers();
+    try {
+      for (const c of clients) c.release();
+      // node-postgres's default would close each after 10 s idle.
+      vi.advanceTimersByTime(10 * 60_000);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(pool.totalCount).toBe(open);
+    expect(pool.idleCount).toBeGreaterThanOrEqual(3);
+    const again = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
+    const pidsAgain = await Promise.all(again.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+    for (const c of again) c.release();
+    expect(new Set(pidsAgain)).toEqual(new Set(pids));
   });
 });
