@@ -68,7 +68,7 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     // next burst of calls then opens them again all at once: Postgres starts its backends one after
     // the other (20 at once took 190-330 ms each on the 2-core machine, up to 480 ms with other work
     // running), and each start counts against the wait above (DB_POOL_WAIT_MS), so the calls that
-    // needed one failed. A bench run after a quiet minute began that way (docs/performance.md).
+    // needed one failed. Each bench run after pgbench's idle half-minute began that way (docs/performance.md).
     idleTimeoutMillis: 0,
     application_name: 'croupier',
     ...(options.preferIndexes ? { options: '-c enable_seqscan=off' } : {}),

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { poolOf, prepared, transact, type Db } from '../../src/ledger/database.ts';
 import { createTestDatabase, type TestDatabase } from '../support/db.ts';
@@ -82,11 +83,14 @@ describe('the ledger connection', () => {
 });
 
 describe('the pool', () => {
+  const backendsOf = (clients: readonly pg.PoolClient[]) =>
+    Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+
   it('keeps a connection open however long it stays idle: a burst of calls never waits for Postgres to start backends again', async () => {
     const pool = poolOf(db)!;
     const clients = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
     const open = pool.totalCount;
-    const pids = await Promise.all(clients.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+    const pids = await backendsOf(clients);
     vi.useFakeTimers();
     try {
       for (const c of clients) c.release();
@@ -98,7 +102,7 @@ describe('the pool', () => {
     expect(pool.totalCount).toBe(open);
     expect(pool.idleCount).toBeGreaterThanOrEqual(3);
     const again = await Promise.all([pool.connect(), pool.connect(), pool.connect()]);
-    const pidsAgain = await Promise.all(again.map(async (c) => (await c.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+    const pidsAgain = await backendsOf(again);
     for (const c of again) c.release();
     expect(new Set(pidsAgain)).toEqual(new Set(pids));
   });
