@@ -1,5 +1,9 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
 import { withClient } from './database.ts';
+import { Samples, type LatencySummary } from './latency.ts';
 import { run, runOrThrow } from './processes.ts';
 import { PGBENCH_DATABASE } from './world.ts';
 
@@ -12,6 +16,9 @@ import { PGBENCH_DATABASE } from './world.ts';
 const PGBENCH = 'pgbench';
 const CONNECT = ['-h', '127.0.0.1', '-U', 'postgres'];
 
+/** The share of transactions pgbench logs: enough for exact percentiles, little enough not to slow it (it writes a line each). */
+const LOG_SHARE = 0.1;
+
 export type Script = 'simple-update' | 'tpcb-like';
 
 export interface PgbenchResult {
@@ -20,7 +27,8 @@ export interface PgbenchResult {
   clients: number;
   ran: number;
   tps: number;
-  latencyMs: number;
+  /** Every transaction's latency, from pgbench's own per-transaction log (-l). */
+  latency: LatencySummary;
   /** Cores Postgres used while pgbench ran (from 1 s in to 0.5 s before its end: its backends exit with it). */
   postgresCores: number;
 }
@@ -44,7 +52,8 @@ export async function freeConnections(): Promise<number> {
 
 export async function runPgbench(script: Script, clients: number, seconds: number): Promise<PgbenchResult> {
   const ran = Math.min(clients, await freeConnections());
-  const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', PGBENCH_DATABASE];
+  const logs = await mkdtemp(path.join(tmpdir(), 'croupier-pgbench-'));
+  const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', '-l', `--sampling-rate=${LOG_SHARE}`, `--log-prefix=${path.join(logs, 'log')}`, PGBENCH_DATABASE];
   const sample = () => snapshot({ gateway: [], driver: [] });
   let before: Promise<Snapshot> | undefined;
   let cpu: Promise<CpuUse> | undefined;
@@ -55,10 +64,29 @@ export async function runPgbench(script: Script, clients: number, seconds: numbe
       if (first) cpu = sample().then(async (end) => cpuBetween(await first, end));
     }, seconds * 1000 - 500),
   ];
-  const out = await run(PGBENCH, args).finally(() => timers.forEach(clearTimeout));
-  const postgresCores = (await cpu)?.postgres ?? 0;
-  const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
-  const latency = /latency average = ([\d.]+) ms/.exec(out.stdout)?.[1];
-  if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
-  return { script, clients, ran, tps: Math.round(Number(tps)), latencyMs: Number(latency ?? 0), postgresCores };
+  try {
+    const out = await run(PGBENCH, args).finally(() => timers.forEach(clearTimeout));
+    const postgresCores = (await cpu)?.postgres ?? 0;
+    const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
+    if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
+    return { script, clients, ran, tps: Math.round(Number(tps)), latency: await loggedLatency(logs), postgresCores };
+  } finally {
+    await rm(logs, { recursive: true, force: true });
+  }
+}
+
+/**
+ * pgbench prints only the mean latency; its per-transaction log (one file per thread, a random
+ * LOG_SHARE of the transactions) has each one's time, and the percentiles are computed as the
+ * gateway's are. A line is `client transaction time_us script epoch_s epoch_us`.
+ */
+async function loggedLatency(dir: string): Promise<LatencySummary> {
+  const samples = new Samples();
+  for (const file of await readdir(dir)) {
+    for (const line of (await readFile(path.join(dir, file), 'utf8')).split('\n')) {
+      const us = line.split(' ')[2];
+      if (us !== undefined) samples.add(Number(us) / 1000);
+    }
+  }
+  return samples.summary();
 }

@@ -93,6 +93,8 @@ export function yardstickTable(rows: readonly Yardstick[]): string {
       'calls/simple-update',
       'pg cpu ms/call',
       'pg cpu ms/tpcb tx',
+      'gateway p99 ms',
+      'tpcb-like p99 ms',
     ],
     rows.map((r) => [
       r.callers,
@@ -106,6 +108,9 @@ export function yardstickTable(rows: readonly Yardstick[]): string {
       // Postgres CPU per unit of work: what a gateway call costs the database next to a pgbench transaction.
       perUnit(r.gateway.cpu.postgres, r.gateway.load.callsPerSecond),
       perUnit(r.tpcbLike.postgresCores, r.tpcbLike.tps),
+      // How latency grows with clients, the gateway's next to Postgres's own (goal 4's yardstick).
+      r.gateway.load.latency.p99,
+      r.tpcbLike.latency.p99,
     ]),
   );
 }
