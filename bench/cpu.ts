@@ -27,6 +27,16 @@ function ticksOf(pid: number): number | undefined {
   }
 }
 
+/** /proc/<pid>/task/<pid>/schedstat: nanoseconds on a core, nanoseconds runnable but waiting, time slices. */
+function schedstatOf(pid: number): Schedstat | undefined {
+  try {
+    const [running, waiting] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return running === undefined || waiting === undefined || Number.isNaN(running + waiting) ? undefined : { running, waiting };
+  } catch {
+    return undefined; // gone, or no scheduler statistics
+  }
+}
+
 function pidsNamed(name: string): number[] {
   try {
     return execFileSync('pgrep', ['-x', name], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
@@ -46,7 +56,18 @@ export interface CpuGroups {
   driver: number[];
 }
 
-export type Snapshot = { at: number; groups: Record<string, Map<number, number>>; machine: { busy: number; steal: number } };
+export type Snapshot = {
+  at: number;
+  groups: Record<string, Map<number, number>>;
+  machine: { busy: number; steal: number };
+  /** Each gateway's main thread (its event loop): nanoseconds on a core and waiting for one. */
+  loops: Map<number, Schedstat>;
+};
+
+interface Schedstat {
+  running: number;
+  waiting: number;
+}
 
 export interface CpuUse {
   /** CPU seconds per wall second (1.0 = one core busy), per group. */
@@ -58,6 +79,13 @@ export interface CpuUse {
   other: number;
   /** Time the hypervisor gave to other guests while this one wanted it (a virtual machine's noise). */
   steal: number;
+  /**
+   * The gateways' event loops (each one's main thread), as shares of the window, averaged over the
+   * gateways: on a core, and ready to run but waiting for one (the rest it had nothing to do). A loop
+   * that waits for a core is slowed by the machine, not by its own work; absent where the kernel
+   * keeps no scheduler statistics.
+   */
+  gatewayLoop?: { running: number; waiting: number } | undefined;
 }
 
 /** Postgres backends serving databases other than the bench's. */
@@ -83,7 +111,24 @@ export async function snapshot(groups: CpuGroups): Promise<Snapshot> {
       }),
     );
   }
-  return { at: performance.now(), groups: taken, machine: machine() };
+  const loops = new Map(
+    groups.gateway.flatMap((pid) => {
+      const stat = schedstatOf(pid);
+      return stat ? [[pid, stat] as const] : [];
+    }),
+  );
+  return { at: performance.now(), groups: taken, machine: machine(), loops };
+}
+
+function loopsBetween(before: Snapshot, after: Snapshot): CpuUse['gatewayLoop'] {
+  const wallNs = (after.at - before.at) * 1e6;
+  const spans = [...after.loops].flatMap(([pid, end]) => {
+    const start = before.loops.get(pid);
+    return start ? [{ running: end.running - start.running, waiting: end.waiting - start.waiting }] : [];
+  });
+  if (spans.length === 0 || wallNs <= 0) return undefined;
+  const share = (ns: number) => Math.round((ns / spans.length / wallNs) * 100) / 100;
+  return { running: share(spans.reduce((n, s) => n + s.running, 0)), waiting: share(spans.reduce((n, s) => n + s.waiting, 0)) };
 }
 
 export function cpuBetween(before: Snapshot, after: Snapshot): CpuUse {
@@ -97,7 +142,12 @@ export function cpuBetween(before: Snapshot, after: Snapshot): CpuUse {
   const groups = { gateway: use('gateway'), postgres: use('postgres'), redis: use('redis'), driver: use('driver') };
   const busy = cores(after.machine.busy - before.machine.busy);
   const known = groups.gateway + groups.postgres + groups.redis + groups.driver;
-  return { ...groups, other: Math.max(0, Math.round((busy - known) * 100) / 100), steal: cores(after.machine.steal - before.machine.steal) };
+  return {
+    ...groups,
+    other: Math.max(0, Math.round((busy - known) * 100) / 100),
+    steal: cores(after.machine.steal - before.machine.steal),
+    gatewayLoop: loopsBetween(before, after),
+  };
 }
 
 /** Cores other work kept busy over `ms`, besides the bench's own processes. */

@@ -44,6 +44,10 @@ export function loadTable(runs: readonly Measurement[]): string {
   return disturbed ? `${rows}\n! other work on the machine used more than ${DISTURBED_CORES} cores during the run (cpu other): its numbers are low` : rows;
 }
 
+/** "; event loop on a core 60%, waiting for one 32%": where the gateway's main thread spent the window. */
+const describeLoop = (loop: Measurement['cpu']['gatewayLoop']) =>
+  loop ? `; event loop on a core ${Math.round(loop.running * 100)}%, waiting for one ${Math.round(loop.waiting * 100)}%` : '';
+
 /**
  * Where each run's Postgres sessions were, on average: running, waiting on a lock or the WAL, idle
  * in a transaction; and how large the wallet's groups were (what a call costs follows it).
@@ -52,7 +56,7 @@ export function waitLines(runs: readonly Measurement[]): string {
   return runs
     .map((r) => {
       const kinds = r.load.errors > 0 || r.load.past2s > 0 ? `\n    ${describeKinds(r.load)}` : '';
-      return `  ${r.label}: ${describeWaits(r.waits)}\n    ${describeGrouping(r.grouping, r.load.calls)}${kinds}`;
+      return `  ${r.label}: ${describeWaits(r.waits)}\n    ${describeGrouping(r.grouping, r.load.calls)}${describeLoop(r.cpu.gatewayLoop)}${kinds}`;
     })
     .join('\n');
 }
