@@ -27,6 +27,12 @@ function ticksOf(pid: number): number | undefined {
   }
 }
 
+/** A thread's time on a core and time ready to run but waiting for one, in nanoseconds since it started. */
+interface Schedstat {
+  running: number;
+  waiting: number;
+}
+
 /** /proc/<pid>/task/<pid>/schedstat: nanoseconds on a core, nanoseconds runnable but waiting, time slices. */
 function schedstatOf(pid: number): Schedstat | undefined {
   try {
@@ -63,11 +69,6 @@ export type Snapshot = {
   /** Each gateway's main thread (its event loop): nanoseconds on a core and waiting for one. */
   loops: Map<number, Schedstat>;
 };
-
-interface Schedstat {
-  running: number;
-  waiting: number;
-}
 
 export interface CpuUse {
   /** CPU seconds per wall second (1.0 = one core busy), per group. */

@@ -27,7 +27,7 @@ export interface PgbenchResult {
   clients: number;
   ran: number;
   tps: number;
-  /** Every transaction's latency, from pgbench's own per-transaction log (-l). */
+  /** Its transactions' latency, from pgbench's own per-transaction log (-l, a LOG_SHARE sample). */
   latency: LatencySummary;
   /** Cores Postgres used while pgbench ran (from 1 s in to 0.5 s before its end: its backends exit with it). */
   postgresCores: number;
@@ -84,8 +84,8 @@ async function loggedLatency(dir: string): Promise<LatencySummary> {
   const samples = new Samples();
   for (const file of await readdir(dir)) {
     for (const line of (await readFile(path.join(dir, file), 'utf8')).split('\n')) {
-      const us = line.split(' ')[2];
-      if (us !== undefined) samples.add(Number(us) / 1000);
+      const us = Number(line.split(' ')[2]);
+      if (line && Number.isFinite(us)) samples.add(us / 1000);
     }
   }
   return samples.summary();
