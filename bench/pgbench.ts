@@ -31,6 +31,8 @@ export interface PgbenchResult {
   latency: LatencySummary;
   /** Cores Postgres used while pgbench ran (from 1 s in to 0.5 s before its end: its backends exit with it). */
   postgresCores: number;
+  /** Cores pgbench itself (the client) used over the same window: the gateway's driver's counterpart. */
+  clientCores: number;
 }
 
 /** Creates its tables at `scale` (scale x 100 000 accounts) with server-side generation (fastest). */
@@ -54,7 +56,8 @@ export async function runPgbench(script: Script, clients: number, seconds: numbe
   const ran = Math.min(clients, await freeConnections());
   const logs = await mkdtemp(path.join(tmpdir(), 'croupier-pgbench-'));
   const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', '-l', `--sampling-rate=${LOG_SHARE}`, `--log-prefix=${path.join(logs, 'log')}`, PGBENCH_DATABASE];
-  const sample = () => snapshot({ gateway: [], driver: [] });
+  let client: number[] = [];
+  const sample = () => snapshot({ gateway: [], driver: client });
   let before: Promise<Snapshot> | undefined;
   let cpu: Promise<CpuUse> | undefined;
   const timers = [
@@ -65,11 +68,11 @@ export async function runPgbench(script: Script, clients: number, seconds: numbe
     }, seconds * 1000 - 500),
   ];
   try {
-    const out = await run(PGBENCH, args).finally(() => timers.forEach(clearTimeout));
-    const postgresCores = (await cpu)?.postgres ?? 0;
+    const out = await run(PGBENCH, args, {}, (pid) => (client = [pid])).finally(() => timers.forEach(clearTimeout));
+    const used = await cpu;
     const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
     if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
-    return { script, clients, ran, tps: Math.round(Number(tps)), latency: await loggedLatency(logs), postgresCores };
+    return { script, clients, ran, tps: Math.round(Number(tps)), latency: await loggedLatency(logs), postgresCores: used?.postgres ?? 0, clientCores: used?.driver ?? 0 };
   } finally {
     await rm(logs, { recursive: true, force: true });
   }

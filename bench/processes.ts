@@ -16,11 +16,12 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs a command to its end, collecting its output. */
-export function run(command: string, args: readonly string[], options: SpawnOptions = {}): Promise<Ran> {
+/** Runs a command to its end, collecting its output; `started` is told its process id. */
+export function run(command: string, args: readonly string[], options: SpawnOptions = {}, started?: (pid: number) => void): Promise<Ran> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: ROOT, ...options, stdio: ['ignore', 'pipe', 'pipe'] });
     stopOnExit(child);
+    if (child.pid !== undefined) started?.(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (c: Buffer) => out.push(c));
