@@ -1,8 +1,14 @@
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-/** Files that take minutes: started first, so that the rest of the suite runs beside them rather than after. */
-const SLOW = ['test/conformance/orders.test.ts', 'test/cli/cli.test.ts', 'test/providers/stamp.test.ts'];
+/** The files that take longest (20-75 s each): started first, so that the rest of the suite runs beside them rather than after. */
+const SLOW = [
+  'test/conformance/orders.test.ts',
+  'test/cli/cli.test.ts',
+  'test/conformance/adapters.test.ts',
+  'test/walk/fresh-clone.test.ts',
+  'test/providers/stamp.test.ts',
+];
 
 class SlowFirst extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
