@@ -1,6 +1,6 @@
-import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitForLockWaiters } from '../support/db.ts';
 import { type TestGateway, startTestGateway } from '../support/gateway.ts';
 import * as command from './helpers.ts';
 
@@ -19,18 +19,6 @@ beforeAll(async () => {
 });
 afterAll(() => gw?.close());
 
-/** Until a session of the gateway's waits for a row lock (within 5 s). */
-async function waitForLockWaiter(): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const { rows } = await sql<{ n: number }>`
-      select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(gw.gateway.db);
-    if (rows[0]!.n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error('the holding bet never waited for its wallet row');
-}
-
 it('a bet that cannot start in time is answered 99 without a balance, and kept', async () => {
   const other = new pg.Client({ connectionString: gw.database.url });
   await other.connect();
@@ -39,7 +27,7 @@ it('a bet that cannot start in time is answered 99 without a balance, and kept',
     await other.query("select a.id from accounts a join players p on p.id = a.player_id where p.code = 'late-holder' for update of a");
     // Admitted, it waits for the row in the only slot.
     const holding = gw.callback('scorpio-play', command.bet('late-holder', command.transId(), 1));
-    await waitForLockWaiter();
+    await waitForLockWaiters(gw.gateway.db);
     const txId = command.transId();
     const late = await gw.callback('scorpio-play', command.bet('late-waiter', txId, 1));
     expect(late.json).toEqual({ result: 99, status: 'ERROR' });

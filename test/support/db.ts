@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Db } from '../../src/ledger/database.ts';
@@ -67,4 +68,15 @@ export async function waitForNoBackends(url: string): Promise<void> {
   } finally {
     await admin.end();
   }
+}
+
+/** Waits until `n` sessions of `db`'s database wait for a lock (within 5 s, or fails). */
+export async function waitForLockWaiters(db: Db, n = 1): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline) {
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db);
+    if (rows[0]!.n >= n) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`fewer than ${n} sessions ever waited for a lock`);
 }

@@ -7,7 +7,8 @@ import type { Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet, type Within } from '../../src/wallet/wallet.ts';
 import { newCaptureId, WebhookHistory } from '../../src/webhooks/history.ts';
-import { fileLedger, fundedPlayer, usdBet, waitForLockWaiters } from './ledger.ts';
+import { waitForLockWaiters } from '../support/db.ts';
+import { fileLedger, fundedPlayer, usdBet } from './ledger.ts';
 
 /**
  * Several players' operations that start together share one transaction (WALLET_GROUP_SIZE): each
@@ -200,9 +201,9 @@ describe('operations of several players started together', () => {
       await ledger.db.transaction().execute(async (trx) => {
         await sql`select id from accounts where kind = 'game' and provider_id = ${provider} and slot = ${Number(ann.id % BigInt(HOUSE_SLOTS))} for no key update`.execute(trx);
         first = betting(one!, [ann, bob]);
-        await waitForLockWaiters(ledger, 1);
+        await waitForLockWaiters(ledger.db, 1);
         second = betting(two!, [cal, dee]);
-        await waitForLockWaiters(ledger, 2);
+        await waitForLockWaiters(ledger.db, 2);
       });
       const outcomes = [...(await first!), ...(await second!)];
       expect(outcomes).toEqual([1, 2, 3, 4].map(() => ({ type: 'ok', balance: 990n - 100n * BigInt(round), moved: true })));

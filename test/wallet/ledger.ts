@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Db } from '../../src/ledger/database.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
@@ -47,17 +46,6 @@ export async function fundedPlayer(ledger: FileLedger, code: string, funds: bigi
   if (funds > 0n) expect((await ledger.backOffice.cashier('deposit', PlayerCode(code), USD, funds, `fund:${code}`)).ok).toBe(true);
   const { id } = await ledger.db.selectFrom('players').select('id').where('code', '=', code).executeTakeFirstOrThrow();
   return { code: PlayerCode(code), id };
-}
-
-/** Waits until `n` sessions of the ledger's database wait for a lock (within 5 s, or fails). */
-export async function waitForLockWaiters(ledger: FileLedger, n = 1): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (Date.now() < deadline) {
-    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(ledger.db);
-    if (rows[0]!.n >= n) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`fewer than ${n} sessions ever waited for a lock`);
 }
 
 /** A USD bet of `who` at `provider`, on a round of its own (`round-<txId>`) unless one is named. */

@@ -4,7 +4,8 @@ import type { Database } from '../../src/ledger/schema.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { ExternalTxId, ProviderId, type Outcome, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { fileLedger, fundedPlayer, waitForLockWaiters } from './ledger.ts';
+import { waitForLockWaiters } from '../support/db.ts';
+import { fileLedger, fundedPlayer } from './ledger.ts';
 
 /**
  * Races between two transactions that are not serialized by one player's wallet lock: two players
@@ -25,7 +26,7 @@ async function race<T>(hold: (trx: Transaction<Database>) => Promise<void>, cont
     await hold(trx);
     pending = contender();
     pending.catch(() => undefined);
-    await waitForLockWaiters(ledger);
+    await waitForLockWaiters(ledger.db);
   });
   return pending!;
 }
@@ -161,7 +162,7 @@ describe("one player's operations meeting on the database alone (Redis away, or 
     const outcome = await wallet.execute(first, async (_trx, result) => {
       pending = wallet.execute(second);
       pending.catch(() => undefined);
-      await waitForLockWaiters(ledger);
+      await waitForLockWaiters(ledger.db);
       return result;
     });
     return [outcome, await pending!];
