@@ -20,6 +20,20 @@ export async function recreateDatabase(name: string): Promise<void> {
   });
 }
 
+/**
+ * Before a measured run: what autovacuum does on a production server, done here because it may be off
+ * (it is on the CI machines): the planner's statistics follow the ledger's growth, and the ANALYZE
+ * invalidates the gateway's cached plans, which would otherwise keep the plan made while a table was
+ * nearly empty (docs/performance.md). pgbench vacuums its own tables before each of its runs too.
+ * Then a checkpoint now rather than in the middle of the window: runs compare like with like.
+ */
+export async function settle(database: string): Promise<void> {
+  await withClient(database, async (client) => {
+    await client.query('vacuum (analyze)');
+    await client.query('checkpoint');
+  });
+}
+
 export async function dropDatabase(name: string): Promise<void> {
   if (!/^croupier_bench\w*$/.test(name)) throw new Error(`the bench only ever drops its own databases, not ${name}`);
   await withClient('postgres', (client) => client.query(`drop database if exists "${name}" with (force)`));

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { cpuBetween, snapshot, type CpuUse, type Snapshot } from './cpu.ts';
-import { withClient } from './database.ts';
+import { settle } from './database.ts';
 import type { LoadConfig, LoadResult } from './load.ts';
 import { NODE, ROOT, stopOnExit, type Gateway } from './processes.ts';
 import { grouping, groupingBetween, NO_GROUPING, type Grouping } from './groups.ts';
@@ -25,15 +25,7 @@ export interface Measurement {
  * starts and ends), and returns the driver's result with it.
  */
 export async function measure(label: string, config: LoadConfig, gateways: readonly Gateway[], database: string): Promise<Measurement> {
-  // What autovacuum does on a production server, done here because it may be off (it is on the CI
-  // machines): the planner's statistics follow the ledger's growth, and the ANALYZE invalidates the
-  // gateway's cached plans, which would otherwise keep the plan made while a table was nearly empty
-  // (docs/performance.md). pgbench vacuums its own tables before each of its runs too. Then a
-  // checkpoint now rather than in the middle of the window: runs compare like with like.
-  await withClient(database, async (client) => {
-    await client.query('vacuum (analyze)');
-    await client.query('checkpoint');
-  });
+  await settle(database);
   const linesBefore = gateways.reduce((n, g) => n + g.lines(), 0);
   const driver = fork(path.join(ROOT, 'bench/load.ts'), [JSON.stringify(config)], { execPath: NODE, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   stopOnExit(driver);

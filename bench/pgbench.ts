@@ -21,8 +21,12 @@ const LOG_SHARE = 0.1;
 
 export type Script = 'simple-update' | 'tpcb-like';
 
-export interface PgbenchResult {
+export interface PgbenchResult extends PgbenchRun {
   script: Script;
+}
+
+/** What one pgbench run measured, whatever it ran. */
+export interface PgbenchRun {
   /** The client count asked for, and the one used (capped by the server's free connections). */
   clients: number;
   ran: number;
@@ -53,9 +57,19 @@ export async function freeConnections(): Promise<number> {
 }
 
 export async function runPgbench(script: Script, clients: number, seconds: number): Promise<PgbenchResult> {
+  return { script, ...(await runScripts({ database: PGBENCH_DATABASE, scripts: ['-b', script] }, clients, seconds)) };
+}
+
+/** What pgbench runs: `scripts` are its arguments that choose the scripts (and define their variables), on `database`. */
+export interface PgbenchJob {
+  database: string;
+  scripts: readonly string[];
+}
+
+export async function runScripts(job: PgbenchJob, clients: number, seconds: number): Promise<PgbenchRun> {
   const ran = Math.min(clients, await freeConnections());
   const logs = await mkdtemp(path.join(tmpdir(), 'croupier-pgbench-'));
-  const args = [...CONNECT, '-b', script, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', '-l', `--sampling-rate=${LOG_SHARE}`, `--log-prefix=${path.join(logs, 'log')}`, PGBENCH_DATABASE];
+  const args = [...CONNECT, ...job.scripts, '-c', String(ran), '-j', String(Math.min(2, ran)), '-T', String(seconds), '-M', 'prepared', '-l', `--sampling-rate=${LOG_SHARE}`, `--log-prefix=${path.join(logs, 'log')}`, job.database];
   let client: number[] = [];
   const sample = () => snapshot({ gateway: [], driver: client });
   let before: Promise<Snapshot> | undefined;
@@ -72,7 +86,7 @@ export async function runPgbench(script: Script, clients: number, seconds: numbe
     const used = await cpu;
     const tps = /tps = ([\d.]+)/.exec(out.stdout)?.[1];
     if (out.code !== 0 || tps === undefined) throw new Error(`pgbench ${args.join(' ')} failed (${out.code}):\n${out.stdout}${out.stderr}`);
-    return { script, clients, ran, tps: Math.round(Number(tps)), latency: await loggedLatency(logs), postgresCores: used?.postgres ?? 0, clientCores: used?.driver ?? 0 };
+    return { clients, ran, tps: Math.round(Number(tps)), latency: await loggedLatency(logs), postgresCores: used?.postgres ?? 0, clientCores: used?.driver ?? 0 };
   } finally {
     await rm(logs, { recursive: true, force: true });
   }
