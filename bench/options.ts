@@ -5,6 +5,7 @@ const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     scale: { type: 'boolean', default: false },
+    ceiling: { type: 'boolean', default: false },
     duration: { type: 'string' },
     warmup: { type: 'string' },
     players: { type: 'string', default: '10000' },
@@ -26,12 +27,14 @@ export const options = {
   /** A smoke test of the bench itself: short runs, fewer configurations. */
   quick,
   scale: args.scale,
+  /** --ceiling: pgbench replaying the ledger's own work with no gateway, next to tpcb-like (bench/ceiling.ts). */
+  ceiling: args.ceiling,
   build: !args['no-build'],
   warmupS: Number(args.warmup ?? (quick ? 2 : 3)),
   durationS: Number(args.duration ?? (quick ? 5 : 15)),
   /** Players preloaded for the default run (p0 is the hot player). */
   players: Number(args.players),
-  callers: (args.callers ?? (quick ? '16,64' : '1,16,64,256')).split(',').map(Number),
+  callers: (args.callers ?? (quick ? '16,64' : args.ceiling ? '1,16,64' : '1,16,64,256')).split(',').map(Number),
   /** Open-loop calls per second; by default a share of the best closed-loop rate. */
   rate: args.rate === undefined ? undefined : Number(args.rate),
   hotCallers: Number(args['hot-callers']),

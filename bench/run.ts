@@ -5,6 +5,7 @@ import { initPgbench, runPgbench } from './pgbench.ts';
 import { OPEN_LOOP_SHARE, options, REFERENCE_CALLERS } from './options.ts';
 import { freePorts, type Gateway } from './processes.ts';
 import { loadTable, machine, ratio, targetTable, waitLines, writeResults, yardstickTable, type Target, type Yardstick } from './report.ts';
+import { ceilingRun } from './ceiling.ts';
 import { scaleRun } from './scale.ts';
 import { build, elapsed, freshDatabaseWithPlayers, load, reconcile, say, startGateways, stopGateways } from './stages.ts';
 import { DATABASE, PGBENCH_DATABASE } from './world.ts';
@@ -155,7 +156,7 @@ const HOT_CROWD = 500;
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
 try {
-  await (options.scale ? scaleRun(options) : defaultRun());
+  await (options.scale ? scaleRun(options) : options.ceiling ? ceilingRun(options) : defaultRun());
 } catch (error) {
   say(`failed: ${(error as Error).stack ?? error}`);
   process.exitCode = 1;
