@@ -127,7 +127,7 @@ export function yardstickTable(rows: readonly Yardstick[]): string {
 
 export const ratio = (a: number, b: number) => (b > 0 ? Math.round((a / b) * 100) / 100 : 0);
 /** CPU milliseconds per operation, from cores and operations per second. */
-const perUnit = (cores: number, perSecond: number) => (perSecond > 0 ? Math.round((cores * 1000 * 100) / perSecond) / 100 : 0);
+export const perUnit = (cores: number, perSecond: number) => (perSecond > 0 ? Math.round((cores * 1000 * 100) / perSecond) / 100 : 0);
 
 export interface Target {
   target: string;
