@@ -1,11 +1,11 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dropDatabase, recreateDatabase, settle, withClient } from './database.ts';
 import { initPgbench, runPgbench, runScripts, type PgbenchRun } from './pgbench.ts';
 import type { Options } from './options.ts';
 import { machine, perUnit, ratio, table, writeResults } from './report.ts';
-import { replayScript, VARIANTS, type ReplayProvider, type Variant } from './ceiling/replay.ts';
+import { replayArguments, VARIANTS, writeReplay, type ReplayProvider, type Variant } from './ceiling/replay.ts';
 import { build, elapsed, freshDatabaseWithPlayers, say } from './stages.ts';
 import { DATABASE, PGBENCH_DATABASE, PROVIDERS } from './world.ts';
 
@@ -39,21 +39,9 @@ export async function ceilingRun(o: Options): Promise<void> {
   const rows: Row[] = [];
   try {
     const files = new Map<Variant, string[]>();
-    for (const variant of VARIANTS) {
-      const written: string[] = [];
-      for (const [i, p] of providers.entries()) {
-        const file = path.join(dir, `${VARIANTS.indexOf(variant)}-${i}.sql`);
-        await writeFile(file, replayScript(variant, p, o.players));
-        written.push(file);
-      }
-      files.set(variant, written);
-    }
-    const replay = (variant: Variant, clients: number, seconds: number) => {
-      // Each run's ids start above every earlier run's: rounds are unique in the ledger.
-      const base = String(Date.now() * 1_000_000);
-      const scripts = [...files.get(variant)!.flatMap((f) => ['-f', `${f}@1`]), '-D', 'n=0', '-D', `base=${base}`];
-      return runScripts({ database: CEILING_DATABASE, scripts }, clients, seconds);
-    };
+    for (const variant of VARIANTS) files.set(variant, await writeReplay(dir, variant, providers, o.players));
+    const replay = (variant: Variant, clients: number, seconds: number) =>
+      runScripts({ database: CEILING_DATABASE, scripts: replayArguments(files.get(variant)!, BigInt(Date.now()) * 1_000_000n) }, clients, seconds);
     // The ledger's tables start empty: a first run would be measured on plans made for empty tables
     // (docs/performance.md, fourth session). Each variant writes a little first, unmeasured.
     say(`warm-up: each variant ${o.warmupS}s at ${Math.max(...o.callers)} clients`);

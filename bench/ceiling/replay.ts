@@ -1,3 +1,5 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Currency } from '../world.ts';
 
 /**
@@ -107,3 +109,16 @@ export function replayScript(variant: Variant, p: ReplayProvider, players: numbe
   });
   return [variables(players, p), ...calls.flat()].join('\n') + '\n';
 }
+
+/** Writes `variant`'s script for each provider into `dir`; their paths, in the providers' order. */
+export async function writeReplay(dir: string, variant: Variant, providers: readonly ReplayProvider[], players: number): Promise<string[]> {
+  const files = providers.map((_, i) => path.join(dir, `${VARIANTS.indexOf(variant)}-${i}.sql`));
+  await Promise.all(providers.map((p, i) => writeFile(files[i]!, replayScript(variant, p, players))));
+  return files;
+}
+
+/**
+ * pgbench's arguments for the scripts `files`, one picked at random for each round, with round ids
+ * from `base` up (each run needs a base above every earlier run's ids: rounds are unique in the ledger).
+ */
+export const replayArguments = (files: readonly string[], base: bigint): string[] => [...files.flatMap((f) => ['-f', `${f}@1`]), '-D', 'n=0', '-D', `base=${base}`];

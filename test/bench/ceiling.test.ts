@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { prepare } from '../../bench/ceiling.ts';
-import { replayScript, VARIANTS, type ReplayProvider } from '../../bench/ceiling/replay.ts';
+import { replayArguments, VARIANTS, writeReplay, type ReplayProvider } from '../../bench/ceiling/replay.ts';
 import { preloadPlayers } from '../../bench/database.ts';
 import { run } from '../../bench/processes.ts';
 import { bet, expectAnswer, ok, win } from '../command/helpers.ts';
@@ -57,15 +57,9 @@ it("each variant's round writes what a bet and its win through the gateway write
 
   const ROUNDS = 8;
   for (const [v, variant] of VARIANTS.entries()) {
-    const files = providers.map((p, i) => path.join(dir, `${v}-${i}.sql`));
-    await Promise.all(providers.map((p, i) => writeFile(files[i]!, replayScript(variant, p, PLAYERS))));
+    const files = await writeReplay(dir, variant, providers, PLAYERS);
     const start = await rowCounts();
-    const base = String((v + 1) * 1_000_000_000_000);
-    const ran = await run('pgbench', [
-      '-n', '-M', 'prepared', '-t', String(ROUNDS), '-c', '1', '-D', 'n=0', '-D', `base=${base}`,
-      ...files.flatMap((f) => ['-f', `${f}@1`]),
-      gw.database.url,
-    ]);
+    const ran = await run('pgbench', ['-n', '-M', 'prepared', '-t', String(ROUNDS), '-c', '1', ...replayArguments(files, BigInt(v + 1) * 1_000_000_000_000n), gw.database.url]);
     expect(ran.code, `${variant}: ${ran.stderr}`).toBe(0);
     expect(delta(start, await rowCounts(), ROUNDS), variant).toEqual(gateway);
   }
