@@ -17,7 +17,10 @@ export interface LedgerTransaction {
   at: Date;
 }
 
-/** A rollback the ledger applied (money moved back), for matching the vendor's cancel rows. */
+/**
+ * Money the ledger moved back, for matching the vendor's cancel rows: a rollback of a transaction, or
+ * a cancel of bet lines (whose refund is its own transaction: `target` is then the cancel's id).
+ */
 export interface LedgerRollback {
   target: string;
   round: string | null;
@@ -59,7 +62,8 @@ const json = (v: object) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (ty
  * - missing_at_casino: the vendor has a transaction the wallet never applied (a lost win is money
  *   owed to a player);
  * - missing_at_vendor: the wallet moved money the vendor does not list;
- * - amount / player / round mismatch: the same id, different facts;
+ * - amount / player / round mismatch: the same id, different facts (an id the vendor lists more than
+ *   once is an amount mismatch: the vendor counts the money each time, the wallet moved it once);
  * - status_mismatch: the vendor shows a cancel the wallet did not apply, or the wallet rolled back
  *   what the vendor still counts.
  * A cancel of nothing (a lost round's win of 0, rolled back) moves no money on either side, and
@@ -85,18 +89,28 @@ export function compare(
   const byId = new Map(ledger.map((t) => [t.id, t]));
   const listed = new Set<string>();
 
-  for (const r of vendor.filter((v) => v.kind !== 'cancel')) {
-    listed.add(r.id);
+  // An id listed more than once is one transaction the vendor counts as often as it lists it.
+  const listings = new Map<string, VendorRecord[]>();
+  for (const r of vendor) if (r.kind !== 'cancel') listings.set(r.id, [...(listings.get(r.id) ?? []), r]);
+
+  for (const [id, copies] of listings) {
+    const r = copies[0]!;
+    listed.add(id);
     const t = byId.get(r.id);
     const at = t?.at ?? r.at;
-    if (!inside(r.at) && !(t && inside(t.at))) continue;
-    const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(r), ...(t ? { ledger: json(t) } : {}) };
+    if (!copies.some((c) => inside(c.at)) && !(t && inside(t.at))) continue;
+    const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(copies.length > 1 ? copies : r), ...(t ? { ledger: json(t) } : {}) };
     if (!t || !t.applied || t.kind !== VENDOR_KIND[r.kind as 'bet' | 'win']) {
-      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${whose(r.user)}; the wallet never applied it` });
+      const times = copies.length > 1 ? ` (listed ${copies.length} times)` : '';
+      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}${times}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${whose(r.user)}${times}; the wallet never applied it` });
       continue;
     }
     let ok = true;
-    if (t.amount !== r.amount) {
+    if (copies.length > 1) {
+      const total = copies.reduce((sum, c) => sum + c.amount, 0n);
+      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor lists it ${copies.length} times (${total} minor units in all), the wallet moved ${t.amount} once` });
+      ok = false;
+    } else if (t.amount !== r.amount) {
       findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor says ${r.amount}, the wallet moved ${t.amount} (minor units)` });
       ok = false;
     }

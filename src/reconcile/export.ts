@@ -16,12 +16,18 @@ const row = z.object({
   at: z.iso.datetime({ offset: true }),
 });
 
+/** An export's records, in the one currency the operator named: compared with the ledger's money in it only. */
+export interface VendorExport {
+  currency: Currency;
+  records: VendorRecord[];
+}
+
 /**
  * A vendor's export of its transactions, for a vendor without a records API: a JSON array, or CSV
  * with the header `id,kind,user,round,amount,at`. `kind` is bet, win or cancel; `amount` a decimal
  * in currency units (as text, so no float touches it); `at` an ISO 8601 time with its zone.
  */
-export function parseExport(content: string, currency: Currency): { ok: true; value: VendorRecord[] } | { ok: false; message: string } {
+export function parseExport(content: string, currency: Currency): { ok: true; value: VendorExport } | { ok: false; message: string } {
   const text = content.trim();
   if (!text) return { ok: false, message: 'the export holds no record' };
   let entries: unknown[];
@@ -49,5 +55,5 @@ export function parseExport(content: string, currency: Currency): { ok: true; va
     if (!amount.ok) return { ok: false, message: `record ${i + 1}: amount ${e.data.amount}: ${amount.reason}` };
     out.push({ id: e.data.id, kind: e.data.kind, user: e.data.user, ...(e.data.round ? { round: e.data.round } : {}), amount: amount.value, at: new Date(e.data.at) });
   }
-  return { ok: true, value: out };
+  return { ok: true, value: { currency, records: out } };
 }

@@ -2,10 +2,11 @@ import { sql } from 'kysely';
 import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
 import type { Db } from '../ledger/database.ts';
 import type { VendorFinding } from '../ledger/schema.ts';
-import { asCurrency, isCurrency } from '../money/currency.ts';
+import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
 import { compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
+import type { VendorExport } from './export.ts';
 
 /** Each side is read this far around the period, so a transaction stamped at its edge is matched. */
 const MARGIN_MS = 5 * 60_000;
@@ -107,13 +108,16 @@ export class VendorReconciler {
       await this.#db.updateTable('vendor_reconcile_runs').set({ finished_at: new Date(), error: `${records.error}: ${records.detail}` }).where('id', '=', run).execute();
       throw new ReconcileError('vendor', `the vendor's records: ${records.error}: ${records.detail}`);
     }
-    return this.#finish(actor, run, provider, from, to, 'api', records.value);
+    return this.#finish(actor, run, provider, from, to, 'api', records.value, api.currency);
   }
 
-  /** Compares the provider's period with records the vendor exported (a file imported by an operator). */
-  async import(actor: Actor, provider: string, from: Date, to: Date, records: readonly VendorRecord[]): Promise<RunSummary> {
+  /**
+   * Compares the provider's period with records the vendor exported (a file imported by an operator),
+   * in the export's currency: a provider whose dialect names a currency per call holds several.
+   */
+  async import(actor: Actor, provider: string, from: Date, to: Date, exported: VendorExport): Promise<RunSummary> {
     const run = await this.#start(actor, provider, from, to, 'import');
-    return this.#finish(actor, run, provider, from, to, 'import', records);
+    return this.#finish(actor, run, provider, from, to, 'import', exported.records, exported.currency);
   }
 
   async #start(actor: Actor, provider: string, from: Date, to: Date, source: 'api' | 'import'): Promise<bigint> {
@@ -126,16 +130,17 @@ export class VendorReconciler {
     return row.id;
   }
 
-  async #finish(actor: Actor, run: bigint, provider: string, from: Date, to: Date, source: 'api' | 'import', records: readonly VendorRecord[]): Promise<RunSummary> {
+  /** `currency`: the vendor's records are in it, and are compared with the ledger's money in it only. */
+  async #finish(actor: Actor, run: bigint, provider: string, from: Date, to: Date, source: 'api' | 'import', records: readonly VendorRecord[], currency: Currency): Promise<RunSummary> {
     const [ledger, rollbacks, stuck, users] = await Promise.all([
-      this.#ledger(provider, from, to),
-      this.#rollbacks(provider, from, to),
-      this.#stuck(provider, from, to),
+      this.#ledger(provider, currency, from, to),
+      this.#rollbacks(provider, currency, from, to),
+      this.#stuck(provider, currency, from, to),
       this.#db.selectFrom('provider_users').innerJoin('players', 'players.id', 'provider_users.player_id').select(['provider_users.user_code', 'players.code']).where('provider_users.provider_id', '=', provider).execute(),
     ]);
     // A vendor that names players by the casino's own code (no user API) maps each code to itself.
     const players = new Map<string, string>([...records.map((r) => [r.user, r.user] as const), ...users.map((u) => [u.user_code, u.code] as const)]);
-    const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency: this.#vendors(provider)?.currency ?? ledger[0]?.currency ?? null });
+    const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency });
     const all = [...findings, ...stuck];
     await this.#db.transaction().execute(async (trx) => {
       for (const f of all) {
@@ -160,8 +165,8 @@ export class VendorReconciler {
     return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r)) };
   }
 
-  /** The provider's debits and credits around the period, with the vendor's user code of each player. */
-  async #ledger(provider: string, from: Date, to: Date): Promise<LedgerTransaction[]> {
+  /** The provider's debits and credits in `currency` around the period, with the vendor's user code of each player. */
+  async #ledger(provider: string, currency: Currency, from: Date, to: Date): Promise<LedgerTransaction[]> {
     const { rows } = await sql<{ id: string; kind: LedgerTransaction['kind']; user_code: string | null; player: string; round: string | null; amount: bigint; currency: string; status: string; rolled_back: boolean; at: Date }>`
       select pt.external_id as id, pt.kind, u.user_code, p.code as player, r.external_id as round, pt.amount, pt.currency, pt.status,
         exists (select 1 from rollbacks rb where rb.provider_id = pt.provider_id and rb.target_external_id = pt.external_id and rb.transfer_id is not null) as rolled_back,
@@ -170,11 +175,14 @@ export class VendorReconciler {
       join players p on p.id = pt.player_id
       left join provider_users u on u.player_id = pt.player_id and u.provider_id = pt.provider_id
       left join rounds r on r.id = pt.round_id
-      where pt.provider_id = ${provider} and pt.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and pt.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
+      where pt.provider_id = ${provider} and pt.currency = ${currency}
+        and pt.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and pt.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
     return rows.map((r) => ({ id: r.id, kind: r.kind, user: r.user_code ?? r.player, player: r.player, round: r.round, amount: r.amount, currency: r.currency.trim(), applied: r.status === 'applied', rolledBack: r.rolled_back, at: r.at }));
   }
 
-  async #rollbacks(provider: string, from: Date, to: Date): Promise<LedgerRollback[]> {
+  /** The money moved back in `currency` around the period: rollbacks, and cancels of bet lines (a refund of their own). */
+  async #rollbacks(provider: string, currency: Currency, from: Date, to: Date): Promise<LedgerRollback[]> {
+    const [start, end] = [new Date(from.getTime() - MARGIN_MS), new Date(to.getTime() + MARGIN_MS)];
     const { rows } = await sql<{ target: string; round: string | null; user_code: string | null; player: string; amount: bigint; currency: string; at: Date }>`
       select rb.target_external_id as target, r.external_id as round, u.user_code, p.code as player, t.amount, t.currency, rb.created_at as at
       from rollbacks rb
@@ -183,7 +191,15 @@ export class VendorReconciler {
       left join provider_transactions pt on pt.id = rb.target_id
       left join rounds r on r.id = pt.round_id
       left join provider_users u on u.player_id = rb.player_id and u.provider_id = rb.provider_id
-      where rb.provider_id = ${provider} and rb.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and rb.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
+      where rb.provider_id = ${provider} and t.currency = ${currency} and rb.created_at >= ${start} and rb.created_at < ${end}
+      union all
+      select c.external_id, r.external_id, u.user_code, p.code, t.amount, t.currency, c.created_at
+      from provider_transactions c
+      join transfers t on t.id = c.transfer_id
+      join players p on p.id = c.player_id
+      left join rounds r on r.id = c.round_id
+      left join provider_users u on u.player_id = c.player_id and u.provider_id = c.provider_id
+      where c.provider_id = ${provider} and c.kind = 'refund' and c.status = 'applied' and c.currency = ${currency} and c.created_at >= ${start} and c.created_at < ${end}`.execute(this.#db);
     return rows.map((r) => ({ target: r.target, round: r.round, user: r.user_code ?? r.player, player: r.player, amount: r.amount, currency: r.currency.trim(), at: r.at }));
   }
 
@@ -192,12 +208,12 @@ export class VendorReconciler {
    * still open, no line settled or cancelled, no win paid on the round. (A command-dialect round never
    * settles its lines, but its win, even of 0, comes back; an event-dialect round settles them.)
    */
-  async #stuck(provider: string, from: Date, to: Date): Promise<Finding[]> {
+  async #stuck(provider: string, currency: Currency, from: Date, to: Date): Promise<Finding[]> {
     const before = new Date(Math.min(to.getTime(), Date.now() - this.#stuckAfterMs));
     const { rows } = await sql<{ round: string; player: string; currency: string; at: Date; open: number; staked: bigint }>`
       select r.external_id as round, p.code as player, r.currency, r.created_at as at, count(*)::int as open, sum(l.amount)::bigint as staked
       from rounds r join players p on p.id = r.player_id join bet_lines l on l.round_id = r.id and l.state = 'open'
-      where r.provider_id = ${provider} and r.created_at >= ${from} and r.created_at < ${before}
+      where r.provider_id = ${provider} and r.currency = ${currency} and r.created_at >= ${from} and r.created_at < ${before}
         and not exists (select 1 from bet_lines x where x.round_id = r.id and x.state <> 'open')
         and not exists (select 1 from provider_transactions c where c.round_id = r.id and c.kind = 'credit' and c.status = 'applied')
         and not exists (select 1 from rollbacks rb join provider_transactions t on t.id = rb.target_id where t.round_id = r.id and rb.transfer_id is not null)

@@ -55,3 +55,19 @@ describe('comparing a vendor’s records with the ledger', () => {
     expect(lost.map((f) => [f.kind, f.player, f.detail])).toEqual([['missing_at_casino', 'alice', 'the vendor lists win w9 of 900 (minor units) for user u1 (player alice); the wallet never applied it']]);
   });
 });
+
+describe('a vendor that lists a transaction twice', () => {
+  it('is found: the vendor counts the money twice, the wallet moved it once', () => {
+    const ledger = [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n)];
+    const twice = compare([bet('b1', 500n), bet('b1', 500n), win('w1', 700n)], ledger, [], period, owner);
+    expect(kinds(twice)).toEqual(['amount_mismatch b1']);
+    expect(twice.findings[0]!.detail).toBe('bet b1: the vendor lists it 2 times (1000 minor units in all), the wallet moved 500 once');
+    expect(twice.matched).toBe(1);
+  });
+
+  it('reports a lost transaction listed twice once', () => {
+    const lost = compare([bet('b1', 500n), win('w9', 900n), win('w9', 900n)], [tx('b1', 'debit', 500n)], [], period, owner);
+    expect(kinds(lost)).toEqual(['missing_at_casino w9']);
+    expect(lost.matched).toBe(1);
+  });
+});

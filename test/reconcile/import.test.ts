@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ev from '../event/helpers.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+
+/**
+ * An imported export, against the ledger of an event-dialect provider (the dialect whose vendor sends
+ * exports): its events may name their currency, so one provider's ledger holds several, and its
+ * cancels refund bet lines (no rollback row). An export is in one currency: it is compared with that
+ * currency's money only, and what it finds is owed in it; a cancel of lines the wallet refunded is
+ * matched, and a refund the vendor does not list is found.
+ */
+
+let gw: TestGateway;
+const started = new Date(Date.now() - 60_000);
+const KRW_BET = ev.txId();
+const USD_BET = ev.txId();
+const krwRound = ev.newRound();
+const usdRound = ev.newRound();
+
+type Summary = { matched: number; vendorRecords: number; findings: { kind: string; key: string; player: string | null; currency: string | null; detail: string }[] };
+
+async function importExport(currency: string, csv: string): Promise<Summary> {
+  const q = new URLSearchParams({ provider: 'dowinn', currency, from: started.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+  const res = await fetch(`${gw.url}/v1/reconciliation/import?${q}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Summary;
+}
+const csvOf = (rows: string[][]) => ['id,kind,user,round,amount,at', ...rows.map((r) => [...r, new Date().toISOString()].join(','))].join('\n');
+const roundOf = (r: ev.Round) => `${r.table_no}:${r.game_no}`;
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  await gw.fund('ri-kim', { USD: '100', KRW: '100000' });
+  await ev.expectEvent(gw, ev.bet('ri-kim', usdRound, [[1, 10]], { id: USD_BET }), 'R0', 90);
+  await ev.expectEvent(gw, ev.bet('ri-kim', krwRound, [[1, 3000], [2, 2000]], { id: KRW_BET, currency: 'KRW' }), 'R0', 95000);
+});
+afterAll(() => gw?.close());
+
+describe('an export of a provider whose ledger holds two currencies', () => {
+  it('is compared with the money of its own currency, and a win it lists that the wallet never paid is owed in that currency', async () => {
+    const run = await importExport('KRW', csvOf([
+      [KRW_BET, 'bet', 'ri-kim', roundOf(krwRound), '5000'],
+      ['ri-lost-win', 'win', 'ri-kim', roundOf(krwRound), '7000'],
+    ]));
+    expect(run.findings.map((f) => `${f.kind} ${f.key}`)).toEqual(['missing_at_casino ri-lost-win']);
+    expect(run.findings[0]).toMatchObject({ player: 'ri-kim', currency: 'KRW' });
+    expect(run.matched).toBe(1);
+    // The USD export of the same provider and period: the USD bet matches, nothing of KRW is missing.
+    const usd = await importExport('USD', csvOf([[USD_BET, 'bet', 'ri-kim', roundOf(usdRound), '10.00']]));
+    expect(usd.findings).toEqual([]);
+    expect(usd.matched).toBe(1);
+  });
+});
+
+describe('an export with the cancels of bet lines', () => {
+  it('matches a cancel of lines the wallet refunded, and finds a refund the vendor does not list', async () => {
+    await gw.fund('ri-lee', { USD: '100' });
+    const listed = ev.newRound();
+    const unlisted = ev.newRound();
+    const [b1, c1, b2, c2] = [ev.txId(), ev.txId(), ev.txId(), ev.txId()];
+    await ev.expectEvent(gw, ev.bet('ri-lee', listed, [[1, 6], [2, 4]], { id: b1 }), 'R0', 90);
+    await ev.expectEvent(gw, ev.cancel('ri-lee', listed, [[2, 4]], { id: c1 }), 'R0', 94);
+    await ev.expectEvent(gw, ev.bet('ri-lee', unlisted, [[1, 3]], { id: b2 }), 'R0', 91);
+    await ev.expectEvent(gw, ev.cancel('ri-lee', unlisted, [[1, 3]], { id: c2 }), 'R0', 94);
+    const run = await importExport('USD', csvOf([
+      [USD_BET, 'bet', 'ri-kim', roundOf(usdRound), '10.00'],
+      [b1, 'bet', 'ri-lee', roundOf(listed), '10.00'],
+      [c1, 'cancel', 'ri-lee', roundOf(listed), '4.00'],
+      [b2, 'bet', 'ri-lee', roundOf(unlisted), '3.00'],
+    ]));
+    expect(run.findings.map((f) => `${f.kind} ${f.key}`)).toEqual([`missing_at_vendor rollback:${c2}`]);
+    expect(run.findings[0]).toMatchObject({ player: 'ri-lee', currency: 'USD' });
+    expect(run.matched).toBe(4);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
