@@ -65,8 +65,10 @@ export function derived(t: GgrTotals): { paid: Minor; staked: Minor; ggr: Minor;
   const staked = t.stakes - t.refunds;
   const paid = t.wins - t.reversals + t.adjustments;
   const ggr = staked - paid;
-  // RTP in percent with two decimals, exact (integer arithmetic, rounded half up).
-  const rtp = staked > 0n ? formatAmountFixed((paid * 10_000n + staked / 2n) / staked, asCurrency('USD')) : null;
+  // RTP in percent with two decimals, exact (integer arithmetic, rounded half up). Negative on a day
+  // whose reversals exceed its wins: bigint division truncates toward zero, so the floor is taken.
+  const scaled = paid * 10_000n + staked / 2n;
+  const rtp = staked > 0n ? formatAmountFixed(scaled / staked - (scaled < 0n && scaled % staked !== 0n ? 1n : 0n), asCurrency('USD')) : null;
   return { paid, staked, ggr, ggrAfterPromotions: ggr - t.promoWins, rtp };
 }
 
@@ -117,16 +119,18 @@ export class Reports {
     const to = new Date(startOf(toDay));
     // A transaction and its transfer share their transaction's time: the BRIN index on the
     // provider transactions (and on the rollbacks) finds the period, the transfer comes by its key.
+    // A message that names no game (a dialect may name it on the bet only: the event dialect's cancel
+    // and result) is the game of its round, so a game's refunds and wins stand beside its stakes.
     const { rows } = await sql<Raw>`
       with moves as (
-        select pt.created_at as at, pt.provider_id, coalesce(pt.game, '') as game, pt.currency, pt.player_id, pt.round_id,
+        select pt.created_at as at, pt.provider_id, coalesce(pt.game, (select g.game from provider_transactions g where g.round_id = pt.round_id and g.game is not null order by g.id limit 1), '') as game, pt.currency, pt.player_id, pt.round_id,
                t.kind::text as kind, t.amount, ca.kind = 'player' as to_player
         from provider_transactions pt
         join transfers t on t.id = pt.transfer_id
         join accounts ca on ca.id = t.credit_account_id
         where pt.created_at >= ${from} and pt.created_at < ${to} and pt.transfer_id is not null
         union all
-        select r.created_at, r.provider_id, coalesce(target.game, ''), t.currency, r.player_id, target.round_id,
+        select r.created_at, r.provider_id, coalesce(target.game, (select g.game from provider_transactions g where g.round_id = target.round_id and g.game is not null order by g.id limit 1), ''), t.currency, r.player_id, target.round_id,
                case when t.kind = 'win_reversal' and reversed.kind = 'promo_win' then 'promo_reversal' else t.kind::text end,
                t.amount, ca.kind = 'player'
         from rollbacks r

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { derived } from '../../src/reports/ggr.ts';
 import * as command from '../command/helpers.ts';
 import * as ev from '../event/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
@@ -129,5 +130,36 @@ describe('a result after midnight', () => {
     const [day2] = await gw.gateway.reports.ggr({ from: tomorrow, to: tomorrow, by: 'day', provider: 'dowinn' }, later);
     expect(day2).toMatchObject({ stakes: 0n, wins: 4000n, rounds: 0n, players: 1n });
     expect(day1!.stakes).toBe(3000n);
+  });
+});
+
+describe('a round whose later messages name no game', () => {
+  it('keeps its refunds and results in the game of its stake', async () => {
+    // The event dialect names the game (game_type) on the bet; its bet_cancel and bet_result need not.
+    await gw.fund('rev-game', { USD: '100' });
+    const round = ev.newRound();
+    const placed = ev.bet('rev-game', round, [[1, 6], [2, 4]]);
+    (placed.data as Record<string, unknown>).game_type = 'ROU';
+    await ev.expectEvent(gw, placed, 'R0', 90);
+    const cancelled = ev.cancel('rev-game', round, [[2, 4]]);
+    delete (cancelled.data as Record<string, unknown>).game_type;
+    await ev.expectEvent(gw, cancelled, 'R0', 94);
+    const settled = ev.result('rev-game', round, 6, 3);
+    delete (settled.data as Record<string, unknown>).game_type;
+    await ev.expectEvent(gw, settled, 'R0', 103);
+    const got = (await gw.gateway.reports.ggr({ from: today, to: today, by: 'day', provider: 'dowinn' })).filter((r) => r.game === 'ROU' || r.game === '');
+    expect(got).toMatchObject([{ game: 'ROU', stakes: 1000n, refunds: 400n, wins: 900n, rounds: 1n, players: 1n }]);
+    expect(got).toHaveLength(1);
+  });
+});
+
+describe('RTP', () => {
+  it('of a day whose wins taken back exceed its wins is negative, rounded as a positive one is', () => {
+    const zero = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n };
+    expect(derived({ ...zero, stakes: 10_000n, reversals: 1n }).rtp).toBe('-0.01');
+    expect(derived({ ...zero, stakes: 10_000n, reversals: 150n }).rtp).toBe('-1.50');
+    expect(derived({ ...zero, stakes: 3n, wins: 1n }).rtp).toBe('33.33');
+    expect(derived({ ...zero, stakes: 3n, reversals: 1n }).rtp).toBe('-33.33');
+    expect(derived({ ...zero, wins: 5n }).rtp).toBeNull();
   });
 });
