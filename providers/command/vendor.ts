@@ -174,13 +174,21 @@ class CommandVendor implements VendorApi {
    */
   async records(period: { from: Date; to: Date }): Promise<VendorResult<VendorRecord[]>> {
     const out: VendorRecord[] = [];
+    // A row can be read twice: two windows meet at an instant (the vendor may count its end_time in),
+    // and offset pages shift when rows are added while they are read. A row read again, identical,
+    // is kept once; an id the vendor lists again with other facts stays, for the comparison to find.
+    const seen = new Set<string>();
     for (let start = period.from.getTime(); start < period.to.getTime(); start += HOUR_MS) {
       const end = Math.min(start + HOUR_MS, period.to.getTime());
       for (let offset = 0; ; offset += PAGE) {
         if (out.length > 0 || offset > 0) await sleep(this.#api.recordsPauseMs);
         const page = await this.#page({ start_time: vendorTime(new Date(start)), end_time: vendorTime(new Date(end)), offset, limit: PAGE });
         if (!page.ok) return page;
-        out.push(...page.value.list);
+        for (const r of page.value.list) {
+          const key = JSON.stringify([r.id, r.kind, r.user, r.round ?? null, String(r.amount), r.at.getTime()]);
+          if (!seen.has(key)) out.push(r);
+          seen.add(key);
+        }
         if (page.value.list.length < PAGE || offset + PAGE >= page.value.total) break;
       }
     }
