@@ -51,7 +51,12 @@ export async function preloadPlayers(database: string, count: number, chunk = 2_
   await withClient(database, async (client) => {
     await client.query(`insert into players (code) select 'p' || k from generate_series(0, $1::int - 1) k`, [count]);
     await client.query(
-      `insert into accounts (kind, player_id, currency) select 'player', p.id, c from players p cross join unnest($1::text[]) c`,
+      // One currency after another, players in id order: a currency's accounts then sit at one offset
+      // from their players' ids, which the ceiling replay names them by. Without the order the planner
+      // may loop over players outside currencies and interleave them.
+      `insert into accounts (kind, player_id, currency)
+       select 'player', p.id, c.currency from players p cross join unnest($1::text[]) with ordinality c(currency, n)
+       order by c.n, p.id`,
       [CURRENCIES],
     );
     await client.query(

@@ -30,8 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'croupier-ceiling-test-'));
 });
 afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-  await gw.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+  await gw?.close();
 });
 
 /** Rows in every table of the ledger's schema. */
