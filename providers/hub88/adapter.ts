@@ -12,7 +12,7 @@ import { DEFAULT_TOKEN_TTL_SECONDS, SessionTokens } from './session.ts';
 import { SIGNATURE_HEADER, privateKeyPem, publicKeyPem, signBody, verifyBody } from './signature.ts';
 import { fromHubUnits, hubAmountJson } from './units.ts';
 import { apiOptions, hub88Vendor } from './vendor.ts';
-import { calls, endpointOf, type Call, type Endpoint } from './wire.ts';
+import { calls, endpointOf, otherCallsField, type Call, type Endpoint } from './wire.ts';
 
 /**
  * The Hub88 wallet dialect, operator side: Hub88 calls the casino's wallet at an endpoint per call
@@ -103,6 +103,9 @@ class Hub88Adapter implements ProviderAdapter<Context> {
       const missing = parsed.error.issues.some((issue) => valueAt(payload, issue.path) === undefined);
       return this.#reject(context, door('malformed', missing ? 'syntax' : 'types', `${endpoint}: ${z.prettifyError(parsed.error)}`), payload);
     }
+    // The signature does not cover the path: a body that is another endpoint's call is refused here.
+    const foreign = otherCallsField(endpoint, payload);
+    if (foreign !== undefined) return this.#reject(context, door('malformed', 'syntax', `${endpoint}: ${foreign} belongs to another call`), payload);
     const call = parsed.data;
     const operator = call.operator_id === undefined ? undefined : call.operator_id instanceof JsonNumber ? call.operator_id.source : call.operator_id;
     if (operator === undefined ? OPERATOR_ID_REQUIRED : operator !== String(this.#opts.operatorId)) {

@@ -80,7 +80,7 @@ export const FAILURE_STATUS: Readonly<Record<Failure, Status>> = {
 export const DOOR_STATUS = {
   /** X-Hub88-Signature missing, unreadable, or not Hub88's signature of these bytes. */
   badSignature: 'RS_ERROR_INVALID_SIGNATURE',
-  /** A body that is not a JSON object, names a key twice, or lacks a required field; an unknown endpoint. */
+  /** A body that is not a JSON object, names a key twice, lacks a required field, or is another endpoint's call; an unknown endpoint. */
   syntax: 'RS_ERROR_WRONG_SYNTAX',
   /** A field of the wrong type; an amount not a non-negative integer of whole minor units. */
   types: 'RS_ERROR_WRONG_TYPES',

@@ -65,6 +65,23 @@ export const calls = {
 
 export type Endpoint = keyof typeof calls;
 
+/**
+ * Fields that make a body another endpoint's call. Hub88 signs the body, not the path it is sent to,
+ * and the schemas above accept fields they do not name: without this, a signed win (an amount and the
+ * bet it pays) sent to /transaction/rollback would refund that bet, and sent to /transaction/bet would
+ * take its amount from the player. Every bet and win states an amount and no rollback does; every win
+ * and rollback names the transaction it follows and no bet does.
+ */
+export const FIELDS_OF_OTHER_CALLS: Readonly<Partial<Record<Endpoint, readonly string[]>>> = {
+  '/transaction/bet': ['reference_transaction_uuid'],
+  '/transaction/rollback': ['amount'],
+};
+
+/** The first field of `payload` that belongs to another endpoint's call (a null one counts as absent). */
+export function otherCallsField(endpoint: Endpoint, payload: Readonly<Record<string, unknown>>): string | undefined {
+  return FIELDS_OF_OTHER_CALLS[endpoint]?.find((field) => Object.hasOwn(payload, field) && payload[field] !== null);
+}
+
 export type Call<E extends Endpoint> = z.infer<(typeof calls)[E]>;
 
 /** The endpoint a request's path names ('/transaction/bet'), or undefined. A trailing slash is allowed. */

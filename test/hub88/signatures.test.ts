@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from '../../src/config/config.ts';
 import { ProviderId } from '../../src/wallet/types.ts';
 import { balanceOf, ledgerState } from '../event/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { STRANGER, betBody, configDir, entry, expectAnswer, instance, pem, post, rollbackBody, signedBy, token, uuid, winBody, type Hub88Instance } from './helpers.ts';
+import { STRANGER, betBody, configDir, entry, expectAnswer, instance, newRound, pem, post, rollbackBody, signedBy, token, uuid, winBody, type Hub88Instance } from './helpers.ts';
 
 /**
  * X-Hub88-Signature both ways: a call is carried out only if Hub88's key signed exactly its bytes, and
@@ -74,6 +74,30 @@ describe('calls', () => {
     const reply = await post(gw, H, '/transaction/bet', bet, { key: OTHER.vendor.privateKey });
     expectAnswer(reply, { status: 'RS_ERROR_INVALID_SIGNATURE' });
     expect(await ledgerState(gw)).toEqual(before);
+  });
+
+  it('a signed call sent to another endpoint is RS_ERROR_WRONG_SYNTAX and changes nothing: the signature covers the body, not the path', async () => {
+    await gw.fund('s_path', { USD: '100' });
+    const round = newRound();
+    const bet = await betBody(H, { user: 's_path', round, amount: 1_000_000 });
+    expect((await post(gw, H, '/transaction/bet', bet)).answer.status).toBe('RS_OK');
+    const win = await winBody(H, { user: 's_path', round, amount: 3_000_000 }, bet.transaction_uuid);
+    const rollback = await rollbackBody(H, 's_path', bet.transaction_uuid);
+    const calls = { '/transaction/bet': bet, '/transaction/win': win, '/transaction/rollback': rollback };
+    const before = await ledgerState(gw);
+    for (const [own, body] of Object.entries(calls)) {
+      for (const endpoint of Object.keys(calls).filter((e) => e !== own)) {
+        // A win replayed at /transaction/rollback would refund the bet it pays (and the win then find
+        // no bet); at /transaction/bet it would take its amount from the player.
+        const reply = await post(gw, H, endpoint, body);
+        expect(reply.answer.status, `${own} sent to ${endpoint}`).toBe('RS_ERROR_WRONG_SYNTAX');
+        expectAnswer(reply, { user: 's_path', status: 'RS_ERROR_WRONG_SYNTAX', request_uuid: body.request_uuid });
+      }
+    }
+    expect(await ledgerState(gw)).toEqual(before);
+    // Where Hub88 sent it, the win pays the bet it names.
+    expectAnswer(await post(gw, H, '/transaction/win', win), { user: 's_path', status: 'RS_OK', request_uuid: win.request_uuid, currency: 'USD', balance: 12_000_000 });
+    expect(await balanceOf(gw, 's_path')).toBe(12_000n);
   });
 
   it('the signature header is kept redacted in the history, with the call refused', async () => {
