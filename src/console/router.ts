@@ -76,10 +76,10 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
   router.get('/assets/console.js', (_req, res) => {
     res.set('cache-control', 'public, max-age=3600').type('js').send(SCRIPT);
   });
-  // Forms are small, but for an import, which carries a vendor's export (IMPORT_BODY_LIMIT).
+  // Forms are small, but for an import, which carries a vendor's export (IMPORT_BODY_LIMIT). Only the
+  // sign-in form is read before the session is known: nobody else gets the gateway to read a body.
   const small = express.urlencoded({ extended: false, limit: '64kb' });
   const large = express.urlencoded({ extended: false, limit: deps.importLimit });
-  router.use((req, res, next) => (req.method === 'POST' && req.path === '/webhooks/import' ? large : small)(req, res, next));
 
   router.get('/sign-in', (req, res) => {
     const token = randomBytes(18).toString('base64url');
@@ -109,7 +109,7 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
     );
   });
 
-  router.post('/sign-in', async (req, res) => {
+  router.post('/sign-in', small, async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const expected = cookieValue(req, SIGN_IN_COOKIE);
     if (!expected || typeof body._csrf !== 'string' || !same(body._csrf, expected)) {
@@ -138,15 +138,18 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
       if (req.method !== 'GET') return res.status(401).type('html').send(bare('Signed out', html`<p class="notice warn" role="alert">Your session ended. <a href="${CONSOLE_PATH}/sign-in">Sign in again</a>.</p>`));
       return res.redirect(303, `${CONSOLE_PATH}/sign-in?${token ? 'problem=expired&' : ''}next=${encodeURIComponent(req.originalUrl)}`);
     }
-    const principal: Principal = { ...session.operator, via: 'console', csrf: session.csrf, expiresAt: Math.floor(session.expiresAt.getTime() / 1000) };
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      const sent = req.get(CSRF_HEADER) ?? (req.body as Record<string, unknown> | undefined)?._csrf;
-      if (typeof sent !== 'string' || !same(sent, session.csrf)) {
-        return res.status(403).type('html').send(page('Refused', '', principal, html`<p class="notice bad" role="alert">This form has expired: reload the page and try again.</p>`));
-      }
-    }
-    res.locals.principal = principal;
+    res.locals.principal = { ...session.operator, via: 'console', csrf: session.csrf, expiresAt: Math.floor(session.expiresAt.getTime() / 1000) } satisfies Principal;
     res.locals.sessionToken = token;
+    next();
+  });
+  router.use((req, res, next) => (req.method === 'POST' && req.path === '/webhooks/import' ? large : small)(req, res, next));
+  router.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const principal = res.locals.principal as Principal;
+    const sent = req.get(CSRF_HEADER) ?? (req.body as Record<string, unknown> | undefined)?._csrf;
+    if (typeof sent !== 'string' || !same(sent, principal.csrf ?? '')) {
+      return res.status(403).type('html').send(page('Refused', '', principal, html`<p class="notice bad" role="alert">This form has expired: reload the page and try again.</p>`));
+    }
     next();
   });
 

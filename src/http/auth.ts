@@ -42,10 +42,16 @@ export function tokenVerifier(secret: Secret) {
 
 export const bearerToken = (req: Request) => /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
 
+/** A cookie's value; a value that is not valid percent-encoding is no value (no session), never a fault. */
 export function cookieValue(req: Request, name: string): string | undefined {
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const [key, ...value] = part.trim().split('=');
-    if (key === name) return decodeURIComponent(value.join('=')) || undefined;
+    if (key !== name) continue;
+    try {
+      return decodeURIComponent(value.join('=')) || undefined;
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }

@@ -4,6 +4,7 @@ import type { Role } from '../ledger/schema.ts';
 import { pgErrorCode, PgError } from '../ledger/database.ts';
 import type { Actor, Audit } from './audit.ts';
 import { hashPassword, NO_ONE, verifyPassword, weakPassword } from './passwords.ts';
+import { Turns } from './turns.ts';
 
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -52,6 +53,8 @@ export class Operators {
   readonly #db: Db;
   readonly #audit: Audit;
   readonly #policy: SessionPolicy;
+  /** Sign-ins of one name, or from one address, one after the other: each is braked by the failures before it. */
+  readonly #signIns = new Turns();
 
   constructor(db: Db, audit: Audit, policy: SessionPolicy) {
     this.#db = db;
@@ -155,6 +158,15 @@ export class Operators {
     from: { ip?: string | undefined; userAgent?: string | undefined },
   ): Promise<{ ok: true; token: string; session: Session } | { ok: false; reason: 'bad_credentials' | 'braked' }> {
     const actor: Actor = { name: name.slice(0, 64), via: 'console', ip: from.ip };
+    return this.#signIns.run([`name:${actor.name}`, `ip:${from.ip ?? ''}`], () => this.#signIn(actor, name, password, from));
+  }
+
+  async #signIn(
+    actor: Actor,
+    name: string,
+    password: string,
+    from: { ip?: string | undefined; userAgent?: string | undefined },
+  ): Promise<{ ok: true; token: string; session: Session } | { ok: false; reason: 'bad_credentials' | 'braked' }> {
     const since = new Date(Date.now() - this.#policy.brakeWindowMs);
     const failures = await this.#audit.failedSignIns(actor.name, from.ip, since);
     if (failures.byName >= this.#policy.maxFailuresPerName || failures.byAddress >= this.#policy.maxFailuresPerAddress) {

@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { sql } from 'kysely';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -191,6 +192,39 @@ describe('the console session', () => {
     expect((await signIn('vic', 'vic-second-password-long')).location).toBe('/console');
   });
 
+  it('takes a session cookie that is not valid percent-encoding for no session, never an internal error', async () => {
+    for (const cookie of ['croupier_session=%', 'croupier_session=%E0%A4%A']) {
+      const page = await call('GET', '/console/webhooks', { cookie });
+      expect(page.status).toBe(303);
+      expect(page.headers.get('location')).toBe('/console/sign-in?next=%2Fconsole%2Fwebhooks');
+      const api = await call('GET', '/v1/me', { cookie });
+      expect(api.status).toBe(401);
+      expect(api.json.error.code).toBe('unauthorized');
+      expect((await call('GET', '/admin/queues', { cookie })).status).toBe(401);
+    }
+    const form = await call('POST', '/console/sign-in', { cookie: 'croupier_sign_in=%', form: { _csrf: '%', name: 'olga', password: 'olga-password-long-enough' } });
+    expect(form.status).toBe(403);
+    expect(cookieOf(form, 'croupier_session')).toBeUndefined();
+  });
+
+  it('refuses a change without a session before reading its body (even an import-sized one)', async () => {
+    const u = new URL(gw.url);
+    // Says 5 MB (under IMPORT_BODY_LIMIT) and sends 100 kB: the answer must not wait for the rest.
+    const status = await new Promise<number | 'no answer'>((resolve) => {
+      const req = request({ host: u.hostname, port: u.port, path: '/console/webhooks/import', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(5_000_000) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => {});
+      req.write(`provider=scorpio-play&content=${'a'.repeat(100_000)}`);
+      setTimeout(() => {
+        resolve('no answer');
+        req.destroy();
+      }, 3000);
+    });
+    expect(status).toBe(401);
+  });
+
   it('redirects a page without a session to the sign-in form', async () => {
     const res = await call('GET', '/console/webhooks?provider=x');
     expect(res.status).toBe(303);
@@ -213,6 +247,29 @@ describe('the sign-in brake', () => {
     await sql`update audit_events set at = at - interval '1 hour' where actor = 'brakee'`.execute(gw.gateway.db);
     await sql`alter table audit_events enable trigger audit_events_insert_only`.execute(gw.gateway.db);
     expect((await signIn('brakee', 'brakee-password-long')).location).toBe('/console');
+  });
+});
+
+describe('the sign-in brake, under a burst', () => {
+  it(`lets no more than ${FAILURES} guesses through when they arrive all at once`, async () => {
+    const admin = await mint({ role: 'admin' });
+    expect((await call('POST', '/v1/operators', { token: admin, body: { name: 'burst', role: 'viewer', password: 'burst-password-long' } })).status).toBe(201);
+    const form = await call('GET', '/console/sign-in');
+    const guard = pair(cookieOf(form, 'croupier_sign_in'));
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.text)![1]!;
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => call('POST', '/console/sign-in', { cookie: guard, form: { _csrf: token, name: 'burst', password: `burst-guess-${i}-long` } })),
+    );
+    const answers = guesses.map((g) => g.headers.get('location'));
+    expect(answers.filter((a) => a === '/console/sign-in?problem=failed')).toHaveLength(FAILURES);
+    expect(answers.filter((a) => a === '/console/sign-in?problem=braked')).toHaveLength(12 - FAILURES);
+    const tried = (await audit('sign_in')).filter((e) => e.actor === 'burst' && (e.detail as { reason?: string }).reason === 'wrong_password');
+    expect(tried).toHaveLength(FAILURES);
+    expect((await signIn('burst', 'burst-password-long')).location).toBe('/console/sign-in?problem=braked');
+    // This address's failures would brake the tests' later sign-ins: the window passes for them.
+    await sql`alter table audit_events disable trigger audit_events_insert_only`.execute(gw.gateway.db);
+    await sql`update audit_events set at = at - interval '1 hour' where actor = 'burst'`.execute(gw.gateway.db);
+    await sql`alter table audit_events enable trigger audit_events_insert_only`.execute(gw.gateway.db);
   });
 });
 
