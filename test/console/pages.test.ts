@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlayerCode } from '../../src/wallet/types.ts';
 import { providerTraffic } from '../../src/webhooks/stats.ts';
 import { bet, transId, win } from '../command/helpers.ts';
 import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
@@ -201,6 +202,29 @@ describe('operators', () => {
       ['operator_disable', 'nina', 'ok', 'console'],
       ['operator_disable', 'root', 'refused', 'console'],
     ]);
+  });
+});
+
+describe('players', () => {
+  it("checks the cashier's confirmed form as its first step does: no money moves on a missing or overlong reference", async () => {
+    await gw.fund('cashier-checked', { USD: '10' });
+    const root = await signIn('root');
+    const balance = async () => {
+      const player = await gw.backOffice.player(PlayerCode('cashier-checked'));
+      return player.ok ? player.value.wallets.map((w) => [w.currency, w.balance]) : [];
+    };
+    const cashier = (reference: string) => call('POST', '/console/players/cashier-checked/cashier', { cookie: root.cookie, form: { _csrf: root.csrf, kind: 'deposit', currency: 'USD', amount: '5', reference } });
+    for (const reference of ['', '   ', 'r'.repeat(201)]) {
+      const refused = await cashier(reference);
+      expect(refused.status).toBe(400);
+      expect(testId(refused.text, 'cashier-result')).toMatch(/reference/);
+    }
+    expect(await balance()).toEqual([['USD', 1000n]]);
+    const done = await cashier('console-checked-1');
+    expect(done.status).toBe(200);
+    expect(await balance()).toEqual([['USD', 1500n]]);
+    const deposits = await gw.gateway.db.selectFrom('audit_events').select(['target', 'outcome']).where('action', '=', 'deposit').where('target', '=', 'cashier-checked').execute();
+    expect(deposits).toEqual([{ target: 'cashier-checked', outcome: 'ok' }]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type express from 'express';
 import { actorOf, type Principal } from '../../http/auth.ts';
-import { asCurrency, isCurrency } from '../../money/currency.ts';
+import { asCurrency } from '../../money/currency.ts';
 import { formatAmount } from '../../money/minor.ts';
 import type { PlayerView } from '../../wallet/backoffice.ts';
 import { cashierAmount, cashierRequest } from '../../wallet/backoffice-wire.ts';
@@ -146,9 +146,14 @@ ${may(p, 'admin') ? cashierForm(player.value, p) : ''}
   router.post('/players/:code/cashier', need('admin'), async (req: express.Request<{ code: string }>, res) => {
     const p = res.locals.principal as Principal;
     const kind = kindOf(field(req.body, 'kind'));
-    const currency = field(req.body, 'currency');
-    if (!kind || !isCurrency(currency)) return res.status(400).type('html').send(page('Cashier', '/players', p, html`<p class="notice bad" role="alert">Not a cashier request.</p>`));
-    const result = await actions.cashier(actorOf(req, res), kind, req.params.code, asCurrency(currency), field(req.body, 'amount'), field(req.body, 'reference'));
+    // Checked again as step one and /v1 check it: this form can be posted without step one's page.
+    const request = cashierRequest.safeParse({ currency: field(req.body, 'currency'), amount: field(req.body, 'amount'), reference: field(req.body, 'reference') });
+    if (!kind || !request.success) {
+      const why = !kind ? 'Choose a deposit or a withdrawal.' : (request.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      return res.status(400).type('html').send(page('Cashier', '/players', p, html`<p class="notice bad" role="alert" data-testid="cashier-result">Not a cashier request: ${why}</p>`));
+    }
+    const { currency, amount, reference } = request.data;
+    const result = await actions.cashier(actorOf(req, res), kind, req.params.code, currency, amount, reference);
     const back = html`<p><a href="${P}/${encodeURIComponent(req.params.code)}">Back to ${req.params.code}</a></p>`;
     if (!result.ok) {
       return res.status(result.reason === 'unknown_player' ? 404 : 422).type('html').send(page('Cashier', '/players', p, html`<p class="notice bad" role="alert" data-testid="cashier-result">Refused: ${result.message ?? result.reason.replaceAll('_', ' ')}.</p>${back}`));
