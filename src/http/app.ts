@@ -143,11 +143,13 @@ export function createApp(deps: AppDeps): express.Express {
   // Each router's routes are declared in openapi.ts (V1); a test walks these mounts to hold it to that.
   const v1: V1Mount[] = [
     ['/webhooks', webhooksRouter({ history, actions: deps.actions, providers: new Set(providers.keys()), bodyLimit, importLimit })],
+    // Ahead of the routers that parse every JSON body up to BODY_LIMIT: an export sent as
+    // application/json must reach its own route's reader (IMPORT_BODY_LIMIT) unread.
+    ['', reconciliationRouter(deps.reconciler, bodyLimit, importLimit)],
     ['', operatorsRouter(operators, audit, bodyLimit)],
     ['', reportsRouter(deps.reports)],
     ['', vendorsRouter(deps.vendors, audit, bodyLimit)],
     ['', adminRouter(deps.backOffice, deps.actions, bodyLimit)],
-    ['', reconciliationRouter(deps.reconciler, bodyLimit, importLimit)],
     ['', openApiRouter(VERSION)],
   ];
   for (const [prefix, router] of v1) app.use(`/v1${prefix}`, router);
