@@ -27,7 +27,7 @@ import { calls, endpointOf, otherCallsField, type Call, type Endpoint } from './
 const options = z.object({
   /** Hub88's id of the casino: a call that names another operator_id is refused. */
   operatorId: z.number().int().positive(),
-  /** The currency of /user/info (which names none), and of a rollback without a session token. */
+  /** The currency of /user/info (which names none), and of a rollback of a transaction never seen that carries no session token. */
   currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
   /** Hub88's public key (PEM): every call's X-Hub88-Signature is verified with it. */
   vendorPublicKey: publicKeyPem,
@@ -179,13 +179,15 @@ class Hub88Adapter implements ProviderAdapter<Context> {
         }
         const currency = rollbackCurrency(tokenCurrency, this.#opts.currency);
         context.currency = currency;
-        return operation({ op: 'rollback', provider: this.id, player, currency, target: ExternalTxId(r.reference_transaction_uuid), id: ExternalTxId(r.transaction_uuid) });
+        return operation({ op: 'rollback', provider: this.id, player, currency, currencyUnnamed: true, target: ExternalTxId(r.reference_transaction_uuid), id: ExternalTxId(r.transaction_uuid) });
       }
     }
   }
 
   async answer(context: Context, outcome: Outcome): Promise<Answer> {
-    return this.#signed(statusFor(outcome), context, outcome.balance);
+    // A rollback reverses its transaction in that one's currency, whatever the guess (rollbackCurrency).
+    const currency = outcome.type !== 'status' ? outcome.currency : undefined;
+    return this.#signed(statusFor(outcome), currency === undefined ? context : { ...context, currency }, outcome.balance);
   }
 
   /** RS_ERROR_UNKNOWN carries the balance when the gateway could read it after a fault. */

@@ -73,10 +73,11 @@ export const OPERATOR_ID_REQUIRED = false;
 export const TOKEN_VERIFIED_ON: ReadonlySet<string> = new Set(['/user/balance', '/transaction/bet']);
 
 /**
- * The currency of a rollback: a rollback names no currency. Taken: the currency of the session token
- * it carries when that is one of this instance's tokens for the same user (signature and user
- * checked, validity not: a rollback is never refused for its token); otherwise the instance's
- * currency (that of /user/info).
+ * The currency of a rollback: a rollback names no currency. The wallet reverses the transaction in
+ * that transaction's own currency (`currencyUnnamed`); this guess is the currency of a rollback whose
+ * transaction was never seen: that of the session token it carries when that is one of this
+ * instance's tokens for the same user (signature and user checked, validity not: a rollback is never
+ * refused for its token); otherwise the instance's currency (that of /user/info).
  */
 export const rollbackCurrency = (tokenCurrency: Currency | undefined, instanceCurrency: Currency): Currency => tokenCurrency ?? instanceCurrency;
 

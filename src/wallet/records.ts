@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import type { Currency } from '../money/currency.ts';
+import { asCurrency, type Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import type { HouseAccounts } from '../ledger/accounts.ts';
 import { ahead, PgError, prepared } from '../ledger/database.ts';
@@ -30,7 +30,14 @@ export interface KnownTx {
   round: string | null;
   /** What a result or result change claimed (null for other transactions, and results kept before claims were). */
   claim: Claim | null;
+  /** The game it named, as stored (storedGame); null if none. */
+  game: string | null;
+  /** The bet a win said it pays (its `against`); null if none, or kept before wins kept it. */
+  against: string | null;
 }
+
+/** A game's name as provider_transactions keeps it. */
+export const storedGame = (game: string): string => storableText(game).slice(0, 200);
 
 export interface NewTx {
   provider: ProviderId;
@@ -234,7 +241,7 @@ export class Records {
         sql<Record<string, any>>`
       select p.id as player_id, p.status, a.id as account_id, a.balance,
         t.id as tx_id, t.player_id as tx_player_id, t.kind as tx_kind, t.currency as tx_currency, t.amount as tx_amount,
-        t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round, t.details -> 'claim' as tx_claim,
+        t.status as tx_status, t.refusal as tx_refusal, tr.external_id as tx_round, t.details -> 'claim' as tx_claim, t.game as tx_game, t.details ->> 'against' as tx_against,
         m.id as marker_id, m.target_id as marker_target_id, m.player_id as marker_player_id,
         r.id as round_id, r.currency as round_currency, r.settled_by,
         ${stakedColumn} as round_staked,
@@ -274,6 +281,8 @@ export class Records {
               refusal: row.tx_refusal,
               round: row.tx_round,
               claim: row.tx_claim,
+              game: row.tx_game,
+              against: row.tx_against,
             },
       marker: row.marker_id === null ? undefined : { id: row.marker_id, target_id: row.marker_target_id, player_id: row.marker_player_id },
       round:
@@ -363,7 +372,7 @@ export class Records {
           (provider_id, external_id, player_id, kind, currency, amount, round_id, details, game, status, refusal, transfer_id)
         values (${tx.provider}, ${tx.txId}, ${playerId}, ${tx.kind}, ${tx.currency}, ${tx.amount},
           ${newRound ? sql`(select id from new_round)` : sql`${knownRound ?? null}::bigint`},
-          ${tx.details ? storableJson(tx.details) : null}::jsonb, ${tx.game === undefined ? null : storableText(tx.game).slice(0, 200)}::text,
+          ${tx.details ? storableJson(tx.details) : null}::jsonb, ${tx.game === undefined ? null : storedGame(tx.game)}::text,
           ${result.status}, ${applied ? null : result.refusal},
           (select id from moved))
         returning id, round_id
@@ -411,6 +420,22 @@ export class Records {
   async rollbackById(provider: ProviderId, id: ExternalTxId): Promise<string | undefined> {
     const row = await this.#trx.selectFrom('rollbacks').select('target_external_id').where('provider_id', '=', provider).where('external_id', '=', id).executeTakeFirst();
     return row?.target_external_id;
+  }
+
+  /**
+   * The currency of transaction `txId`, when it is `player`'s: a transaction's currency never
+   * changes once recorded, so this is read before the wallet row is locked.
+   */
+  async currencyOf(provider: ProviderId, txId: ExternalTxId, player: PlayerCode): Promise<Currency | undefined> {
+    const row = await this.#trx
+      .selectFrom('provider_transactions as t')
+      .innerJoin('players as p', 'p.id', 't.player_id')
+      .select('t.currency')
+      .where('t.provider_id', '=', provider)
+      .where('t.external_id', '=', txId)
+      .where('p.code', '=', player)
+      .executeTakeFirst();
+    return row === undefined ? undefined : asCurrency(row.currency.trim());
   }
 
   /**

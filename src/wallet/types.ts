@@ -90,8 +90,11 @@ export type WalletOperation =
   /**
    * Reverses one whole transaction named by its id. `id`: the rollback's own transaction id, where
    * the dialect gives it one (the same id naming another transaction is then a conflict).
+   * `currencyUnnamed`: the dialect's rollback names no currency, so `currency` is only the adapter's
+   * guess: the wallet reverses the transaction in its own currency, when it is the player's (the
+   * outcome's `currency` then says which), and uses the guess only for a transaction never seen.
    */
-  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId } & PlayerOp)
+  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId; currencyUnnamed?: boolean } & PlayerOp)
   /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */
   | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp)
   | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp)
@@ -137,14 +140,18 @@ export type Refusal =
 
 export type TxState = 'processed' | 'cancelled' | 'refused' | 'unknown';
 
+/**
+ * What the wallet did. `currency`, on an operation that did not name its own (a rollback with
+ * `currencyUnnamed`), is the currency of `balance` when it is not the one the operation guessed.
+ */
 export type Outcome =
   /** Applied now. `moved` is false when a rollback had nothing to move (its target was refused). */
-  | { type: 'ok'; balance: Minor; moved: boolean }
+  | { type: 'ok'; balance: Minor; moved: boolean; currency?: Currency }
   /** A repeat of something already applied with the same content: nothing changed. */
-  | { type: 'duplicate'; balance: Minor }
+  | { type: 'duplicate'; balance: Minor; currency?: Currency }
   /**
    * Refused; nothing changed (beyond recording the refusal). `repeat` is true when the refusal is an
    * earlier one replayed; `detail` says what in the message did not hold, for the history.
    */
-  | { type: 'refused'; reason: Refusal; balance?: Minor; repeat?: boolean; detail?: string }
+  | { type: 'refused'; reason: Refusal; balance?: Minor; repeat?: boolean; detail?: string; currency?: Currency }
   | { type: 'status'; state: TxState; balance: Minor };

@@ -3,7 +3,7 @@ import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
 import { onClient, PgError, pgErrorCode, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
-import { Busy, HouseOrder, Records, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
+import { Busy, HouseOrder, Records, storedGame, type KnownTx, type LockedWallet, type Snapshot, type Trx, type WalletWait } from './records.ts';
 import {
   checkBefore,
   checkStaked,
@@ -586,7 +586,8 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
   // A closing win settles the lines still open: the dialect does not say what each line won.
   const closing = op.closes ? (round?.state?.lines ?? []).filter((l) => l.state === 'open').map((l) => ({ id: l.id, winloss: null, payout: null })) : [];
   records.send(
-    { ...op, kind: 'credit' },
+    // The bet it pays is kept with it: a repeat that names another is not a repeat (repeatOf).
+    { ...op, kind: 'credit', ...(op.against !== undefined ? { details: { ...op.details, against: op.against } } : {}) },
     wallet.playerId,
     round?.id,
     { status: 'applied', from: game, to: wallet.accountId, amount: op.amount, kind: op.stakeFree ? 'promo_win' : 'win' },
@@ -674,7 +675,19 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   return { type: 'ok', balance: wallet.balance + delta, moved: delta !== 0n };
 }
 
+/**
+ * A rollback that names no currency (`currencyUnnamed`) reverses its target in the target's own
+ * currency: money owed back is not refused for the adapter's guess (rule 7). Rollbacks never share a
+ * transaction with an earlier operation (chainLength), so no balance is carried in from another wallet.
+ */
 async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> {
+  const own = op.currencyUnnamed ? await records.currencyOf(op.provider, op.target, op.player) : undefined;
+  if (own === undefined || own === op.currency) return reverse(records, op);
+  const outcome = await reverse(records, { ...op, currency: own });
+  return outcome.type === 'status' ? outcome : { ...outcome, currency: own };
+}
+
+async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
   const snap = await records.snapshot(op.player, op.currency, { provider: op.provider, key: op.target });
   if (typeof snap === 'string') return refused(snap);
   const { wallet, marker, tx: target } = snap;
@@ -682,6 +695,8 @@ async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> 
     const reversed = await records.rollbackById(op.provider, op.id);
     if (reversed !== undefined && reversed !== op.target) return refused('conflict', wallet.balance);
   }
+  // Another player's repeat of a rollback is not a repeat (rule 1).
+  if (marker && marker.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
   if (marker) {
     // A second rollback changes nothing; one of a transaction never seen stays "not found".
     return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
@@ -821,12 +836,16 @@ function repeatOf(existing: KnownTx, op: MoneyOperation, wallet: LockedWallet, c
       : existing.claim !== null
         ? sameClaim(existing.claim, claim)
         : op.op === 'settle' && existing.amount === claimedPayout(op.lines);
+  // A game or a bet paid is compared where both the transaction and the repeat name one.
+  const against = op.op === 'credit' ? op.against : undefined;
   const same =
     sameContent &&
     existing.player_id === wallet.playerId &&
     existing.kind === KIND[op.op] &&
     existing.currency === op.currency &&
-    existing.round === (op.roundId ?? null);
+    existing.round === (op.roundId ?? null) &&
+    (existing.game === null || op.game === undefined || existing.game === storedGame(op.game)) &&
+    (existing.against === null || against === undefined || existing.against === against);
   if (!same) return refused('conflict', wallet.balance);
   if (existing.status === 'applied') return { type: 'duplicate', balance: wallet.balance };
   return refused(existing.refusal as Refusal, wallet.balance, true);

@@ -123,6 +123,21 @@ describe('the session token', () => {
     expectAnswer(await post(gw, H, '/transaction/rollback', usdBack), { user: 'ses_rb', status: 'RS_OK', request_uuid: usdBack.request_uuid, currency: 'USD', balance: 1_000_000 });
     expect([await balanceOf(gw, 'ses_rb', 'EUR'), await balanceOf(gw, 'ses_rb')]).toEqual([1_000n, 1_000n]);
   });
+
+  it("a rollback of a bet it reaches without its session's token reverses it in the bet's currency", async () => {
+    await gw.fund('ses_rb2', { USD: '10', EUR: '10' });
+    const eur = await betBody(H, { user: 'ses_rb2', amount: 300_000, currency: 'EUR' });
+    expect((await post(gw, H, '/transaction/bet', eur)).answer.status).toBe('RS_OK');
+    // No token (the instance's USD would be guessed), or a USD session's: the bet was in EUR all the same.
+    for (const extra of [{ token: undefined }, { token: await token(H, 'ses_rb2', 'USD') }]) {
+      const back = await rollbackBody(H, 'ses_rb2', eur.transaction_uuid, extra);
+      expectAnswer(await post(gw, H, '/transaction/rollback', back), { user: 'ses_rb2', status: 'RS_OK', request_uuid: back.request_uuid, currency: 'EUR', balance: 1_000_000 });
+    }
+    expect([await balanceOf(gw, 'ses_rb2', 'EUR'), await balanceOf(gw, 'ses_rb2')]).toEqual([1_000n, 1_000n]);
+    // A rollback of a bet never seen is answered in the guessed currency.
+    const ghost = await rollbackBody(H, 'ses_rb2', 'never-placed-eur', { token: await token(H, 'ses_rb2', 'EUR') });
+    expectAnswer(await post(gw, H, '/transaction/rollback', ghost), { user: 'ses_rb2', status: 'RS_ERROR_TRANSACTION_DOES_NOT_EXIST', request_uuid: ghost.request_uuid, currency: 'EUR', balance: 1_000_000 });
+  });
 });
 
 describe('operator_id', () => {

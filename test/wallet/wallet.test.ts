@@ -113,6 +113,23 @@ describe('idempotency (rule 1)', () => {
     expect(row).toMatchObject({ amount: 1_000n, status: 'applied' });
   });
 
+  it('a repeat of a win that pays another bet, or names another game, is refused as a conflict and changes nothing', async () => {
+    const alice = await newPlayer(10_000n);
+    expect(await debit(alice, 'conf-bet-a', 1_000n, { roundId: 'conf-round', game: 'dragons' })).toMatchObject({ type: 'ok' });
+    expect(await debit(alice, 'conf-bet-b', 1_000n, { roundId: 'conf-round', game: 'dragons' })).toMatchObject({ type: 'ok' });
+    const win = (against: string, game = 'dragons') =>
+      wallet.execute({ op: 'credit', player: alice, currency: USD, provider: SCORPIO, txId: ExternalTxId('conf-win'), amount: 3_000n, roundId: 'conf-round', game, against: ExternalTxId(against) });
+    expect(await win('conf-bet-a')).toEqual({ type: 'ok', balance: 11_000n, moved: true });
+    const before = await ledgerState();
+    expect(await win('conf-bet-b')).toEqual({ type: 'refused', reason: 'conflict', balance: 11_000n });
+    expect(await win('conf-bet-a', 'pharaohs')).toEqual({ type: 'refused', reason: 'conflict', balance: 11_000n });
+    expect(await debit(alice, 'conf-bet-a', 1_000n, { roundId: 'conf-round', game: 'pharaohs' })).toEqual({ type: 'refused', reason: 'conflict', balance: 11_000n });
+    // The same content is still a repeat.
+    expect(await win('conf-bet-a')).toEqual({ type: 'duplicate', balance: 11_000n });
+    expect(await debit(alice, 'conf-bet-a', 1_000n, { roundId: 'conf-round', game: 'dragons' })).toEqual({ type: 'duplicate', balance: 11_000n });
+    expect(await ledgerState()).toEqual(before);
+  });
+
   it('the same transaction id at two providers are two independent transactions', async () => {
     const alice = await newPlayer(10_000n);
     expect(await debit(alice, 'shared-1', 1_000n)).toEqual({ type: 'ok', balance: 9_000n, moved: true });
@@ -237,6 +254,40 @@ describe('rollbacks (rules 2, 3, 4)', () => {
     expect(await ledgerState()).toEqual(before);
     expect(await balanceOf(alice)).toBe(4_000n);
     expect(await balanceOf(bob)).toBe(5_000n);
+  });
+  it('a repeated rollback by another player is refused as a conflict, whether its target was seen or not', async () => {
+    const alice = await newPlayer(5_000n);
+    const bob = await newPlayer(5_000n);
+    expect(await debit(alice, 'owned-2', 1_000n)).toMatchObject({ type: 'ok' });
+    expect(await rollback(alice, 'owned-2')).toEqual({ type: 'ok', balance: 5_000n, moved: true });
+    expect(await rollback(alice, 'ghost-owned')).toMatchObject({ type: 'refused', reason: 'target_not_found' });
+    const before = await ledgerState();
+    expect(await rollback(bob, 'owned-2')).toEqual({ type: 'refused', reason: 'conflict', balance: 5_000n });
+    expect(await rollback(bob, 'ghost-owned')).toEqual({ type: 'refused', reason: 'conflict', balance: 5_000n });
+    expect(await ledgerState()).toEqual(before);
+    // Its own player's repeat is still a repeat.
+    expect(await rollback(alice, 'owned-2')).toEqual({ type: 'duplicate', balance: 5_000n });
+  });
+
+  it("a rollback that names no currency reverses its target in the target's currency", async () => {
+    const alice = await newPlayer(10_000n, [USD, EUR]);
+    expect((await ledger.backOffice.cashier('deposit', alice, EUR, 2_000n, `eur-rb:${alice}`)).ok).toBe(true);
+    expect(await wallet.execute({ op: 'debit', player: alice, currency: EUR, provider: SCORPIO, txId: ExternalTxId('eur-rb-bet'), amount: 500n, roundId: 'r' })).toMatchObject({ type: 'ok', balance: 1_500n });
+    // The dialect's rollback names no currency: the adapter's guess (USD) is not the bet's.
+    const unnamed = () => wallet.execute({ op: 'rollback', player: alice, currency: USD, currencyUnnamed: true, provider: SCORPIO, target: ExternalTxId('eur-rb-bet') });
+    expect(await unnamed()).toEqual({ type: 'ok', balance: 2_000n, moved: true, currency: EUR });
+    expect(await balanceOf(alice, EUR)).toBe(2_000n);
+    expect(await balanceOf(alice, USD)).toBe(10_000n);
+    expect(await unnamed()).toEqual({ type: 'duplicate', balance: 2_000n, currency: EUR });
+    // One that names its currency is still held to it.
+    expect(await wallet.execute({ op: 'debit', player: alice, currency: EUR, provider: SCORPIO, txId: ExternalTxId('eur-rb-bet-2'), amount: 500n, roundId: 'r' })).toMatchObject({ type: 'ok' });
+    expect(await rollback(alice, 'eur-rb-bet-2')).toMatchObject({ type: 'refused', reason: 'conflict' });
+    // A target never seen: remembered in the guessed currency's wallet, answered in it.
+    expect(await wallet.execute({ op: 'rollback', player: alice, currency: USD, currencyUnnamed: true, provider: SCORPIO, target: ExternalTxId('eur-rb-ghost') })).toEqual({
+      type: 'refused',
+      reason: 'target_not_found',
+      balance: 10_000n,
+    });
   });
 });
 
