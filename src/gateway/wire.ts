@@ -10,7 +10,7 @@ import { isStorable } from '../ledger/storable.ts';
 export const storableId = (max: number) =>
   z
     .string()
-    .trim()
-    .min(1)
     .max(max)
+    // Kept as sent: trimmed, " 7" and "7" would be one transaction, and the second a "repeat" of the first.
+    .refine((id) => id.trim() !== '', 'must not be blank')
     .refine(isStorable, 'contains a character that cannot be stored (NUL or an unpaired surrogate)');

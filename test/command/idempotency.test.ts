@@ -79,6 +79,15 @@ describe('check 41: a trans_id already processed', () => {
     expect(await wallet(gw, 'idtext', 'USD')).toBe(9000n);
   });
 
+  it('a trans_id is kept as sent: the same id with a space around it is another transaction', async () => {
+    await gw.fund('idspace', { USD: '100.00' });
+    const b = String(transId());
+    await expectAnswer(gw, 'scorpio-play', bet('idspace', b, 10, { round: 'r-idspace' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', bet('idspace', ` ${b}`, 10, { round: 'r-idspace' }), ok('80'));
+    await expectAnswer(gw, 'scorpio-play', bet('idspace', `${b} `, 10, { round: 'r-idspace' }), ok('70'));
+    expect(await wallet(gw, 'idspace', 'USD')).toBe(7000n);
+  });
+
   it('a repeat with a different amount answers 41 and changes nothing', async () => {
     await gw.fund('diffamt', { USD: '100.00' });
     const b = transId();
