@@ -17,7 +17,7 @@ const COOKIE = 'croupier_board';
  * (living as long as the token) and the browser is sent back to the URL without it, so the token does
  * not stay in the address bar or the history. Later requests of the board's UI carry the cookie. A
  * person signed in to the console is let in by the console's session. The board retries and removes
- * jobs: it needs the operator role.
+ * jobs: it needs the operator role, and a change it is sent with a cookie must come from its own page.
  */
 function boardAuth(secret: Secret, operators: Operators | undefined) {
   const verify = tokenVerifier(secret);
@@ -35,6 +35,11 @@ function boardAuth(secret: Secret, operators: Operators | undefined) {
       principal = { ...session.operator, via: 'console' };
     }
     if (!allows(principal.role, 'operator')) return forbidden(res, `the queue board needs the operator role; ${principal.name} is a ${principal.role}`);
+    // The board's own pages cannot send the console's CSRF token: a change carried by a cookie must
+    // come from a page of this origin, as the browser says (Sec-Fetch-Site, else Origin).
+    if (!SAFE_METHODS.has(req.method) && bearerToken(req) === undefined && !fromThisOrigin(req)) {
+      return forbidden(res, 'a change to the queue board with a cookie must come from the board itself (Origin / Sec-Fetch-Site)');
+    }
     res.locals.principal = principal;
     if (fromQuery === undefined || token !== fromQuery) return next();
     const maxAge = principal.expiresAt === undefined ? undefined : Math.max(0, principal.expiresAt * 1000 - Date.now());
@@ -43,6 +48,25 @@ function boardAuth(secret: Secret, operators: Operators | undefined) {
     url.searchParams.delete('token');
     res.redirect(303, `${url.pathname}${url.search}`);
   };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Whether the browser says the request comes from a page of this origin. Sec-Fetch-Site is the
+ * browser's own verdict; without it, Origin must name this host. A request with neither (a script,
+ * an old browser) is not taken for one.
+ */
+function fromThisOrigin(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.get('origin');
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host === req.get('host');
+  } catch {
+    return false;
+  }
 }
 
 /** Bull Board for the gateway's queues at /admin/queues, behind the back office's JWT. */

@@ -310,6 +310,26 @@ describe('Bull Board at /admin/queues', () => {
     expect(apiCall.status).toBe(200);
   });
 
+  it('takes a change made with its cookie only from its own pages: another site cannot retry or remove jobs', async () => {
+    const pair = (await fetch(`${gw.url}/admin/queues?token=${token}`, { redirect: 'manual' })).headers.get('set-cookie')!.split(';')[0]!;
+    const clean = (headers: Record<string, string>) => fetch(`${gw.url}/admin/queues/api/queues/maintenance/clean/completed`, { method: 'PUT', headers });
+    const host = new URL(gw.url).host;
+    for (const [why, headers] of [
+      ['another origin', { origin: 'https://evil.example' }],
+      ['a cross-site fetch', { 'sec-fetch-site': 'cross-site', origin: `http://${host}` }],
+      ['a same-site page of another origin', { 'sec-fetch-site': 'same-site' }],
+      ['no word from a browser', {}],
+    ] as const) {
+      const res = await clean({ cookie: pair, ...headers });
+      expect(res.status, why).toBe(403);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+    }
+    expect((await clean({ cookie: pair, origin: `http://${host}` })).status).toBe(200);
+    expect((await clean({ cookie: pair, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    // A bearer token is not sent by a browser on its own: no origin needed.
+    expect((await clean({ authorization: `Bearer ${token}` })).status).toBe(200);
+  });
+
   it("lists a parked job through the board's API (the query string reaches it)", async () => {
     const parked = command.transId();
     const release = await holdWallet(gw, 'wh', 'USD');
