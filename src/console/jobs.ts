@@ -61,6 +61,18 @@ export class ConsoleJobs {
     return job;
   }
 
+  /**
+   * The running job of this kind on this subject, or a new one: for an operation whose every run
+   * does the same work (the ledger check), a second request joins the first instead of repeating it.
+   */
+  join<T>(
+    what: { kind: JobKind; subject: string; startedBy: string },
+    run: (progress: Progress) => Promise<T>,
+    report: (result: T) => { html: SafeHtml; good: boolean },
+  ): ConsoleJob {
+    return this.running().find((j) => j.kind === what.kind && j.subject === what.subject) ?? this.start(what, run, report);
+  }
+
   get(id: string): ConsoleJob | undefined {
     return this.#jobs.get(id);
   }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlayerCode } from '../../src/wallet/types.ts';
 import { providerTraffic } from '../../src/webhooks/stats.ts';
@@ -102,9 +103,19 @@ describe('overview', () => {
     expect(page.text).toContain('data-testid="queues"');
 
     // The ledger check runs as a job: the request answers at once with its page, which reloads until the verdict.
-    const check = await jobEnded(await call('GET', '/console/ledger-check', { cookie }), cookie);
+    const start = () => call('POST', '/console/ledger-check', { cookie, form: { _csrf: csrfIn(page.text) } });
+    // A second request while one runs joins it: one scan of the ledger, not two. The scan is held on
+    // a table lock until both requests are answered.
+    const [first, second] = await gw.gateway.db.transaction().execute(async (trx) => {
+      await sql`lock table transfers in access exclusive mode`.execute(trx);
+      const one = await start();
+      return [one, await start()];
+    });
+    expect(second.headers.get('location')).toBe(first.headers.get('location'));
+    const check = await jobEnded(first, cookie);
     expect(check.text).toContain('<strong>finished</strong>');
     expect(check.text).toContain('data-testid="ledger-clean"');
+    expect((await call('POST', '/console/ledger-check', { cookie, form: {} })).status).toBe(403);
   });
 });
 

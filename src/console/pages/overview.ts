@@ -3,7 +3,7 @@ import type { Principal } from '../../http/auth.ts';
 import { reconcile } from '../../ledger/reconcile.ts';
 import { providerTraffic, trafficHealth, type ProviderTraffic } from '../../webhooks/stats.ts';
 import { html, type SafeHtml } from '../html.ts';
-import { CONSOLE_PATH, page } from '../layout.ts';
+import { CONSOLE_PATH, csrfField, page } from '../layout.ts';
 import type { ConsoleDeps } from '../router.ts';
 
 /** "3 min ago", "2 h ago": how long since a time, for a person scanning a table. */
@@ -67,16 +67,17 @@ export function overviewPage(router: express.Router, deps: ConsoleDeps): void {
 <table data-testid="queues"><thead><tr><th>Queue</th><th class="num">Waiting</th><th class="num">Active</th><th class="num">Delayed</th><th class="num">Failed</th></tr></thead><tbody>${queues}</tbody></table>
 <p class="muted">Job details: <a href="/admin/queues">the queue board</a>.</p>
 <h2>Ledger</h2>
-<form method="get" action="${CONSOLE_PATH}/ledger-check"><button class="secondary" type="submit" data-testid="ledger-check">Check the ledger now</button></form>`,
+<form method="post" action="${CONSOLE_PATH}/ledger-check">${csrfField(p)}<button class="secondary" type="submit" data-testid="ledger-check">Check the ledger now</button></form>`,
       ),
     );
   });
 
   // The check reads the whole ledger (seconds to minutes on a large one): it runs as a job, its page
-  // reloading itself until the verdict, so no request waits on it.
-  router.get('/ledger-check', (_req, res) => {
+  // reloading itself until the verdict, so no request waits on it. One at a time: a request while one
+  // runs is sent to that one's page, so nobody (a viewer may check) can pile full scans on Postgres.
+  router.post('/ledger-check', (_req, res) => {
     const p = res.locals.principal as Principal;
-    const job = deps.jobs.start({ kind: 'ledger check', subject: 'the ledger', startedBy: p.name }, () => reconcile(deps.db), (breaks) => ({
+    const job = deps.jobs.join({ kind: 'ledger check', subject: 'the ledger', startedBy: p.name }, () => reconcile(deps.db), (breaks) => ({
       good: breaks.length === 0,
       html:
         breaks.length === 0
