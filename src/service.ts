@@ -13,6 +13,7 @@ import { keepStatistics } from './ledger/statistics.ts';
 import { Admission, AdmittedWallet } from './locks/admission.ts';
 import { Audit } from './operators/audit.ts';
 import { Operators } from './operators/operators.ts';
+import { SharedTurns } from './operators/turns.ts';
 import { Reports } from './reports/ggr.ts';
 import { LockedWallet } from './locks/player-lock.ts';
 import { Parking } from './queue/parking.ts';
@@ -137,7 +138,9 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const backOffice = new BackOffice(db, house);
   const history = new WebhookHistory(db);
   const audit = new Audit(db);
-  const operators = new Operators(db, audit, config.console);
+  // Sign-ins of one name or address take turns across the gateway's processes (the brake counts
+  // the failures before each).
+  const operators = new Operators(db, audit, config.console, new SharedTurns(redis, { prefix: `${config.redis.prefix}:` }, log));
   const reports = new Reports(db);
   const parking = new Parking(
     { redisUrl: config.redis.url, prefix: config.redis.prefix, maxAttempts: config.queue.maxAttempts, maxBackoffMs: config.queue.maxBackoffMs },

@@ -4,7 +4,7 @@ import type { Role } from '../ledger/schema.ts';
 import { pgErrorCode, PgError } from '../ledger/database.ts';
 import type { Actor, Audit } from './audit.ts';
 import { hashPassword, NO_ONE, verifyPassword, weakPassword } from './passwords.ts';
-import { Turns } from './turns.ts';
+import { Turns, TurnTimeout, type TurnTaker } from './turns.ts';
 
 export const ROLES: readonly Role[] = ['viewer', 'operator', 'admin'];
 
@@ -53,13 +53,17 @@ export class Operators {
   readonly #db: Db;
   readonly #audit: Audit;
   readonly #policy: SessionPolicy;
-  /** Sign-ins of one name, or from one address, one after the other: each is braked by the failures before it. */
-  readonly #signIns = new Turns();
+  /**
+   * Sign-ins of one name, or from one address, one after the other: each is braked by the failures
+   * before it. The gateway's are shared by its processes (SharedTurns); by default, this process's.
+   */
+  readonly #signIns: TurnTaker;
 
-  constructor(db: Db, audit: Audit, policy: SessionPolicy) {
+  constructor(db: Db, audit: Audit, policy: SessionPolicy, signIns: TurnTaker = new Turns()) {
     this.#db = db;
     this.#audit = audit;
     this.#policy = policy;
+    this.#signIns = signIns;
   }
 
   async list(): Promise<OperatorView[]> {
@@ -158,7 +162,14 @@ export class Operators {
     from: { ip?: string | undefined; userAgent?: string | undefined },
   ): Promise<{ ok: true; token: string; session: Session } | { ok: false; reason: 'bad_credentials' | 'braked' }> {
     const actor: Actor = { name: name.slice(0, 64), via: 'console', ip: from.ip };
-    return this.#signIns.run([`name:${actor.name}`, `ip:${from.ip ?? ''}`], () => this.#signIn(actor, name, password, from));
+    try {
+      return await this.#signIns.run([`name:${actor.name}`, `ip:${from.ip ?? ''}`], () => this.#signIn(actor, name, password, from));
+    } catch (error) {
+      if (!(error instanceof TurnTimeout)) throw error;
+      // Other processes are that busy with this name or address: a burst, refused as one.
+      await this.#audit.record({ actor, action: 'sign_in', outcome: 'refused', detail: { reason: 'busy' } });
+      return { ok: false, reason: 'braked' };
+    }
   }
 
   async #signIn(
