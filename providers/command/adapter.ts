@@ -92,7 +92,7 @@ class CommandAdapter implements ProviderAdapter<Context> {
         break;
       }
       case 'cancel':
-        operation = { op: 'rollback', provider: this.id, target: ExternalTxId(idText(c.data.trans_id)), ...base };
+        operation = { op: 'rollback', provider: this.id, target: ExternalTxId(idText(c.data.trans_id)), ...(c.data.round_id === undefined ? {} : { roundId: idText(c.data.round_id) }), ...base };
         break;
       case 'status':
         operation = { op: 'status', provider: this.id, txId: ExternalTxId(idText(c.data.trans_id)), ...base };

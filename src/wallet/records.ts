@@ -228,7 +228,7 @@ export class Records {
     // a few shapes, each prepared once. Left to parameters, the plan made for any value (the generic
     // plan) counts the subqueries the flags may skip, costs more than one made for the values of
     // each call, and Postgres then plans the statement again on every call.
-    const stakedColumn = staked ? sql`exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled')` : sql`null::boolean`;
+    const stakedColumn = staked ? sql`exists (select 1 from bet_lines l where l.round_id = r.id and l.state <> 'cancelled' and l.amount > 0)` : sql`null::boolean`;
     const linesColumns = lines
       ? sql`(select json_agg(json_build_object('id', l.id::text, 'ref', l.ref, 'amount', l.amount::text, 'state', l.state,
             'winloss', l.winloss::text, 'payout', l.payout::text, 'debit', l.provider_transaction_id::text,

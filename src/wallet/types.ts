@@ -94,7 +94,7 @@ export type WalletOperation =
    * guess: the wallet reverses the transaction in its own currency, when it is the player's (the
    * outcome's `currency` then says which), and uses the guess only for a transaction never seen.
    */
-  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId; currencyUnnamed?: boolean } & PlayerOp)
+  | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId; currencyUnnamed?: boolean; roundId?: string } & PlayerOp)
   /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */
   | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp)
   | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp)

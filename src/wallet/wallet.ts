@@ -1,5 +1,5 @@
 import type { Currency } from '../money/currency.ts';
-import type { Minor } from '../money/minor.ts';
+import { MAX_MINOR, type Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
 import { onClient, PgError, pgErrorCode, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
@@ -582,6 +582,8 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
     return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
   }
 
+  // A balance past the largest the ledger holds is not a passing fault to retry: refused (rule 6).
+  if (op.amount > MAX_MINOR - wallet.balance) return { ...refused('inconsistent', wallet.balance), detail: 'the credit would take the balance past the largest the ledger holds' };
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   // A closing win settles the lines still open: the dialect does not say what each line won.
   const closing = op.closes ? (round?.state?.lines ?? []).filter((l) => l.state === 'open').map((l) => ({ id: l.id, winloss: null, payout: null })) : [];
@@ -697,6 +699,8 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
   }
   // Another player's repeat of a rollback is not a repeat (rule 1).
   if (marker && marker.player_id !== wallet.playerId) return refused('conflict', wallet.balance);
+  // A rollback that names a round names the transaction's own: another round is an inconsistent call (rules 1, 6).
+  if (target && op.roundId !== undefined && target.round !== op.roundId) return refused('conflict', wallet.balance);
   if (marker) {
     // A second rollback changes nothing; one of a transaction never seen stays "not found".
     return marker.target_id === null ? refused('target_not_found', wallet.balance, true) : { type: 'duplicate', balance: wallet.balance };
