@@ -18,8 +18,17 @@ const amountText = z.union([z.string().max(64), z.instanceof(JsonNumber)]).trans
 
 const account = storableId(100);
 
+/**
+ * 0 for an ordinary transaction, else the id of a bonus-call promotion, whose win needs no stake: a
+ * number, or its digits as text. Anything else is malformed rather than read as a promotion's id.
+ */
+const callId = z.union([
+  z.string().regex(/^\d{1,30}$/, 'call_id must be a non-negative integer'),
+  z.instanceof(JsonNumber).refine((n) => /^\d{1,30}$/.test(n.source), 'call_id must be a non-negative integer'),
+]);
+
 const gameContext = {
-  call_id: opaqueId.optional(),
+  call_id: callId.optional(),
   provider_id: z.union([z.string().max(100), z.instanceof(JsonNumber)]).optional(),
   game_code: z.string().max(200).optional(),
   game_name: z.string().max(200).optional(),

@@ -49,6 +49,28 @@ describe('blocked player and round rules together (rules 7, 11)', () => {
   });
 });
 
+describe('call_id: a number, or its digits as text', () => {
+  it('a call_id that is not digits is malformed (99), never taken for a bonus call that needs no stake', async () => {
+    await gw.fund('aud_callid', { USD: '10.00' });
+    const before = await snapshot(gw);
+    for (const callId of [' 0', '0 ', 'abc', '1e3', '-1']) {
+      const body = win('aud_callid', transId(), 50, { round: 'r-aud-callid' });
+      (body.data as Record<string, unknown>).call_id = callId;
+      const res = await gw.callback('scorpio-play', body);
+      expect(res.json.result, JSON.stringify(callId)).toBe(99);
+    }
+    expect(await snapshot(gw)).toEqual(before);
+    // Digits as text read as the number: "0" is an ordinary win (no stake: 42), "7" a bonus call's.
+    const plain = win('aud_callid', transId(), 50, { round: 'r-aud-callid' });
+    (plain.data as Record<string, unknown>).call_id = '000';
+    await expectAnswer(gw, 'scorpio-play', plain, withBalance(42, '10'));
+    const bonus = win('aud_callid', transId(), 50, { round: 'r-aud-callid' });
+    (bonus.data as Record<string, unknown>).call_id = '7';
+    await expectAnswer(gw, 'scorpio-play', bonus, ok('60'));
+    await expectReconciled(gw);
+  });
+});
+
 describe('amounts in exponent notation and negative zero', () => {
   it('exponent forms are converted exactly; -0 and an exponent below a cent are refused (99)', async () => {
     await gw.fund('aud_exp', { USD: '100.00' });
