@@ -101,6 +101,8 @@ export function namedLines(round: RoundState, lines: readonly LineResult[], stat
     const held = byRef.get(line.ref);
     if (!held) return refuse('unknown_line', `line ${line.ref} was never placed on this round`);
     if (held.amount !== line.stake) return refuse('unknown_line', `line ${line.ref} states stake ${line.stake}, the wallet debited ${held.amount}`);
+    // Rules 10-11: a line's stake is what was debited for it; a line of 0 took nothing to pay for.
+    if (held.amount === 0n) return refuse('no_stake', `line ${line.ref} staked nothing`);
     if (held.state !== state) return refuse('line_closed', `line ${line.ref} is ${held.state}, not ${state}`);
     found.push(held);
   }

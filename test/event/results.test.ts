@@ -136,6 +136,27 @@ describe('bet_result', () => {
     expect(await ledgerState(gw)).toEqual(before);
   });
 
+  it('a result for a line that staked 0 pays nothing (R3): a stake is what was debited', async () => {
+    const round = await playerWithBet('ev_result_zero', '100', 0, 100);
+    const before = await ledgerState(gw);
+    await expectEvent(gw, result('ev_result_zero', round, 0, 50), 'R3', 100);
+    expect(await ledgerState(gw)).toEqual(before);
+    // Beside a real stake, the line of 0 still pays nothing: the whole result is refused.
+    const mixed = newRound();
+    await expectEvent(gw, bet('ev_result_zero', mixed, [[1, 10], [2, 0]]), 'R0', 90);
+    const r = event('bet_result', 'ev_result_zero', {
+      ...mixed,
+      total_bet_amount: 10,
+      total_winloss: 60,
+      bet_results: [
+        { bet_index: 1, bet_amount: 10, winloss: 10 },
+        { bet_index: 2, bet_amount: 0, winloss: 50 },
+      ],
+    });
+    await expectEvent(gw, r, 'R3', 90);
+    expect(await balanceOf(gw, 'ev_result_zero')).toBe(9000n);
+  });
+
   it('an unknown player: R3', async () => {
     const before = await ledgerState(gw);
     await expectEvent(gw, result('ev_result_nobody', newRound(), 10, 10), 'R3');
