@@ -582,8 +582,8 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
     return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
   }
 
-  // A balance past the largest the ledger holds is not a passing fault to retry: refused (rule 6).
-  if (op.amount > MAX_MINOR - wallet.balance) return { ...refused('inconsistent', wallet.balance), detail: 'the credit would take the balance past the largest the ledger holds' };
+  const beyond = pastLimit(wallet.balance, op.amount);
+  if (beyond) return beyond;
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   // A closing win settles the lines still open: the dialect does not say what each line won.
   const closing = op.closes ? (round?.state?.lines ?? []).filter((l) => l.state === 'open').map((l) => ({ id: l.id, winloss: null, payout: null })) : [];
@@ -624,6 +624,8 @@ async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
 
   const lines = (held as RoundLine[]).map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
   const paid = lines.reduce((sum, l) => sum + l.payout, 0n);
+  const beyond = pastLimit(wallet.balance, paid);
+  if (beyond) return beyond;
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   records.send(
     { ...op, kind: 'credit', amount: paid, details: { ...op.details, claim } },
@@ -663,6 +665,8 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
   const delta = lines.reduce((sum, l, i) => sum + l.payout - (held![i]!.payout ?? 0n), 0n);
   // Taking back a paid result never makes the wallet negative: refused, and the vendor's retry may succeed later.
   if (delta < 0n && wallet.balance < -delta) return refused('insufficient_funds', wallet.balance);
+  const beyond = pastLimit(wallet.balance, delta);
+  if (beyond) return beyond;
   const unchanged = state!.lines.filter((l) => l.state === 'settled' && !held!.includes(l)).reduce((sum, l) => sum + (l.payout ?? 0n), 0n);
   const game = await records.gameAccount(op.provider, op.currency, wallet.playerId);
   const [from, to] = delta >= 0n ? [game, wallet.accountId] : [wallet.accountId, game];
@@ -830,6 +834,16 @@ async function recordRoundRefusal(
     claim,
   });
   return { ...refused(refusal.reason, balance), detail: refusal.detail };
+}
+
+/**
+ * A credit that would take the balance past the largest the ledger holds (Postgres bigint) would fail
+ * in Postgres as a fault, be parked, and be paid by a retry once the player had spent enough: it is
+ * not a passing fault but an impossible claim, refused (rule 6) and never parked.
+ */
+function pastLimit(balance: Minor, credit: Minor): Outcome | undefined {
+  if (credit <= 0n || credit <= MAX_MINOR - balance) return undefined;
+  return { ...refused('inconsistent', balance), detail: 'the credit would take the balance past the largest the ledger holds' };
 }
 
 /** Idempotency with a content check (rule 1): same content replays the original outcome, other content is a conflict. */

@@ -157,6 +157,19 @@ describe('bet_result', () => {
     expect(await balanceOf(gw, 'ev_result_zero')).toBe(9000n);
   });
 
+  it("a result the balance cannot hold (past the ledger's largest amount) is R3 and never parked", async () => {
+    const round = await playerWithBet('ev_result_huge', '92233720368547700', 10, 92233720368547690);
+    const before = await ledgerState(gw);
+    const r = result('ev_result_huge', round, 10, 100);
+    await expectEvent(gw, r, 'R3', 92233720368547690);
+    expect(await ledgerState(gw)).toEqual(before);
+    const row = await gw.gateway.db.selectFrom('webhooks').select(['outcome']).where('transaction_id', '=', r.transaction_id).executeTakeFirstOrThrow();
+    expect(row.outcome).not.toBe('parked');
+    // Parked, a retry would pay it behind the vendor's back once the player had spent enough.
+    expect(await gw.gateway.db.selectFrom('webhooks').select('id').where('outcome', '=', 'parked').where('transaction_id', '=', r.transaction_id).execute()).toEqual([]);
+    expect(await balanceOf(gw, 'ev_result_huge')).toBe(9223372036854769000n);
+  });
+
   it('an unknown player: R3', async () => {
     const before = await ledgerState(gw);
     await expectEvent(gw, result('ev_result_nobody', newRound(), 10, 10), 'R3');
