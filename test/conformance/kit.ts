@@ -86,6 +86,7 @@ export const SCENARIOS = [
   'result without a stake',
   'result for a cancelled stake',
   'result for a refused stake',
+  'result for a zero stake',
   'stake-free win',
   'zero win',
   'exact balance bet',
@@ -688,6 +689,18 @@ const SCENARIO: Record<ScenarioName, (k: Kit) => Promise<void>> = {
     expectRefusal(await win(k, money(k, p, 2_000n, b.roundId), 1_000n), NO_STAKE, 500n);
     expect(await k.ledger()).toEqual(before);
     expect(await k.moves(p)).toEqual(['deposit +500']);
+  },
+
+  async 'result for a zero stake'(k) {
+    // Rules 10-11: a stake is what was debited; a bet of 0 debited nothing, so its round owes nothing.
+    const p = await funded(k, 'zero-stake', 500n);
+    const b = money(k, p, 0n);
+    expectReading(await bet(k, b), 'ok', 500n);
+    const before = await k.ledger();
+    expectRefusal(await win(k, money(k, p, 1_250n, b.roundId), 0n), NO_STAKE, 500n);
+    expect(await k.ledger()).toEqual(before);
+    expect(await k.refusals(p)).toHaveLength(1);
+    expect(await k.balance(p)).toBe(500n);
   },
 
   async 'stake-free win'(k) {
