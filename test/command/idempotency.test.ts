@@ -182,6 +182,8 @@ describe('cancel: repeats and cancel before the transaction (rules 2 and 3)', ()
       .where('target_external_id', '=', String(b))
       .executeTakeFirstOrThrow();
     expect(marker).toEqual({ target_id: null, transfer_id: null });
+    // For the vendor the bet is cancelled: it will be refused if it arrives.
+    await expectAnswer(gw, 'scorpio-play', status('early', b), statusOk(String(b), 'CANCELED'));
 
     await expectAnswer(gw, 'scorpio-play', bet('early', b, 10, { round: 'r-early' }), withBalance(41, '100'));
     await expectAnswer(gw, 'scorpio-play', bet('early', b, 10, { round: 'r-early' }), withBalance(41, '100'));
@@ -196,6 +198,7 @@ describe('cancel: repeats and cancel before the transaction (rules 2 and 3)', ()
       .where('external_id', '=', String(b))
       .executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'refused', transfer_id: null });
+    await expectAnswer(gw, 'scorpio-play', status('early', b), statusOk(String(b), 'CANCELED'));
     await expectReconciled(gw);
   });
 
