@@ -227,7 +227,8 @@ function amountOf(text: string, currency: Currency): Parsed<Minor> {
 
 /** A net win/loss: negative when the round was lost. */
 function signedAmountOf(text: string, currency: Currency): Parsed<Minor> {
-  const negative = text.trim().startsWith('-');
+  // A sign belongs to its digits: "- 5" is no decimal text, and is left whole for parseAmount to refuse.
+  const negative = /^-\d/.test(text.trim());
   const amount = amountOf(negative ? text.trim().slice(1) : text, currency);
   return amount.ok && negative ? ok(-amount.value) : amount;
 }
