@@ -541,12 +541,21 @@ export class Records {
       .execute();
   }
 
-  async insertSession(provider: ProviderId, txId: ExternalTxId, playerId: bigint, kind: 'login' | 'logout', details?: Record<string, unknown>) {
-    await this.#trx
+  /**
+   * Records a login or logout under its id: 'repeat' when the id already names this player's session
+   * event of this kind, 'conflict' when it names another player's or another kind (rule 1).
+   */
+  async insertSession(provider: ProviderId, txId: ExternalTxId, playerId: bigint, kind: 'login' | 'logout', details?: Record<string, unknown>): Promise<'recorded' | 'repeat' | 'conflict'> {
+    const inserted = await this.#trx
       .insertInto('player_sessions')
       .values({ provider_id: provider, external_id: txId, player_id: playerId, kind, details: details ? storableJson(details) : null })
       .onConflict((oc) => oc.constraint('player_session_unique').doNothing())
-      .execute();
+      .returning('id')
+      .executeTakeFirst();
+    if (inserted) return 'recorded';
+    // A statement of its own sees the row that won the race, committed before the insert gave way to it.
+    const held = await this.#trx.selectFrom('player_sessions').select(['player_id', 'kind']).where('provider_id', '=', provider).where('external_id', '=', txId).executeTakeFirst();
+    return held?.player_id === playerId && held.kind === kind ? 'repeat' : 'conflict';
   }
 }
 

@@ -494,8 +494,9 @@ async function session(records: Records, op: Op<'session'>): Promise<Outcome> {
   const wallet = await records.wallet(op.player, op.currency, false);
   if (typeof wallet === 'string') return refused(wallet);
   if (op.requireActive && wallet.status === 'blocked') return refused('player_blocked', wallet.balance);
-  await records.insertSession(op.provider, op.txId, wallet.playerId, op.action === 'start' ? 'login' : 'logout', op.details);
-  return { type: 'ok', balance: wallet.balance, moved: false };
+  const recorded = await records.insertSession(op.provider, op.txId, wallet.playerId, op.action === 'start' ? 'login' : 'logout', op.details);
+  if (recorded === 'conflict') return refused('conflict', wallet.balance);
+  return recorded === 'repeat' ? { type: 'duplicate', balance: wallet.balance } : { type: 'ok', balance: wallet.balance, moved: false };
 }
 
 /**

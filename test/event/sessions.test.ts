@@ -49,6 +49,27 @@ describe('login', () => {
     expect((await sessionsOf(gw, 'ev_login_twice')).map((s) => s.external_id)).toEqual([login.transaction_id, again.transaction_id]);
   });
 
+  it("a login repeating another player's transaction_id is a conflict: R3, nothing recorded for it (rule 1)", async () => {
+    await gw.fund('ev_login_mine', { USD: '3' });
+    await gw.fund('ev_login_theirs', { USD: '4' });
+    const login = event('login', 'ev_login_mine');
+    await expectEvent(gw, login, 'R0', 3);
+    const before = await ledgerState(gw);
+    await expectEvent(gw, { ...login, user_id: 'ev_login_theirs' }, 'R3', 4);
+    expect(await sessionsOf(gw, 'ev_login_theirs')).toEqual([]);
+    expect(await ledgerState(gw)).toEqual(before);
+    // The first player's own repeat is still a repeat.
+    await expectEvent(gw, login, 'R0', 3);
+  });
+
+  it("a logout repeating a login's transaction_id is a conflict: R3, no logout recorded", async () => {
+    await gw.fund('ev_login_kind', { USD: '6' });
+    const login = event('login', 'ev_login_kind');
+    await expectEvent(gw, login, 'R0', 6);
+    await expectEvent(gw, { ...login, event_type: 'logout' }, 'R3', 6);
+    expect((await sessionsOf(gw, 'ev_login_kind')).map((s) => s.kind)).toEqual(['login']);
+  });
+
   it('a blocked player cannot log in: R3, no session recorded', async () => {
     await gw.fund('ev_login_blocked', { USD: '75' });
     await block(gw, 'ev_login_blocked');
