@@ -123,7 +123,10 @@ class EventAdapter implements ProviderAdapter<Context> {
     }
     const currency = context.currency;
     const roundId = roundKey(d.table_no, d.game_no);
-    const money = { ...base, currency, roundId, ...(d.game_type === undefined ? {} : { game: d.game_type }), ...(details ? { details: { ...details, game_type: d.game_type } } : {}) };
+    // Only a bet is shown naming its currency: a cancel, result or change naming none is in its
+    // round's, which the wallet knows (the instance's is only a guess, and so are its amounts' units).
+    const unnamed = d.currency === undefined && event !== 'bet' ? { currencyUnnamed: true } : {};
+    const money = { ...base, currency, roundId, ...unnamed, ...(d.game_type === undefined ? {} : { game: d.game_type }), ...(details ? { details: { ...details, game_type: d.game_type } } : {}) };
 
     switch (event) {
       case 'bet':
@@ -193,7 +196,9 @@ class EventAdapter implements ProviderAdapter<Context> {
   }
 
   async answer(context: Context, outcome: Outcome): Promise<Answer> {
-    return this.#encrypted(codeFor(context.event, outcome), context, outcome.balance);
+    // An event that named no currency was applied in its round's: the balance is in that one.
+    const currency = outcome.type !== 'status' ? outcome.currency : undefined;
+    return this.#encrypted(codeFor(context.event, outcome), currency === undefined ? context : { ...context, currency }, outcome.balance);
   }
 
   async fail(problem: Failure, context?: Context, balance?: Minor): Promise<Answer> {

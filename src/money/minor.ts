@@ -65,3 +65,14 @@ export function formatAmountFixed(value: Minor, currency: Currency): string {
 export function amountAsJsonNumber(value: Minor, currency: Currency): unknown {
   return JSON.rawJSON(formatAmount(value, currency));
 }
+
+/**
+ * An amount in `from`'s minor units re-expressed, exactly, in `to`'s (1050n USD -> 10500n KWD's
+ * fils): undefined when `to` has too few decimals to hold it (1050n USD is 10.5, no JPY amount).
+ */
+export function rescale(value: Minor, from: Currency, to: Currency): Minor | undefined {
+  const shift = exponentOf(to) - exponentOf(from);
+  if (shift >= 0) return value * 10n ** BigInt(shift);
+  const divisor = 10n ** BigInt(-shift);
+  return value % divisor === 0n ? value / divisor : undefined;
+}

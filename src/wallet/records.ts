@@ -438,6 +438,19 @@ export class Records {
     return row === undefined ? undefined : asCurrency(row.currency.trim());
   }
 
+  /** The currency of `player`'s round `roundId`: fixed by its first bet, so read before the wallet row is locked. */
+  async roundCurrencyOf(provider: ProviderId, roundId: string, player: PlayerCode): Promise<Currency | undefined> {
+    const row = await this.#trx
+      .selectFrom('rounds as r')
+      .innerJoin('players as p', 'p.id', 'r.player_id')
+      .select('r.currency')
+      .where('r.provider_id', '=', provider)
+      .where('r.external_id', '=', roundId)
+      .where('p.code', '=', player)
+      .executeTakeFirst();
+    return row === undefined ? undefined : asCurrency(row.currency.trim());
+  }
+
   /**
    * The bet a win names (`against`): whether it was placed for this player on this round and still
    * stands (applied, not rolled back, a line not cancelled).

@@ -70,6 +70,17 @@ export interface ResultTotals {
   winlossBefore?: Minor;
 }
 
+/**
+ * An operation on a round whose message may name no currency (`currencyUnnamed`): its `currency` is
+ * then the adapter's guess, and its amounts that guess's minor units. The wallet applies it in its
+ * round's currency, where the round is the player's, with its amounts re-expressed exactly in that
+ * currency's minor units (refused as inconsistent where they cannot be); the outcome's `currency`
+ * then says which. A round's money is never refused for the adapter's guess (rule 7).
+ */
+interface InRound {
+  currencyUnnamed?: boolean;
+}
+
 export type WalletOperation =
   | ({ op: 'authenticate'; requireActive: boolean } & PlayerOp)
   | ({ op: 'balance'; requireActive: boolean } & PlayerOp)
@@ -84,9 +95,9 @@ export type WalletOperation =
    */
   | ({ op: 'credit'; stakeFree?: boolean; against?: ExternalTxId; closes?: boolean } & MoneyOp)
   /** The result that settles an itemised round: pays each named line its stake as debited plus its win/loss. */
-  | ({ op: 'settle'; roundId: string; lines: readonly LineResult[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'>)
+  | ({ op: 'settle'; roundId: string; lines: readonly LineResult[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'> & InRound)
   /** A result change: the named settled lines take their corrected win/loss; the difference moves either way. */
-  | ({ op: 'adjust'; roundId: string; lines: readonly LineChange[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'>)
+  | ({ op: 'adjust'; roundId: string; lines: readonly LineChange[]; totals: ResultTotals; madeAt?: MadeAt } & Omit<MoneyOp, 'amount'> & InRound)
   /**
    * Reverses one whole transaction named by its id. `id`: the rollback's own transaction id, where
    * the dialect gives it one (the same id naming another transaction is then a conflict).
@@ -96,7 +107,7 @@ export type WalletOperation =
    */
   | ({ op: 'rollback'; provider: ProviderId; target: ExternalTxId; id?: ExternalTxId; currencyUnnamed?: boolean; roundId?: string } & PlayerOp)
   /** Refunds some bet lines of a round; the cancel is a transaction of its own (`txId`, `amount` = the lines' sum). */
-  | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp)
+  | ({ op: 'cancel_bets'; roundId: string; lines: readonly BetLine[] } & MoneyOp & InRound)
   | ({ op: 'status'; provider: ProviderId; txId: ExternalTxId } & PlayerOp)
   /** Login / logout: no money, recorded for audit; `txId` makes a repeat a no-op. */
   | ({ op: 'session'; action: 'start' | 'end'; provider: ProviderId; txId: ExternalTxId; requireActive: boolean; details?: Record<string, unknown> } & PlayerOp);

@@ -1,5 +1,5 @@
 import type { Currency } from '../money/currency.ts';
-import { MAX_MINOR, type Minor } from '../money/minor.ts';
+import { MAX_MINOR, rescale, type Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import type pg from 'pg';
 import { onClient, PgError, pgErrorCode, poolOf, untilNoRace, type Db } from '../ledger/database.ts';
@@ -47,6 +47,8 @@ export function chainLength(ops: readonly WalletOperation[]): number {
   const first = ops[0];
   for (const [i, op] of ops.entries()) {
     if (!CHAINABLE.has(op.op) || op.player !== first?.player) return i;
+    // One that guessed its currency may be applied in another wallet's: it goes first, and last.
+    if ('currencyUnnamed' in op && op.currencyUnnamed) return i === 0 ? 1 : i;
     const provider = 'provider' in op ? op.provider : '';
     const keys = [
       'txId' in op ? `tx ${provider} ${op.txId}` : undefined,
@@ -450,13 +452,13 @@ export class Wallet {
       case 'credit':
         return credit(records, op);
       case 'settle':
-        return settle(records, op);
+        return inRoundCurrency(records, op, settle);
       case 'adjust':
-        return adjust(records, op);
+        return inRoundCurrency(records, op, adjust);
       case 'rollback':
         return rollback(records, op);
       case 'cancel_bets':
-        return cancelBets(records, op);
+        return inRoundCurrency(records, op, cancelBets);
       case 'status':
         return status(records, op);
     }
@@ -690,8 +692,49 @@ async function adjust(records: Records, op: Op<'adjust'>): Promise<Outcome> {
 async function rollback(records: Records, op: Op<'rollback'>): Promise<Outcome> {
   const own = op.currencyUnnamed ? await records.currencyOf(op.provider, op.target, op.player) : undefined;
   if (own === undefined || own === op.currency) return reverse(records, op);
-  const outcome = await reverse(records, { ...op, currency: own });
+  return inCurrency(own, reverse(records, { ...op, currency: own }));
+}
+
+type RoundOp = Op<'settle' | 'adjust' | 'cancel_bets'>;
+
+/**
+ * A result, change or cancel that names no currency (`currencyUnnamed`) is applied in its round's
+ * currency, its amounts re-expressed in that currency's minor units: a round's money is not refused
+ * for the adapter's guess (rule 7). Such an operation ends a chain (chainLength), so no balance is
+ * carried in from another wallet.
+ */
+async function inRoundCurrency<O extends RoundOp>(records: Records, op: O, apply: (records: Records, op: O) => Promise<Outcome>): Promise<Outcome> {
+  const own = op.currencyUnnamed ? await records.roundCurrencyOf(op.provider, op.roundId, op.player) : undefined;
+  if (own === undefined || own === op.currency) return apply(records, op);
+  const moved = amountsIn(op, own);
+  if (!moved) return { ...refused('inconsistent'), detail: `an amount has more decimals than ${own}, the round's currency, holds`, currency: own };
+  return inCurrency(own, apply(records, moved as O));
+}
+
+/** The outcome of an operation applied in `own`, not the currency it guessed. */
+async function inCurrency(own: Currency, applied: Promise<Outcome>): Promise<Outcome> {
+  const outcome = await applied;
   return outcome.type === 'status' ? outcome : { ...outcome, currency: own };
+}
+
+/** `op` in `to`, every amount it carries re-expressed exactly in `to`'s minor units; undefined where one cannot be. */
+function amountsIn(op: RoundOp, to: Currency): RoundOp | undefined {
+  let exact = true;
+  const at = (value: Minor): Minor => {
+    const moved = rescale(value, op.currency, to);
+    if (moved === undefined) exact = false;
+    return moved ?? 0n;
+  };
+  const optional = (value: Minor | undefined) => (value === undefined ? {} : { winlossBefore: at(value) });
+  let moved: RoundOp;
+  if (op.op === 'cancel_bets') {
+    moved = { ...op, currency: to, amount: at(op.amount), lines: op.lines.map((l) => ({ ...l, amount: at(l.amount) })) };
+  } else {
+    const totals = { ...op.totals, stake: at(op.totals.stake), winloss: at(op.totals.winloss), ...optional(op.totals.winlossBefore) };
+    const lines = op.lines.map((l) => ({ ...l, stake: at(l.stake), winloss: at(l.winloss), ...optional('winlossBefore' in l ? l.winlossBefore : undefined) }));
+    moved = { ...op, currency: to, totals, lines } as RoundOp;
+  }
+  return exact ? moved : undefined;
 }
 
 async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {

@@ -186,4 +186,21 @@ describe('which operations may share a chain', () => {
       chainable([bet(p, 'x1', 1n), { op: 'cancel_bets', provider: SCORPIO, txId: ExternalTxId('x2'), roundId: 'r9', lines: [{ ref: 'l', amount: 1n }], amount: 1n, player: p, currency: USD }]),
     ).toBe(false);
   });
+  it('a result naming no currency only alone: it may be applied in another wallet than it guessed', () => {
+    const result: WalletOperation = {
+      op: 'settle',
+      provider: DOWINN,
+      txId: ExternalTxId('x5'),
+      roundId: 'r5',
+      lines: [{ ref: '1', stake: 1n, winloss: 1n }],
+      totals: { stake: 1n, winloss: 1n },
+      player: p,
+      currency: USD,
+      currencyUnnamed: true,
+    };
+    expect(chainable([result])).toBe(true);
+    expect(chainable([bet(p, 'x1', 1n), result])).toBe(false);
+    expect(chainable([result, bet(p, 'x1', 1n)])).toBe(false);
+    expect(chainable([bet(p, 'x1', 1n), { ...result, currencyUnnamed: false }])).toBe(true);
+  });
 });
