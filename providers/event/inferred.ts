@@ -32,8 +32,13 @@ export const answerWithinMs = (eventType: string): number => (eventType === 'bet
  */
 export const madeAt = (event: { timestamp: number }) => event.timestamp;
 
-/** A round is identified by table and game number. */
-export const roundKey = (tableNo: string, gameNo: string) => `${tableNo}:${gameNo}`;
+/**
+ * A round is identified by table and game number, kept as `table:game`. A table holding ':' or '%' is
+ * percent-encoded first (':' as %3A, '%' as %25), so no two pairs share a key (table "T:1" with game
+ * "2" and table "T" with game "1:2" used to): the first ':' of a key always ends its table. Every other
+ * table's keys are as they always were (docs/operations.md, "Upgrading").
+ */
+export const roundKey = (tableNo: string, gameNo: string) => `${/[:%]/.test(tableNo) ? tableNo.replaceAll('%', '%25').replaceAll(':', '%3A') : tableNo}:${gameNo}`;
 
 /**
  * The game-lobby call (the vendor's own API): its `agent_id` is the instance's Api-Id, and its body is
