@@ -120,7 +120,9 @@ export class Pipeline {
           // its deadlines under load (counted by the admission metrics), not an error to log each time.
           const late = failure instanceof TooLate;
           if (!late) log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
-          const balance = late ? undefined : await this.#deps.peek(operation.player, operation.currency);
+          // An operation that named no currency may belong to another wallet than its guess: no balance is better than another's.
+          const unnamed = 'currencyUnnamed' in operation && operation.currencyUnnamed === true;
+          const balance = late || unnamed ? undefined : await this.#deps.peek(operation.player, operation.currency);
           [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context, balance)];
         }
       }

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { balanceOf, bet, cancel, expectEvent, expectReconciled, ledgerState, newRound, result, resultChange, type Round } from './helpers.ts';
@@ -74,6 +75,21 @@ describe('events that name no currency, on a round bet in another currency than 
     const round = await betIn('ev_cur_kwd', 'KWD', '10', 1.5, 8.5);
     await expectEvent(gw, result('ev_cur_kwd', round, 1.5, 0.25), 'R0', 10.25);
     expect(await balanceOf(gw, 'ev_cur_kwd', 'KWD')).toBe(10250n);
+  });
+
+  it('a fault answers R1 without a balance: the instance currency wallet is not the round one', async () => {
+    const round = await betIn('ev_cur_fault', 'EUR', '100', 10, 90);
+    const { db } = gw.gateway;
+    await sql`create function refuse_cur_history() returns trigger language plpgsql as $$ begin raise exception 'history refused'; end $$`.execute(db);
+    await sql`create trigger refuse_cur_history before insert on webhooks for each row
+      when (new.player_code = 'ev_cur_fault' and new.outcome <> 'fault' and new.outcome <> 'parked') execute function refuse_cur_history()`.execute(db);
+    try {
+      await expectEvent(gw, result('ev_cur_fault', round, 10, 5), 'R1');
+      expect(await balanceOf(gw, 'ev_cur_fault', 'EUR')).toBe(9000n);
+    } finally {
+      await sql`drop trigger refuse_cur_history on webhooks`.execute(db);
+      await sql`drop function refuse_cur_history()`.execute(db);
+    }
   });
 
   it('a result for a round never bet is still refused (R3): the instance currency is only a guess', async () => {
