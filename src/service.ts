@@ -25,7 +25,7 @@ import { BackOffice } from './wallet/backoffice.ts';
 import { Wallet } from './wallet/wallet.ts';
 import type { Currency } from './money/currency.ts';
 import type { Minor } from './money/minor.ts';
-import type { PlayerCode } from './wallet/types.ts';
+import type { PlayerCode, WalletOperation } from './wallet/types.ts';
 import { VendorHttp } from './vendors/transport.ts';
 import { Vendors } from './vendors/vendors.ts';
 
@@ -87,8 +87,8 @@ const ADMISSION_RESERVE = 2;
 const PEEK_MS = 200;
 
 /** The balance a failure answer can carry: a plain read, no lock; undefined when the database cannot say it in time. */
-function peekBalance(wallet: Wallet, player: PlayerCode, currency: Currency): Promise<Minor | undefined> {
-  const read = wallet.peek(player, currency).catch(() => undefined);
+function peekBalance(wallet: Wallet, player: PlayerCode, currency: Currency, op?: WalletOperation): Promise<Minor | undefined> {
+  const read = wallet.peek(player, currency, op).catch(() => undefined);
   return Promise.race([read, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), PEEK_MS).unref())]);
 }
 
@@ -151,7 +151,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const admission = new Admission(config.database.opsPerConnection * connections, metrics.admission);
   const admitted = new AdmittedWallet(wallet, admission);
   const locked = new LockedWallet(admitted, redis, { ...config.locks, prefix: `${config.redis.prefix}:` }, metrics.locks, log);
-  const pipeline = new Pipeline({ wallet: locked, peek: (player, currency) => peekBalance(wallet, player, currency), history, parking, observe: metrics.observe, log });
+  const pipeline = new Pipeline({ wallet: locked, peek: (player, currency, op) => peekBalance(wallet, player, currency, op), history, parking, observe: metrics.observe, log });
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   const actions = new OperatorActions(backOffice, replayer, audit);

@@ -24,7 +24,8 @@ export interface Observation {
 export interface PipelineDeps {
   wallet: WalletExecutor;
   /** The player's balance, read without waiting for anything (a dialect's failure answers carry it where they can); undefined when it cannot be read now. */
-  peek(player: PlayerCode, currency: Currency): Promise<Minor | undefined>;
+  /** With `op`, only the balance an answer to it may carry (Wallet.peek). */
+  peek(player: PlayerCode, currency: Currency, op?: WalletOperation): Promise<Minor | undefined>;
   history: WebhookHistory;
   /** Absent where no queue is configured: faults are then only answered and recorded. */
   parking: Parking | null;
@@ -120,9 +121,7 @@ export class Pipeline {
           // its deadlines under load (counted by the admission metrics), not an error to log each time.
           const late = failure instanceof TooLate;
           if (!late) log.error({ err: error, provider: adapter.id, op: operation.op, player: operation.player }, 'wallet operation failed');
-          // An operation that named no currency may belong to another wallet than its guess: no balance is better than another's.
-          const unnamed = 'currencyUnnamed' in operation && operation.currencyUnnamed === true;
-          const balance = late || unnamed ? undefined : await this.#deps.peek(operation.player, operation.currency);
+          const balance = late ? undefined : await this.#deps.peek(operation.player, operation.currency, operation);
           [outcome, detail, answer] = ['fault', (error as Error).message, await adapter.fail('fault', context, balance)];
         }
       }

@@ -182,10 +182,16 @@ export class Wallet {
   /**
    * The player's balance as last committed: one statement outside any transaction and outside the
    * wallet's line for connections, for an answer that carries it (a failure's); undefined when there
-   * is no such wallet.
+   * is no such wallet. With `op`, an answer to it: when it guessed its currency (`currencyUnnamed`)
+   * and its target or round is in another, undefined (another wallet's balance would mislead).
    */
-  async peek(player: PlayerCode, currency: Currency): Promise<Minor | undefined> {
-    const wallet = await new Records(this.#db, this.#house).wallet(player, currency, false);
+  async peek(player: PlayerCode, currency: Currency, op?: WalletOperation): Promise<Minor | undefined> {
+    const records = new Records(this.#db, this.#house);
+    if (op && 'currencyUnnamed' in op && op.currencyUnnamed) {
+      const own = op.op === 'rollback' ? await records.currencyOf(op.provider, op.target, player) : await records.roundCurrencyOf(op.provider, op.roundId, player);
+      if (own !== undefined && own !== currency) return undefined;
+    }
+    const wallet = await records.wallet(player, currency, false);
     return typeof wallet === 'string' ? undefined : wallet.balance;
   }
 
