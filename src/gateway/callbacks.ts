@@ -89,6 +89,10 @@ export class Pipeline {
       }
       if (!decoded) {
         [outcome, detail, answer] = ['fault', 'the adapter failed to read the request', await adapter.fail('fault')];
+      } else if (mode.source === 'import' && decoded.kind === 'operation' && decoded.operation.op === 'debit') {
+        // A vendor lists a bet among its failed notifications because it was not told the bet was taken:
+        // for the vendor, and the player at its table, the bet failed. Taking it now would take a stake from a game never played.
+        [outcome, detail, answer] = ['rejected', 'an imported bet is never taken: the vendor counts it as failed', await adapter.fail('forbidden', decoded.context)];
       } else if (decoded.kind === 'rejected') {
         const balance = decoded.withBalance && decoded.reason !== 'unauthorized' ? await this.#deps.peek(decoded.withBalance.player, decoded.withBalance.currency) : undefined;
         const said = balance === undefined ? decoded.answer : await decoded.withBalance!.answer(balance);
@@ -129,7 +133,8 @@ export class Pipeline {
 
     const operation = decoded?.kind === 'operation' ? decoded.operation : undefined;
     this.#deps.observe({ provider: instance.id, operation: operation?.op ?? 'none', outcome, seconds: (performance.now() - started) / 1000 });
-    if (mode.source === 'retry' && outcome === 'fault') throw new StillFailing(detail);
+    // Rejected, it did not reach the wallet either (a key rotated since): tried again, then left to operators.
+    if (mode.source === 'retry' && (outcome === 'fault' || outcome === 'rejected')) throw new StillFailing(detail);
     // Kept with the money, and with it the failure it settled, if this was a retry or replay.
     if (keptId !== undefined) return { answer, outcome, detail, webhookId: keptId };
 

@@ -26,8 +26,9 @@ const unknownProvider = (res: Response, provider: string) =>
 /**
  * /v1/webhooks: the webhook history for operators (authenticated with the rest of /v1): search it
  * and see one webhook (viewer); replay one or every failure of a provider in a time window, with a
- * dry run first, and import a vendor's export of failed notifications (operator, audited). Mounted
- * ahead of the back-office router so the import can take a body larger than BODY_LIMIT.
+ * dry run first (operator, audited), and import a vendor's export of failed notifications (admin,
+ * audited: its calls are taken on the file's word). Mounted ahead of the back-office router so
+ * the import can take a body larger than BODY_LIMIT.
  */
 export function webhooksRouter(deps: WebhooksRouterDeps) {
   const { history, actions, providers } = deps;
@@ -51,7 +52,9 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     res.json(await actions.replayMatching(actorOf(req, res), filter));
   });
 
-  router.post('/import', allow('operator'), express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
+  // An import is taken on the file's word (an export carries no vendor credential): it can pay any
+  // player anything the file says, so it takes the role that moves money, as the cashier does.
+  router.post('/import', allow('admin'), express.raw({ type: () => true, limit: deps.importLimit }), async (req, res) => {
     const provider = importQuery.safeParse(req.query);
     if (!provider.success) return zodInvalid(res, provider.error);
     if (!providers.has(provider.data.provider)) return unknownProvider(res, provider.data.provider);

@@ -65,8 +65,12 @@ export interface WebhookFilter {
 
 export const newCaptureId = () => randomUUID();
 
-/** A retry or replay that succeeded settles the failure it re-ran: its record marks that one resolved. */
-const settles = (r: WebhookRecord): boolean => r.replayOf !== undefined && !FAILED.includes(r.outcome);
+/**
+ * A retry or replay that the wallet answered settles the failure it re-ran: its record marks that one
+ * resolved. One rejected before the wallet (a body that no longer decrypts under a rotated key) moved
+ * nothing and decided nothing: the failure stays open.
+ */
+const settles = (r: WebhookRecord): boolean => r.replayOf !== undefined && !FAILED.includes(r.outcome) && r.outcome !== 'rejected';
 
 /** A record as its row: whatever bytes the call carried, the row is storable (the raw body as bytes, the rest made so). */
 function rowOf(r: WebhookRecord) {

@@ -116,12 +116,15 @@ export class Replayer {
 
 /**
  * A replay is trusted (its credentials are not checked again), so it must never run what was not
- * trusted on arrival; and a bet the vendor was told had failed is never taken later.
+ * trusted on arrival; and a bet is taken only when the vendor is told so, at once: one answered as
+ * failed or refused (whichever way it came: from the vendor, an import, a replay) is never taken
+ * later, even once what refused it has changed (a player created since, funds deposited since).
+ * A bet that was taken replays as the repeat it is.
  */
 function notReplayable(stored: WebhookRow): string | undefined {
   if (stored.outcome === 'rejected') return 'refused at the door (credentials, address or form): a replay cannot vouch for it';
   const op = (stored.operation as { op?: string } | null)?.op;
-  if (stored.source === 'vendor' && stored.outcome === 'fault' && op === 'debit') return 'a bet answered as failed is never taken later';
+  if (op === 'debit' && stored.outcome !== 'ok' && stored.outcome !== 'duplicate') return `a bet answered as ${stored.outcome === 'refused' ? 'refused' : 'failed'} is never taken later`;
   return undefined;
 }
 

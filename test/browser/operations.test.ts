@@ -116,7 +116,7 @@ describe('failed webhooks', () => {
     const round = `ops-round-${transId()}`;
     expect((await send(bet('ops-import', transId(), 10, { round }))).result).toBe(0);
     const exported = `${JSON.stringify({ body: JSON.stringify(win('ops-import', transId(), 25, { round })) })}\n`;
-    const { context, page } = await as('otto');
+    const { context, page } = await as('ada');
     try {
       await page.goto(`${gw.url}/console/webhooks/import`);
       await page.getByLabel('Provider').selectOption(SCORPIO);
@@ -207,7 +207,7 @@ describe('the audit trail', () => {
       const did = (actor: string, action: string) => rows.some((r) => r.includes(actor) && r.includes(action));
       expect(did('otto', 'replay')).toBe(true);
       expect(did('otto', 'bulk_replay')).toBe(true);
-      expect(did('otto', 'import')).toBe(true);
+      expect(did('ada', 'import')).toBe(true);
       expect(did('otto', 'block')).toBe(true);
       expect(did('ada', 'deposit')).toBe(true);
       expect(rows.some((r) => r.includes('chargeback under review'))).toBe(true);

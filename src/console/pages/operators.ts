@@ -52,7 +52,7 @@ export function operatorsPage(router: express.Router, deps: ConsoleDeps): void {
 <label>Password <input type="password" name="password" autocomplete="new-password" minlength="${PASSWORD_MIN}" required></label>
 <button type="submit">Add</button>
 </form>
-<p class="muted">Viewers read everything but secrets; operators also replay, import, block and unblock; admins also move money at the cashier and manage operators. Disabling someone ends their sessions.</p>`,
+<p class="muted">Viewers read everything but secrets; operators also replay, block and unblock; admins also move money at the cashier, import vendors' exports (taken on the file's word) and manage operators. Disabling someone ends their sessions.</p>`,
     );
   };
 

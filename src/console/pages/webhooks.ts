@@ -77,7 +77,7 @@ export function webhooksPage(router: express.Router, deps: ConsoleDeps): void {
         '/webhooks',
         p,
         html`${parsed.success ? '' : html`<p class="notice bad" role="alert">${z.prettifyError(parsed.error)}</p>`}
-<p><a href="${W}/inbox" data-testid="inbox-link">Inbox: failures not yet settled</a> · <a href="${W}/bulk">Replay a window</a>${may(p, 'operator') ? html` · <a href="${W}/import">Import a vendor's export</a>` : ''}</p>
+<p><a href="${W}/inbox" data-testid="inbox-link">Inbox: failures not yet settled</a> · <a href="${W}/bulk">Replay a window</a>${may(p, 'admin') ? html` · <a href="${W}/import">Import a vendor's export</a>` : ''}</p>
 <form class="filters" method="get" action="${W}">
 <label>Provider ${providerSelect(deps, f.provider)}</label>
 <label>Player <input name="player" value="${f.player ?? ''}"></label>
@@ -159,12 +159,12 @@ ${result}`,
     res.redirect(303, `${CONSOLE_PATH}/jobs/${job.id}`);
   });
 
-  router.get('/webhooks/import', need('operator'), (_req, res) => {
+  router.get('/webhooks/import', need('admin'), (_req, res) => {
     const p = res.locals.principal as Principal;
     res.type('html').send(page('Import a vendor’s export', '/webhooks', p, importForm(deps, p)));
   });
 
-  router.post('/webhooks/import', need('operator'), (req, res) => {
+  router.post('/webhooks/import', need('admin'), (req, res) => {
     const p = res.locals.principal as Principal;
     const body = (req.body ?? {}) as Record<string, unknown>;
     const provider = typeof body.provider === 'string' ? body.provider : '';
