@@ -196,8 +196,16 @@ export function createGateway(config: Config, log: Logger): Gateway {
     isStopping: () => state.stopping,
   });
 
-  const retry = async (record: WebhookRecord) => {
-    const original = await history.record(record);
+  const retry = async (record: WebhookRecord, last: boolean) => {
+    let original: bigint;
+    try {
+      original = await history.record(record);
+    } catch (error) {
+      // Its job is all that holds the record while Postgres is away: before the last attempt fails,
+      // the record goes to the history queue, which keeps it until Postgres takes it, for operators to replay.
+      if (last) await parking.keepHistory(record);
+      throw error;
+    }
     const instance = providers.get(record.provider);
     if (!instance) throw new Error(`parked webhook for unknown provider ${record.provider}`);
     await pipeline.handle(

@@ -38,8 +38,11 @@ export interface ParkingOptions {
 }
 
 export interface ParkingHandlers {
-  /** Applies a parked webhook again; throws while it still fails on a fault (BullMQ retries it later). */
-  retry(record: WebhookRecord): Promise<void>;
+  /**
+   * Applies a parked webhook again; throws while it still fails on a fault (BullMQ retries it later).
+   * `last`: this is its last attempt, after which it is left to operators.
+   */
+  retry(record: WebhookRecord, last: boolean): Promise<void>;
   /** Writes a webhook record captured while Postgres was unreachable. */
   history(record: WebhookRecord): Promise<void>;
   /**
@@ -90,9 +93,10 @@ export class Parking {
     });
   }
 
+  /** A record Postgres could not take: tried until it does, however long it stays away (never dropped). */
   async keepHistory(record: WebhookRecord): Promise<void> {
     await this.#queue(HISTORY).add('record', toStored(record), {
-      attempts: this.#options.maxAttempts,
+      attempts: Number.MAX_SAFE_INTEGER,
       backoff: { type: 'capped' },
       removeOnComplete: true,
       removeOnFail: false,
@@ -109,7 +113,8 @@ export class Parking {
       worker.on('failed', (job, err) => this.#log.warn({ err, queue: name, job: job?.id, attempts: job?.attemptsMade }, 'queued work failed'));
       this.#workers.push(worker);
     };
-    make(RETRIES, (job) => handlers.retry(fromStored(job.data as StoredRecord)));
+    // attemptsMade counts the attempts that failed before this one.
+    make(RETRIES, (job) => handlers.retry(fromStored(job.data as StoredRecord), job.attemptsMade + 1 >= (job.opts.attempts ?? 1)));
     make(HISTORY, (job) => handlers.history(fromStored(job.data as StoredRecord)));
     make(MAINTENANCE, (job) => handlers.maintain(job.name));
     await this.#queue(MAINTENANCE)
