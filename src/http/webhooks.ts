@@ -46,8 +46,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     if (!providers.has(body.data.provider)) return unknownProvider(res, body.data.provider);
     const { dryRun, ...filter } = body.data;
     if (dryRun) {
-      const candidates = await actions.candidates(filter);
-      return res.json({ dryRun: true, count: candidates.length, webhookIds: candidates.map((w) => w.id.toString()) });
+      const [count, first] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
+      return res.json({ dryRun: true, count, webhookIds: first.map((w) => w.id.toString()) });
     }
     res.json(await actions.replayMatching(actorOf(req, res), filter));
   });

@@ -54,9 +54,14 @@ export class OperatorActions {
     return result;
   }
 
-  /** The failures (or the given outcomes) of a provider in a window that a bulk replay would run. */
+  /** The failures (or the given outcomes) of a provider in a window that a bulk replay would run: the first `MAX_BULK`, oldest first. */
   candidates(filter: ReplayFilter) {
     return this.#replays.candidates(filter);
+  }
+
+  /** How many webhooks a bulk replay would run. */
+  countCandidates(filter: ReplayFilter) {
+    return this.#replays.count(filter);
   }
 
   async replayMatching(actor: Actor, filter: ReplayFilter, progress?: Progress): Promise<ReplaySummary> {

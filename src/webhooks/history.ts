@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type InsertQueryBuilder, type Selectable, type Transaction } from 'kysely';
+import { sql, type InsertQueryBuilder, type Selectable, type SelectQueryBuilder, type Transaction } from 'kysely';
 import { prepared, type Db } from '../ledger/database.ts';
 import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 import { storableJson, storableText } from '../ledger/storable.ts';
@@ -61,6 +61,8 @@ export interface WebhookFilter {
   limit: number;
   /** Pages backwards: only ids below this one. */
   before?: bigint;
+  /** Pages forwards, oldest first: only ids above this one. */
+  after?: bigint;
 }
 
 export const newCaptureId = () => randomUUID();
@@ -237,8 +239,22 @@ export class WebhookHistory {
     return this.#db.selectFrom('webhooks').selectAll().where('id', '=', id).executeTakeFirst();
   }
 
+  /** The matching webhooks, newest first; with `after`, oldest first. */
   search(f: WebhookFilter): Promise<WebhookRow[]> {
-    let q = this.#db.selectFrom('webhooks').selectAll().orderBy('id', 'desc').limit(f.limit);
+    return this.#matching(this.#db.selectFrom('webhooks').selectAll(), f)
+      .orderBy('id', f.after === undefined ? 'desc' : 'asc')
+      .limit(f.limit)
+      .execute();
+  }
+
+  /** How many webhooks match (`limit` aside). */
+  async count(f: Omit<WebhookFilter, 'limit'>): Promise<number> {
+    const row = await this.#matching(this.#db.selectFrom('webhooks').select((eb) => eb.fn.countAll<string>().as('n')), f).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  #matching<Q extends SelectQueryBuilder<Database, 'webhooks', object>>(query: Q, f: Omit<WebhookFilter, 'limit'>): Q {
+    let q = query as SelectQueryBuilder<Database, 'webhooks', object>;
     if (f.provider !== undefined) q = q.where('provider_id', '=', f.provider);
     if (f.player !== undefined) q = q.where('player_code', '=', f.player);
     if (f.transactionId !== undefined) q = q.where('transaction_id', '=', f.transactionId);
@@ -247,7 +263,8 @@ export class WebhookHistory {
     if (f.since !== undefined) q = q.where('received_at', '>=', f.since);
     if (f.until !== undefined) q = q.where('received_at', '<', f.until);
     if (f.before !== undefined) q = q.where('id', '<', f.before);
-    return q.execute();
+    if (f.after !== undefined) q = q.where('id', '>', f.after);
+    return q as Q;
   }
 
   async countUnresolvedFailures(): Promise<number> {

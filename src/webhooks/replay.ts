@@ -43,10 +43,14 @@ export class Replayer {
   readonly #pipeline: Pipeline;
   readonly #providers: ReadonlyMap<string, ProviderInstance>;
 
-  constructor(history: WebhookHistory, pipeline: Pipeline, providers: ReadonlyMap<string, ProviderInstance>) {
+  readonly #page: number;
+
+  /** `page`: how many matches a bulk replay reads at a time (and a dry run lists). */
+  constructor(history: WebhookHistory, pipeline: Pipeline, providers: ReadonlyMap<string, ProviderInstance>, page = MAX_BULK) {
     this.#history = history;
     this.#pipeline = pipeline;
     this.#providers = providers;
+    this.#page = page;
   }
 
   async replay(id: bigint): Promise<ReplayResult> {
@@ -55,31 +59,44 @@ export class Replayer {
     return this.#run(stored);
   }
 
-  /** What replayMatching would replay now, oldest first: for a dry run, and for the replay itself. */
-  async candidates(filter: ReplayFilter): Promise<WebhookRow[]> {
-    const matches = await this.#history.search({
-      provider: filter.provider,
-      since: filter.since,
-      until: filter.until,
-      limit: MAX_BULK,
-      ...(filter.outcomes ? { outcomes: filter.outcomes } : { outcomes: FAILED, unresolved: true }),
-    });
-    return matches.reverse();
+  /**
+   * What replayMatching would replay now, oldest first, a page (`MAX_BULK`) from the one after `after`
+   * (a page: replayMatching goes through them all); `count` says how many there are in all.
+   */
+  candidates(filter: ReplayFilter, after = 0n): Promise<WebhookRow[]> {
+    return this.#history.search({ ...this.#window(filter), after, limit: this.#page });
   }
 
-  /** Replays every matching webhook, oldest first; by default the failures no retry or replay has settled yet. */
+  /** How many webhooks replayMatching would replay now. */
+  count(filter: ReplayFilter): Promise<number> {
+    return this.#history.count(this.#window(filter));
+  }
+
+  #window(filter: ReplayFilter) {
+    const { provider, since, until } = filter;
+    return { provider, since, until, ...(filter.outcomes ? { outcomes: filter.outcomes } : { outcomes: FAILED, unresolved: true }) };
+  }
+
+  /** Replays every matching webhook, oldest first, page by page; by default the failures no retry or replay has settled yet. */
   async replayMatching(filter: ReplayFilter, progress?: (done: number, total: number) => void): Promise<ReplayResult[]> {
     const results: ReplayResult[] = [];
-    const matches = await this.candidates(filter);
-    progress?.(0, matches.length);
-    for (const [i, match] of matches.entries()) {
-      if (i > 0) progress?.(i, matches.length);
-      // Read again: replaying an earlier match settles the failed re-runs of the same webhook with it.
-      const stored = await this.#history.get(match.id);
-      if (!stored || (!filter.outcomes && stored.resolved_at !== null)) continue;
-      results.push(await this.#run(stored));
+    const total = await this.count(filter);
+    let done = 0;
+    progress?.(0, total);
+    for (let after = 0n; ; ) {
+      const matches = await this.candidates(filter, after);
+      for (const match of matches) {
+        if (done > 0) progress?.(Math.min(done, total), total);
+        done++;
+        // Read again: replaying an earlier match settles the failed re-runs of the same webhook with it.
+        const stored = await this.#history.get(match.id);
+        if (!stored || (!filter.outcomes && stored.resolved_at !== null)) continue;
+        results.push(await this.#run(stored));
+      }
+      if (matches.length < this.#page) break;
+      after = matches.at(-1)!.id;
     }
-    progress?.(matches.length, matches.length);
+    progress?.(done, Math.max(done, total));
     return results;
   }
 

@@ -117,13 +117,13 @@ ${table(rows, p, true)}`,
       if (!parsed.success) result = html`<p class="notice bad" role="alert">${z.prettifyError(parsed.error)}</p>`;
       else {
         const { dryRun: _dry, ...filter } = parsed.data;
-        const found = await actions.candidates(filter);
-        result = html`<p class="notice ${found.length ? 'warn' : 'ok'}" data-testid="dry-run-count">Dry run: ${found.length} webhook${found.length === 1 ? '' : 's'} would be replayed. Nothing has changed.</p>
+        const [total, found] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
+        result = html`<p class="notice ${total ? 'warn' : 'ok'}" data-testid="dry-run-count">Dry run: ${total} webhook${total === 1 ? '' : 's'} would be replayed${total > found.length ? html` (the oldest ${found.length} are listed)` : ''}. Nothing has changed.</p>
 ${table(found, p, false)}
 ${found.length
   ? html`<form method="post" action="${W}/bulk">${csrfField(p)}
 <input type="hidden" name="provider" value="${filter.provider}"><input type="hidden" name="since" value="${filter.since.toISOString()}"><input type="hidden" name="until" value="${filter.until.toISOString()}">
-<button type="submit" data-testid="bulk-confirm">Replay these ${found.length}</button></form>`
+<button type="submit" data-testid="bulk-confirm">Replay these ${total}</button></form>`
   : ''}`;
       }
     }
