@@ -177,17 +177,24 @@ describe('operator_id', () => {
 });
 
 describe('re-reads: a call checked when it arrived is not refused for its token later', () => {
-  it("an imported bet whose session has expired since is carried out; one naming another user's session is not", async () => {
+  it("an imported win whose session has expired since is carried out; a bet naming another user's session is refused for it; no bet is taken", async () => {
     await gw.fund('ses_import', { USD: '10' });
-    const late = await betBody(H, { user: 'ses_import', amount: 100_000 }, { token: await token(H, 'ses_import', 'USD', -3600) });
+    const round = newRound();
+    const bet = await betBody(H, { user: 'ses_import', round, amount: 100_000 });
+    expect((await post(gw, H, '/transaction/bet', bet)).answer.status).toBe('RS_OK');
+    const late = await winBody(H, { user: 'ses_import', round, amount: 300_000 }, bet.transaction_uuid, { token: await token(H, 'ses_import', 'USD', -3600) });
     const foreign = await betBody(H, { user: 'ses_import', amount: 100_000 }, { token: await token(H, 'ses_someone') });
+    const another = await betBody(H, { user: 'ses_import', amount: 100_000 });
     const results = await gw.gateway.replayer.import(H.id, [
-      { body: JSON.stringify(late), path: '/transaction/bet' },
+      { body: JSON.stringify(late), path: '/transaction/win' },
       { body: JSON.stringify(foreign), path: '/transaction/bet' },
+      { body: JSON.stringify(another), path: '/transaction/bet' },
     ]);
-    expect(results.map((r) => r.outcome)).toEqual(['ok', 'rejected']);
+    expect(results.map((r) => r.outcome)).toEqual(['ok', 'rejected', 'rejected']);
     expect(JSON.parse(results[1]!.answer!)).toMatchObject({ status: 'RS_ERROR_INVALID_TOKEN' });
-    expect(await balanceOf(gw, 'ses_import')).toBe(900n);
+    // The vendor lists a bet as a failed notification when it was not told the bet was taken.
+    expect(results[2]!.detail).toBe('an imported bet is never taken: the vendor counts it as failed');
+    expect(await balanceOf(gw, 'ses_import')).toBe(1_200n);
   });
 
   it('a win that hit a fault is parked with its endpoint, and the operator’s replay pays it once', async () => {
