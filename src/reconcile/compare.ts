@@ -34,7 +34,7 @@ export interface LedgerRollback {
 export type FindingKind = 'missing_at_casino' | 'missing_at_vendor' | 'amount_mismatch' | 'player_mismatch' | 'round_mismatch' | 'status_mismatch' | 'stuck_round';
 
 export interface Finding {
-  /** What the finding is about: a transaction id, a round, or a cancel's round and amount. */
+  /** What the finding is about: a transaction id, a player's round, or a cancel's user, round and amount. */
   key: string;
   kind: FindingKind;
   at: Date;
@@ -122,17 +122,18 @@ export function compare(
       findings.push({ ...base, kind: 'round_mismatch', detail: `${r.kind} ${r.id}: the vendor says round ${r.round}, the wallet's is ${t.round}` });
       ok = false;
     }
-    if (t.rolledBack && t.amount !== 0n && !vendor.some((c) => c.kind === 'cancel' && c.round === t.round && c.amount === t.amount)) {
+    if (t.rolledBack && t.amount !== 0n && !vendor.some((c) => c.kind === 'cancel' && c.user === t.user && c.round === t.round && c.amount === t.amount)) {
       findings.push({ ...base, kind: 'status_mismatch', detail: `${r.kind} ${r.id}: the wallet rolled it back; the vendor still counts it` });
       ok = false;
     }
     if (ok) matched++;
   }
 
-  // The vendor's cancels name no target: matched with the wallet's rollbacks by round and amount.
+  // The vendor's cancels name no target: matched with the wallet's rollbacks by user, round and amount
+  // (a live table's round is every seated player's: its id alone names no one's money).
   const unusedRollbacks = [...rollbacks];
   for (const c of vendor.filter((v) => v.kind === 'cancel')) {
-    const i = unusedRollbacks.findIndex((r) => r.round === (c.round ?? null) && r.amount === c.amount);
+    const i = unusedRollbacks.findIndex((r) => r.user === c.user && r.round === (c.round ?? null) && r.amount === c.amount);
     if (i >= 0) {
       unusedRollbacks.splice(i, 1);
       if (inside(c.at)) matched++;
@@ -140,7 +141,7 @@ export function compare(
     }
     if (!inside(c.at) || c.amount === 0n) continue;
     findings.push({
-      key: `cancel:${c.round ?? ''}:${c.amount}`,
+      key: `cancel:${c.user}:${c.round ?? ''}:${c.amount}`,
       kind: 'status_mismatch',
       at: c.at,
       player: owner.players.get(c.user) ?? null,

@@ -142,12 +142,18 @@ export class VendorReconciler {
     const players = new Map<string, string>([...records.map((r) => [r.user, r.user] as const), ...users.map((u) => [u.user_code, u.code] as const)]);
     const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency });
     const all = [...findings, ...stuck];
+    const changed = sql`(vendor_findings.vendor is distinct from excluded.vendor or vendor_findings.ledger is distinct from excluded.ledger)`;
     await this.#db.transaction().execute(async (trx) => {
       for (const f of all) {
         await sql`
           insert into vendor_findings (provider_id, key, kind, at, player_code, currency, detail, vendor, ledger, first_run, last_run)
           values (${provider}, ${f.key}, ${f.kind}, ${f.at}, ${f.player}, ${f.currency}, ${f.detail}, ${JSON.stringify(f.vendor ?? null)}::jsonb, ${JSON.stringify(f.ledger ?? null)}::jsonb, ${run}, ${run})
-          on conflict (provider_id, key, kind) do update set last_run = excluded.last_run, detail = excluded.detail, vendor = excluded.vendor, ledger = excluded.ledger`.execute(trx);
+          on conflict (provider_id, key, kind) do update set last_run = excluded.last_run, detail = excluded.detail, vendor = excluded.vendor, ledger = excluded.ledger,
+            -- Other facts under a resolved finding's key are a new discrepancy: open again (its resolution is in the audit trail).
+            state = case when ${changed} then 'open' else vendor_findings.state end,
+            resolved_by = case when ${changed} then null else vendor_findings.resolved_by end,
+            resolved_at = case when ${changed} then null else vendor_findings.resolved_at end,
+            resolution = case when ${changed} then null else vendor_findings.resolution end`.execute(trx);
       }
       await trx.updateTable('vendor_reconcile_runs').set({ finished_at: new Date(), vendor_records: records.length, matched, findings: all.length }).where('id', '=', run).execute();
     });
@@ -219,7 +225,7 @@ export class VendorReconciler {
         and not exists (select 1 from rollbacks rb join provider_transactions t on t.id = rb.target_id where t.round_id = r.id and rb.transfer_id is not null)
       group by r.id, p.code`.execute(this.#db);
     return rows.map((r) => ({
-      key: `round:${r.round}`,
+      key: `round:${r.player}:${r.round}`,
       kind: 'stuck_round' as const,
       at: r.at,
       player: r.player,

@@ -46,7 +46,7 @@ describe('comparing a vendor’s records with the ledger', () => {
   it('still reports a cancel that moves money when only one side has it', () => {
     const ledger = [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n, true)];
     expect(kinds(compare([bet('b1', 500n), win('w1', 700n)], ledger, [rollback('w1', 700n)], period, owner)).sort()).toEqual(['missing_at_vendor rollback:w1', 'status_mismatch w1']);
-    expect(kinds(compare([bet('b1', 500n), win('w1', 700n), cancel(700n)], [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n)], [], period, owner))).toEqual(['status_mismatch cancel:r1:700']);
+    expect(kinds(compare([bet('b1', 500n), win('w1', 700n), cancel(700n)], [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n)], [], period, owner))).toEqual(['status_mismatch cancel:u1:r1:700']);
     expect(kinds(compare([bet('b1', 500n), win('w1', 700n), cancel(700n)], ledger, [rollback('w1', 700n)], period, owner))).toEqual([]);
   });
 

@@ -70,7 +70,7 @@ describe('reconciliation with the command-dialect vendor', () => {
     const kinds = (s: typeof first) => s.findings.map((f) => `${f.kind} ${f.key}`).sort();
     expect(kinds(first)).toEqual(
       // The stuck round's bet came from the test, not the vendor: the vendor does not list it either.
-      [`amount_mismatch ${aWin.transId}`, 'missing_at_casino 990000001', `missing_at_vendor ${aBet.transId}`, `missing_at_vendor ${stuckBet}`, 'stuck_round round:stuck-round'].sort(),
+      [`amount_mismatch ${aWin.transId}`, 'missing_at_casino 990000001', `missing_at_vendor ${aBet.transId}`, `missing_at_vendor ${stuckBet}`, 'stuck_round round:rc_ann:stuck-round'].sort(),
     );
     expect(first.open).toBe(5);
     const lost = first.findings.find((f) => f.kind === 'missing_at_casino')!;
