@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Db } from '../ledger/database.ts';
+import type { Database } from '../ledger/schema.ts';
 import { asCurrency, isCurrency } from '../money/currency.ts';
 import { formatAmountFixed, type Minor } from '../money/minor.ts';
 
@@ -114,7 +116,7 @@ export class Reports {
   }
 
   /** The ledger's money per UTC day, provider, game and currency, for the days in [fromDay, toDay). */
-  async #fromLedger(fromDay: string, toDay: string): Promise<Raw[]> {
+  async #fromLedger(fromDay: string, toDay: string, db: Kysely<Database> = this.#db): Promise<Raw[]> {
     const from = new Date(startOf(fromDay));
     const to = new Date(startOf(toDay));
     // A transaction and its transfer share their transaction's time: the BRIN index on the
@@ -151,7 +153,7 @@ export class Reports {
         coalesce(sum(case when to_player then amount else -amount end) filter (where kind = 'adjustment'), 0)::bigint as adjustments,
         (coalesce(sum(amount) filter (where kind = 'promo_win'), 0) - coalesce(sum(amount) filter (where kind = 'promo_reversal'), 0))::bigint as promo_wins
       from moves
-      group by 1, 2, 3, 4`.execute(this.#db);
+      group by 1, 2, 3, 4`.execute(db);
     return rows;
   }
 
@@ -194,22 +196,31 @@ export class Reports {
   /** GGR per day or month, provider, game and currency, for the days from `from` to `to` (inclusive, UTC). */
   async ggr(q: GgrQuery, now = Date.now()): Promise<GgrRow[]> {
     const end = dayOf(startOf(q.to) + dayMs);
-    const doneRows = await this.#db.selectFrom('report_days_done').select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('day', '>=', q.from).where('day', '<', end).execute();
-    const done = new Set(doneRows.map((r) => r.day));
-    const rolled = (await sql<Raw>`
-      select to_char(day, 'YYYY-MM-DD') as day, provider_id, game, currency, rounds, players, bets, stakes, refunds, wins, reversals, adjustments, promo_wins
-      from report_days where day >= ${q.from} and day < ${end}`.execute(this.#db)).rows;
-    // The days of the period not rolled up (today, a day still settling, or a job behind): from the ledger, a query per run of consecutive days.
-    const today = dayOf(now);
-    const pending: string[] = [];
-    for (let ms = startOf(q.from); ms <= startOf(q.to) && dayOf(ms) <= today; ms += dayMs) if (!done.has(dayOf(ms))) pending.push(dayOf(ms));
-    const live: Raw[] = [];
-    for (let i = 0; i < pending.length; ) {
-      let j = i;
-      while (j + 1 < pending.length && startOf(pending[j + 1]!) === startOf(pending[j]!) + dayMs) j++;
-      live.push(...(await this.#fromLedger(pending[i]!, dayOf(startOf(pending[j]!) + dayMs))));
-      i = j + 1;
-    }
+    // Which days are rolled up, their rows and the other days' ledger in one snapshot: a day the job
+    // commits between two of these reads would otherwise be counted from both.
+    const { rolled, live } = await this.#db
+      .transaction()
+      .setIsolationLevel('repeatable read')
+      .setAccessMode('read only')
+      .execute(async (trx) => {
+        const doneRows = await trx.selectFrom('report_days_done').select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('day', '>=', q.from).where('day', '<', end).execute();
+        const done = new Set(doneRows.map((r) => r.day));
+        const rolled = (await sql<Raw>`
+          select to_char(day, 'YYYY-MM-DD') as day, provider_id, game, currency, rounds, players, bets, stakes, refunds, wins, reversals, adjustments, promo_wins
+          from report_days where day >= ${q.from} and day < ${end}`.execute(trx)).rows;
+        // The days of the period not rolled up (today, a day still settling, or a job behind): from the ledger, a query per run of consecutive days.
+        const today = dayOf(now);
+        const pending: string[] = [];
+        for (let ms = startOf(q.from); ms <= startOf(q.to) && dayOf(ms) <= today; ms += dayMs) if (!done.has(dayOf(ms))) pending.push(dayOf(ms));
+        const live: Raw[] = [];
+        for (let i = 0; i < pending.length; ) {
+          let j = i;
+          while (j + 1 < pending.length && startOf(pending[j + 1]!) === startOf(pending[j]!) + dayMs) j++;
+          live.push(...(await this.#fromLedger(pending[i]!, dayOf(startOf(pending[j]!) + dayMs), trx)));
+          i = j + 1;
+        }
+        return { rolled, live };
+      });
     const rows = [...rolled, ...live].filter(
       (r) => (q.provider === undefined || r.provider_id === q.provider) && (q.game === undefined || r.game === q.game) && (q.currency === undefined || r.currency === q.currency),
     );
