@@ -75,7 +75,9 @@ const transactionPage = z.object({
         trans_id: z.union([exact.transform((n) => n.source), z.string()]),
         user_code: z.union([exact.transform((n) => n.source), z.string()]),
         round_id: z.union([exact.transform((n) => n.source), z.string()]).nullable().optional(),
-        trans_type: exactInt.pipe(z.union([z.literal(1), z.literal(2), z.literal(16)])),
+        // 4 deposit and 8 withdraw are the vendor's transfer mode, never a seamless wallet's: a list holding
+        // one is not this casino's account, and is refused by name rather than compared.
+        trans_type: exactInt.pipe(z.union([z.literal(1), z.literal(2), z.literal(16), z.literal(32)], { error: (i) => `trans_type ${String(i.input)} is not a seamless-wallet transaction (1 bet, 2 win, 16 cancel, 32 bonus-call win)` })),
         trans_amount: exact,
         regdate: z.string(),
       }),
@@ -170,7 +172,8 @@ class CommandVendor implements VendorApi {
   /**
    * The vendor's transactions in [from, to): `/v4/game/transaction` in windows of at most one hour,
    * pages of at most 2,000 rows by offset, a pause between pages. Amounts are read from the answer's
-   * text, digit for digit (never through a float). Types: 1 bet, 2 win, 16 cancel.
+   * text, digit for digit (never through a float). Types: 1 bet, 2 win, 16 cancel, 32 a bonus call's
+   * win (a win the wallet paid with no stake, kept as a promotional win: a win all the same).
    */
   async records(period: { from: Date; to: Date }): Promise<VendorResult<VendorRecord[]>> {
     const out: VendorRecord[] = [];
@@ -214,7 +217,7 @@ class CommandVendor implements VendorApi {
       if (!amount.ok) return vendorFailure('vendor_error', `${route}: trans_amount ${row.trans_amount.source}: ${amount.reason}`);
       const at = fromVendorTime(row.regdate);
       if (at === undefined) return vendorFailure('vendor_error', `${route}: regdate ${JSON.stringify(row.regdate)}`);
-      list.push({ id: row.trans_id, kind: row.trans_type === 1 ? 'bet' : row.trans_type === 2 ? 'win' : 'cancel', user: row.user_code, ...(row.round_id ? { round: row.round_id } : {}), amount: amount.value, at });
+      list.push({ id: row.trans_id, kind: row.trans_type === 1 ? 'bet' : row.trans_type === 16 ? 'cancel' : 'win', user: row.user_code, ...(row.round_id ? { round: row.round_id } : {}), amount: amount.value, at });
     }
     return { ok: true, value: { total: answer.data.data.total, list } };
   }
