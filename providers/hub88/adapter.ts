@@ -83,7 +83,9 @@ class Hub88Adapter implements ProviderAdapter<Context> {
     if (!trusted) {
       const header = request.headers['x-hub88-signature'];
       if (!(await verifyBody(request.body, typeof header === 'string' ? header : undefined, this.#vendorKey))) {
-        return this.#reject({ endpoint: undefined }, door('unauthorized', 'badSignature', `missing or bad ${SIGNATURE_HEADER}`));
+        // The answer echoes the request_uuid, as every answer must; nothing else of an unsigned body is taken.
+        const { requestUuid } = contextOf(tryJson(request.body), undefined);
+        return this.#reject({ endpoint: undefined, ...(requestUuid !== undefined ? { requestUuid } : {}) }, door('unauthorized', 'badSignature', `missing or bad ${SIGNATURE_HEADER}`));
       }
     }
     // 2. JSON in UTF-8, exactly: numbers keep their digits, a key named twice is refused.
@@ -165,7 +167,9 @@ class Hub88Adapter implements ProviderAdapter<Context> {
           ...money,
           amount: amount.value,
           details: { ...details, reference_transaction_uuid: w.reference_transaction_uuid },
-          ...(stakeFree ? { stakeFree: true } : { against: ExternalTxId(w.reference_transaction_uuid) }),
+          // A stake-free win names its bet too: one of ours that was refused or rolled back pays nothing.
+          against: ExternalTxId(w.reference_transaction_uuid),
+          ...(stakeFree ? { stakeFree: true } : {}),
           closes: winCloses(w.round_closed),
         });
       }
@@ -187,7 +191,7 @@ class Hub88Adapter implements ProviderAdapter<Context> {
   async answer(context: Context, outcome: Outcome): Promise<Answer> {
     // A rollback reverses its transaction in that one's currency, whatever the guess (rollbackCurrency).
     const currency = outcome.type !== 'status' ? outcome.currency : undefined;
-    return this.#signed(statusFor(outcome), currency === undefined ? context : { ...context, currency }, outcome.balance);
+    return this.#signed(statusFor(outcome, context.endpoint), currency === undefined ? context : { ...context, currency }, outcome.balance);
   }
 
   /** RS_ERROR_UNKNOWN carries the balance when the gateway could read it after a fault. */
@@ -224,6 +228,14 @@ class Hub88Adapter implements ProviderAdapter<Context> {
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 const door = (reason: Rejection, status: keyof typeof DOOR_STATUS, detail: string): Door => ({ kind: 'rejected', reason, status: DOOR_STATUS[status], detail });
+
+function tryJson(body: Uint8Array): unknown {
+  try {
+    return parseJsonExact(UTF8.decode(body));
+  } catch {
+    return undefined;
+  }
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 

@@ -40,8 +40,8 @@ export const REFUSAL_STATUS: Readonly<Record<Refusal, Status>> = {
   conflict: 'RS_ERROR_DUPLICATE_TRANSACTION',
   // A bet whose rollback came first: it is refused for good, never debited.
   rolled_back: 'RS_ERROR_TRANSACTION_ROLLED_BACK',
-  // A rollback of a transaction never seen; a win whose bet was never placed, was refused or rolled
-  // back ("the bet referenced in win request can't be found").
+  // A win whose bet was never placed, was refused or rolled back ("the bet referenced in win request
+  // can't be found"). (A rollback of a transaction never seen is RS_OK: statusFor.)
   target_not_found: 'RS_ERROR_TRANSACTION_DOES_NOT_EXIST',
   no_stake: 'RS_ERROR_TRANSACTION_DOES_NOT_EXIST',
   // The round rules: a bet on a round its closing win settled, a rollback of a bet whose round is
@@ -55,8 +55,15 @@ export const REFUSAL_STATUS: Readonly<Record<Refusal, Status>> = {
   superseded: 'RS_OK',
 };
 
-/** The status of a wallet outcome: applied, or repeated with the same content, is RS_OK with the current balance. */
-export function statusFor(outcome: Outcome): Status {
+/**
+ * The status of a wallet outcome: applied, or repeated with the same content, is RS_OK with the current
+ * balance. A rollback of a transaction the wallet never saw is RS_OK too, as Hub88's statuses page
+ * says ("If you received rollback request and can't find the transaction to roll back, respond
+ * RS_OK"): Hub88 rolls back every bet not answered RS_OK, so this is every bet refused at the door or
+ * lost to a fault. The wallet still remembers the rollback, and the bet, if it comes late, is refused.
+ */
+export function statusFor(outcome: Outcome, endpoint?: string): Status {
+  if (endpoint === '/transaction/rollback' && outcome.type === 'refused' && outcome.reason === 'target_not_found') return 'RS_OK';
   switch (outcome.type) {
     case 'ok':
     case 'status':

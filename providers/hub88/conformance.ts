@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import { asCurrency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { parseAmount } from '../../src/money/minor.ts';
-import { expectReading, expectRefusal, ITEMISED_SCENARIOS, REFUSAL, type Driver, type Kind, type Kit, type Money, type Request } from '../../test/conformance/kit.ts';
+import { expectReading, expectRefusal, ITEMISED_SCENARIOS, NO_STAKE, REFUSAL, type Driver, type Kind, type Kit, type Money, type Request } from '../../test/conformance/kit.ts';
 import { isStatus, type Status } from './codes.ts';
 import { mintSessionToken } from './session.ts';
 import { signBody, verifyBody } from './signature.ts';
@@ -337,7 +337,7 @@ export const driver: Driver = {
       expect(await k.moves(p)).toEqual(['deposit +500', 'promo_win +2500']);
     },
 
-    async 'a closing win closes its round: a later bet on it and a rollback of its bets are refused'(k) {
+    async 'a closing win closes its round: a later bet on it, a rollback of its bets and a win naming none of them are refused'(k) {
       const p = k.player('closing-win');
       await k.fund(p, 10_000n);
       const roundId = k.round();
@@ -351,11 +351,14 @@ export const driver: Driver = {
       const late: Money = { player: p, txId: k.tx(), roundId, amount: k.amount(200n) };
       expectRefusal(await k.send(k.a, post(k.a, BET, await betBody(k.a, late))), REFUSAL, 11_500n);
       expectRefusal(await k.send(k.a, post(k.a, ROLLBACK, await rollbackBody(k.a, p, k.tx(), b2.txId, roundId))), REFUSAL, 11_500n);
-      // A second win on the closed round pays nothing either.
-      expectRefusal(await k.send(k.a, post(k.a, WIN, await winBody(k.a, { ...w, txId: k.tx() }, b1.txId))), REFUSAL, 11_500n);
+      // A win on the closed round that names no bet of it pays nothing.
+      expectRefusal(await k.send(k.a, post(k.a, WIN, await winBody(k.a, { ...w, txId: k.tx() }, k.tx()))), NO_STAKE, 11_500n);
       expect(await accounts(k)).toEqual(before);
-      expect((await k.refusals(p)).map((r) => r.split(' ')[0])).toEqual(['round_settled', 'line_closed', 'round_settled']);
-      expect(await k.moves(p)).toEqual(['deposit +10000', 'bet -1000', 'bet -500', 'win +3000']);
+      expect((await k.refusals(p)).map((r) => r.split(' ')[0])).toEqual(['round_settled', 'line_closed', 'no_stake']);
+      // A win for a bet of the round that still stands, sent before the closing one and delivered after
+      // it (a retry), is paid: order does not change money (rule 13).
+      expectReading(await k.send(k.a, post(k.a, WIN, await winBody(k.a, { ...w, txId: k.tx(), amount: k.amount(700n) }, b2.txId))), 'ok', 12_200n);
+      expect(await k.moves(p)).toEqual(['deposit +10000', 'bet -1000', 'bet -500', 'win +3000', 'win +700']);
     },
 
     async "a bet's round_closed closes nothing"(k) {

@@ -43,9 +43,11 @@ export const UNKNOWN_USER_STATUS = 'RS_ERROR_INVALID_TOKEN';
 export const debitOf = (stated: Minor, isFree: boolean): Minor => (isFree ? 0n : stated);
 
 /**
- * A win needing no stake on its round (kept as a promo_win, and naming no bet it pays): one flagged
- * `is_free`, or paying a reward (`reward_uuid`). The pages leave open whether a free bet's win still
- * names its (zero) bet; it is paid without one.
+ * A win needing no stake on its round (kept as a promo_win): one flagged `is_free`, or paying a reward
+ * (`reward_uuid`). The pages leave open whether a free bet's win, or a reward's, names a bet the casino
+ * has seen. Taken: when it names one of the casino's bets, that bet must not have been refused or
+ * rolled back ("the bet referenced in win request can't be found (wasn't processed or was rolled
+ * back)": RS_ERROR_TRANSACTION_DOES_NOT_EXIST); when it names none the casino knows, it is paid.
  */
 export const isStakeFreeWin = (w: { is_free?: boolean | null | undefined; reward_uuid?: string | null | undefined }): boolean =>
   w.is_free === true || (typeof w.reward_uuid === 'string' && w.reward_uuid.trim() !== '');

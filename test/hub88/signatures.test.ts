@@ -36,7 +36,8 @@ afterAll(async () => {
 
 describe('calls', () => {
   it('a call not signed by Hub88’s key of this instance is RS_ERROR_INVALID_SIGNATURE and changes nothing', async () => {
-    const body = JSON.stringify(await betBody(H, { user: 's_player', amount: 1_000_000 }));
+    const call = await betBody(H, { user: 's_player', amount: 1_000_000 });
+    const body = JSON.stringify(call);
     const changed = body.replace('"amount":1000000', '"amount":9000000');
     expect(changed).not.toBe(body);
     const before = await ledgerState(gw);
@@ -57,8 +58,8 @@ describe('calls', () => {
       post(gw, H, '/transaction/bet', body, { signature: Buffer.alloc(3).toString('base64') }),
     ];
     for (const reply of await Promise.all(forged)) {
-      // Nothing of an unauthenticated body is echoed.
-      expectAnswer(reply, { status: 'RS_ERROR_INVALID_SIGNATURE' });
+      // Only its request_uuid is echoed ("The Operator has to respond with the same request_uuid"): nothing else of an unauthenticated body.
+      expectAnswer(reply, { status: 'RS_ERROR_INVALID_SIGNATURE', request_uuid: call.request_uuid });
     }
     expect(await ledgerState(gw)).toEqual(before);
     // The same body, properly signed, is carried out.
@@ -72,7 +73,7 @@ describe('calls', () => {
     const bet = await betBody(OTHER, { user: 's_cross', amount: 1_000_000 });
     // Sent to H with OTHER's Hub88 signature: H verifies with its own key.
     const reply = await post(gw, H, '/transaction/bet', bet, { key: OTHER.vendor.privateKey });
-    expectAnswer(reply, { status: 'RS_ERROR_INVALID_SIGNATURE' });
+    expectAnswer(reply, { status: 'RS_ERROR_INVALID_SIGNATURE', request_uuid: bet.request_uuid });
     expect(await ledgerState(gw)).toEqual(before);
   });
 

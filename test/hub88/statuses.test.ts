@@ -168,13 +168,13 @@ describe('bets, wins and rollbacks: the wallet outcome as a status', () => {
     expect(await usd('h_usd_only')).toBe(10_000n);
   });
 
-  it('RS_ERROR_TRANSACTION_DOES_NOT_EXIST for a rollback of a bet never seen, then RS_ERROR_TRANSACTION_ROLLED_BACK for that bet', async () => {
+  it('RS_OK for a rollback of a bet never seen (Hub88: "can\'t find the transaction to roll back, respond RS_OK"), then RS_ERROR_TRANSACTION_ROLLED_BACK for that bet', async () => {
     await gw.fund('h_rb_first', { USD: '100' });
     const bet = await betBody(H, { user: 'h_rb_first', amount: cents(1_000n) });
     const rollback = await rollbackBody(H, 'h_rb_first', bet.transaction_uuid);
     expectAnswer(await post(gw, H, '/transaction/rollback', rollback), {
       user: 'h_rb_first',
-      status: 'RS_ERROR_TRANSACTION_DOES_NOT_EXIST',
+      status: 'RS_OK',
       request_uuid: rollback.request_uuid,
       currency: 'USD',
       balance: cents(10_000n),
