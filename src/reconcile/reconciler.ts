@@ -142,7 +142,14 @@ export class VendorReconciler {
     const players = new Map<string, string>([...records.map((r) => [r.user, r.user] as const), ...users.map((u) => [u.user_code, u.code] as const)]);
     const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency });
     const all = [...findings, ...stuck];
-    const changed = sql`(vendor_findings.vendor is distinct from excluded.vendor or vendor_findings.ledger is distinct from excluded.ledger)`;
+    // New facts are other money, players, rounds or states; not a time (a vendor may restamp a row).
+    const facts = (side: 'vendor' | 'ledger', row: 'vendor_findings' | 'excluded') => {
+      const v = sql.ref(`${row}.${side}`);
+      return sql`case jsonb_typeof(${v}) when 'object' then ${v} - 'at'
+        when 'array' then (select jsonb_agg(case jsonb_typeof(e) when 'object' then e - 'at' else e end) from jsonb_array_elements(${v}) e)
+        else ${v} end`;
+    };
+    const changed = sql`(${facts('vendor', 'vendor_findings')} is distinct from ${facts('vendor', 'excluded')} or ${facts('ledger', 'vendor_findings')} is distinct from ${facts('ledger', 'excluded')})`;
     await this.#db.transaction().execute(async (trx) => {
       for (const f of all) {
         await sql`

@@ -121,5 +121,23 @@ describe('resolved findings and recurrence', () => {
     expect(again.id).toBe((f1 as unknown as { id: string }).id);
     expect(again.state).toBe('open');
   });
-});
 
+  it('the same discrepancy found again, its rows restamped, stays explained', async () => {
+    const round = ev.newRound();
+    const bet = ev.txId();
+    const cancel = ev.txId();
+    await gw.fund('af-ida', { USD: '100' });
+    await ev.expectEvent(gw, ev.bet('af-ida', round, [[1, 10]], { id: bet }), 'R0', 90);
+    const rows = () => csvOf([[bet, 'bet', 'af-ida', roundOf(round), '10.00'], [cancel, 'cancel', 'af-ida', roundOf(round), '10.00']]);
+    const first = (await importExport('USD', rows())).findings.find((f) => f.kind === 'status_mismatch') as unknown as { id: string };
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${first.id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'explain', note: 'refunded by the vendor' }),
+    });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1_100)); // the export's times move on by a second
+    const again = (await importExport('USD', rows())).findings.find((f) => (f as unknown as { id: string }).id === first.id) as unknown as { state: string } | undefined;
+    expect(again?.state).toBe('explained');
+  });
+});
