@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ev from '../event/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { csvOf, importExport as importCsv, roundOf } from './helpers.ts';
 import { VendorReconciler } from '../../src/reconcile/reconciler.ts';
 import { parseExport } from '../../src/reconcile/export.ts';
 import { asCurrency } from '../../src/money/currency.ts';
@@ -14,20 +15,7 @@ import { asCurrency } from '../../src/money/currency.ts';
 let gw: TestGateway;
 const started = new Date(Date.now() - 60_000);
 
-type Summary = { matched: number; vendorRecords: number; findings: { kind: string; key: string; player: string | null; currency: string | null; detail: string }[] };
-
-async function importExport(currency: string, csv: string): Promise<Summary> {
-  const q = new URLSearchParams({ provider: 'dowinn', currency, from: started.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
-  const res = await fetch(`${gw.url}/v1/reconciliation/import?${q}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'text/csv' },
-    body: csv,
-  });
-  expect(res.status).toBe(201);
-  return (await res.json()) as Summary;
-}
-const csvOf = (rows: string[][]) => ['id,kind,user,round,amount,at', ...rows.map((r) => [...r, new Date().toISOString()].join(','))].join('\n');
-const roundOf = (r: ev.Round) => `${r.table_no}:${r.game_no}`;
+const importExport = (currency: string, csv: string) => importCsv(gw, started, currency, csv);
 
 beforeAll(async () => {
   gw = await startTestGateway();

@@ -1,0 +1,24 @@
+import { expect } from 'vitest';
+import type * as ev from '../event/helpers.ts';
+import type { TestGateway } from '../support/gateway.ts';
+
+/** What /v1/reconciliation/import answers, as these tests read it. */
+export type Summary = { matched: number; vendorRecords: number; findings: { kind: string; key: string; player: string | null; currency: string | null; detail: string }[] };
+
+/** Imports an event-dialect (dowinn) export in `currency` for the period from `since` to a minute from now. */
+export async function importExport(gw: TestGateway, since: Date, currency: string, csv: string): Promise<Summary> {
+  const q = new URLSearchParams({ provider: 'dowinn', currency, from: since.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+  const res = await fetch(`${gw.url}/v1/reconciliation/import?${q}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'text/csv' },
+    body: csv,
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()) as Summary;
+}
+
+/** An export's CSV: the header, then each row (id, kind, user, round, amount) stamped now. */
+export const csvOf = (rows: string[][]) => ['id,kind,user,round,amount,at', ...rows.map((r) => [...r, new Date().toISOString()].join(','))].join('\n');
+
+/** An event round's id as the vendor's export names it. */
+export const roundOf = (r: ev.Round) => `${r.table_no}:${r.game_no}`;
