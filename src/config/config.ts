@@ -174,7 +174,9 @@ export function loadConfig(source: Record<string, string | undefined>, dialects:
   });
 
   const seedDemo = env.SEED_DEMO ?? !production;
-  const demo = seedDemo ? loadDemo(env.CONFIG_DIR) : { players: [], operators: [] };
+  const loaded = seedDemo ? loadDemo(env.CONFIG_DIR) : { players: [], operators: [] };
+  // demo.json's console passwords are public: in production SEED_DEMO seeds players, never operators.
+  const demo = { players: loaded.players, operators: production ? [] : loaded.operators };
 
   return {
     env: env.NODE_ENV,

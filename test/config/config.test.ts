@@ -182,6 +182,14 @@ describe('production needs every secret', () => {
     expect(await accepts(byId(config, 'scorpio-play'), 'demo-scorpio-play-callback-token')).toBe(false);
   });
 
+  it('seeds demo players when SEED_DEMO asks, but never the demo console accounts, whose passwords are public', () => {
+    const config = production({ SEED_DEMO: 'true' })();
+    expect(config.seedDemo).toBe(true);
+    expect(config.demoPlayers.map((p) => p.code)).toEqual(['alice', 'bob', 'carol', 'mallory']);
+    expect(config.demoOperators).toEqual([]);
+    expect(loadConfig({ SEED_DEMO: 'true' }, dialects).demoOperators.map((o) => o.name)).toEqual(['admin', 'ops', 'viewer']);
+  });
+
   it('stops `node src/main.ts` with exit 1 and a message naming ADMIN_JWT_SECRET', async () => {
     const child = spawn(path.join(ROOT, 'node_modules/.bin/node'), ['src/main.ts'], {
       cwd: ROOT,
