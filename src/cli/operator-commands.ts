@@ -133,7 +133,7 @@ export const operatorCommands: Record<string, Command> = {
     args: 0,
     options: ['actor', 'action', 'outcome', 'since', 'until', 'limit', 'before'],
     async run(ctx, _args, v) {
-      const query = valid(auditRequest, { actor: v.actor, action: v.action, outcome: v.outcome, from: v.since, to: v.until, limit: v.limit, before: v.before });
+      const query = valid(auditRequest, { actor: v.actor, action: v.action, outcome: v.outcome, since: v.since, until: v.until, limit: v.limit, before: v.before });
       const rows = await ctx.gateway().audit.list(query);
       const events = rows.map(auditJson);
       const lines = events.map((e) => `${e.id}  ${e.at}  ${e.actor} (${e.via}${e.ip ? ` ${e.ip}` : ''})  ${e.action}${e.target ? ` ${e.target}` : ''}  ${e.outcome}  ${JSON.stringify(e.detail)}`);

@@ -1,6 +1,7 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Audit } from '../operators/audit.ts';
+import { moment, ordered, unordered } from '../webhooks/wire.ts';
 import { ROLES, type OperatorRefusal, type OperatorView, type Operators, type Result } from '../operators/operators.ts';
 import { PASSWORD_MAX } from '../operators/passwords.ts';
 import { actorOf, allow, forbidden, principalOf } from './auth.ts';
@@ -20,16 +21,19 @@ export const newOperator = z.object({ name: z.string().max(64), role, password }
 export const roleChange = z.object({ role });
 export const passwordChange = z.object({ password });
 
-export const auditRequest = z.object({
-  actor: z.string().max(200).optional(),
-  action: z.string().max(50).optional(),
-  target: z.string().max(500).optional(),
-  outcome: z.enum(['ok', 'refused', 'failed']).optional(),
-  from: z.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional(),
-  to: z.iso.datetime({ offset: true }).transform((v) => new Date(v)).optional(),
-  before: z.string().regex(/^\d{1,18}$/).transform(BigInt).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
+/** The audit trail's filter: the window is `since` (inclusive) to `until` (exclusive), as the webhook history's. An unknown parameter is refused, not ignored. */
+export const auditRequest = z
+  .strictObject({
+    actor: z.string().max(200).optional(),
+    action: z.string().max(50).optional(),
+    target: z.string().max(500).optional(),
+    outcome: z.enum(['ok', 'refused', 'failed']).optional(),
+    since: moment.optional(),
+    until: moment.optional(),
+    before: z.string().regex(/^\d{1,18}$/).transform(BigInt).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .refine(ordered, unordered);
 
 export type AuditRow = Awaited<ReturnType<Audit['list']>>[number];
 export const auditJson = (e: AuditRow) => ({

@@ -45,8 +45,8 @@ export interface AuditFilter {
   action?: string | undefined;
   target?: string | undefined;
   outcome?: AuditOutcome | undefined;
-  from?: Date | undefined;
-  to?: Date | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
   before?: bigint | undefined;
   limit: number;
 }
@@ -80,8 +80,8 @@ export class Audit {
     if (f.action !== undefined) q = q.where('action', '=', f.action);
     if (f.target !== undefined) q = q.where('target', '=', f.target);
     if (f.outcome !== undefined) q = q.where('outcome', '=', f.outcome);
-    if (f.from !== undefined) q = q.where('at', '>=', f.from);
-    if (f.to !== undefined) q = q.where('at', '<', f.to);
+    if (f.since !== undefined) q = q.where('at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('at', '<', f.until);
     if (f.before !== undefined) q = q.where('id', '<', f.before);
     return q.execute();
   }

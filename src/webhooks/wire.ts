@@ -16,7 +16,7 @@ export const OUTCOMES = ['ok', 'duplicate', 'refused', 'rejected', 'fault', 'par
 export type WebhookRefusal = 'not_found' | 'unknown_provider' | 'not_replayable';
 
 /** A moment: an ISO 8601 date-time with a zone (`2026-11-20T10:00:00Z`) or a date (`2026-11-20`, midnight UTC). */
-const moment = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((text) => new Date(text));
+export const moment = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((text) => new Date(text));
 const id = z.string().regex(/^\d{1,19}$/, 'a webhook id (digits)');
 const text = z.string().trim().min(1).max(200);
 const outcomeList = z
@@ -26,8 +26,9 @@ const outcomeList = z
 
 export const webhookId = id.transform(BigInt);
 
-const ordered = (w: { since?: Date | undefined; until?: Date | undefined }) => w.since === undefined || w.until === undefined || w.since < w.until;
-const window = { message: 'since must be before until', path: ['until'] };
+/** A window's check, for every filter with `since` and `until`: refine(ordered, unordered). */
+export const ordered = (w: { since?: Date | undefined; until?: Date | undefined }) => w.since === undefined || w.until === undefined || w.since < w.until;
+export const unordered = { message: 'since must be before until', path: ['until'] };
 
 /** A search of the history: `failed` keeps the failures (fault, parked) no retry or replay has settled yet. */
 export const searchRequest = z
@@ -42,7 +43,7 @@ export const searchRequest = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
     before: id.optional(),
   })
-  .refine(ordered, window)
+  .refine(ordered, unordered)
   .transform(
     (q): WebhookFilter => ({
       limit: q.limit,
@@ -67,7 +68,7 @@ export const replayRequest = z
     /** Count what would be replayed, and replay nothing. */
     dryRun: z.boolean().default(false),
   })
-  .refine(ordered, window)
+  .refine(ordered, unordered)
   .transform((r): ReplayFilter & { dryRun: boolean } => ({ provider: r.provider, since: r.since, until: r.until, dryRun: r.dryRun, ...(r.outcomes ? { outcomes: r.outcomes } : {}) }));
 
 /** Notifications in one import: more is a file to split. */

@@ -70,6 +70,19 @@ describe('players', () => {
     expect((await status()).status).toBe('active');
   });
 
+  it('lists the audit trail in a window given as dates (midnight UTC) or times, and refuses a bad one with exit 2', async () => {
+    await cli(['player', 'create', 'trailed', '--currency', 'USD']);
+    await cli(['player', 'block', 'trailed']);
+    const since = await cli(['audit', '--action', 'block', '--since', '2020-01-01', '--json']);
+    expect(since.code).toBe(0);
+    expect(JSON.parse(since.stdout).events.map((e: { target: string }) => e.target)).toContain('trailed');
+    expect(await cli(['audit', '--action', 'block', '--since', '2020-01-01', '--until', '2020-01-02T00:00:00Z'])).toMatchObject({ code: 0, stdout: 'no events\n' });
+    const bad = await cli(['audit', '--since', '2020-01-02', '--until', '2020-01-01']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('since must be before until');
+    expect((await cli(['audit', '--since', 'yesterday'])).code).toBe(2);
+  });
+
   it('refuses an unknown player with exit 1, as text or as JSON', async () => {
     expect(await cli(['player', 'show', 'ghost'])).toMatchObject({ code: 1, stderr: 'refused: unknown_player\n' });
     const json = await cli(['--json', 'balance', 'ghost']);

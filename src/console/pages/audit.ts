@@ -28,7 +28,7 @@ export const localValue = (d: Date | undefined) => (d === undefined ? '' : d.toI
 export function auditPage(router: express.Router, deps: ConsoleDeps): void {
   router.get('/audit', async (req, res) => {
     const p = res.locals.principal as Principal;
-    const raw = formQuery(req.query as Record<string, unknown>, ['from', 'to']);
+    const raw = formQuery(req.query as Record<string, unknown>, ['since', 'until']);
     const parsed = auditRequest.safeParse(raw);
     const f = parsed.success ? parsed.data : auditRequest.parse({});
     const rows = (await deps.audit.list(f)).map(auditJson);
@@ -56,8 +56,8 @@ export function auditPage(router: express.Router, deps: ConsoleDeps): void {
 <label>Action <select name="action"><option value="">any</option>${actionOptions}</select></label>
 <label>Target <input name="target" value="${f.target ?? ''}" placeholder="player, webhook id, operator"></label>
 <label>Outcome <select name="outcome"><option value="">any</option>${outcomeOptions}</select></label>
-<label>From (UTC) <input type="datetime-local" step="1" name="from" value="${localValue(f.from)}"></label>
-<label>To (UTC) <input type="datetime-local" step="1" name="to" value="${localValue(f.to)}"></label>
+<label>From (UTC) <input type="datetime-local" step="1" name="since" value="${localValue(f.since)}"></label>
+<label>To (UTC) <input type="datetime-local" step="1" name="until" value="${localValue(f.until)}"></label>
 <button type="submit">Filter</button>
 </form>
 <table data-testid="audit">
