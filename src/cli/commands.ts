@@ -64,6 +64,7 @@ export const OPTIONS = {
   tx: { type: 'string' },
   outcome: { type: 'string' },
   failed: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   since: { type: 'string' },
   until: { type: 'string' },
   game: { type: 'string' },
@@ -244,15 +245,23 @@ const webhooks: Record<string, Command> = {
     },
   },
   'webhooks replay-matching': {
-    synopsis: '--provider <id> --since <ISO> --until <ISO> [--outcome <a,b>]',
-    summary: "replays a provider's webhooks in a time window, oldest first (default: failures not yet settled)",
+    synopsis: '--provider <id> --since <ISO> --until <ISO> [--outcome <a,b>] [--dry-run]',
+    summary: "replays a provider's webhooks in a time window, oldest first (default: failures not yet settled); --dry-run: counts them and changes nothing",
     args: 0,
-    options: ['provider', 'since', 'until', 'outcome'],
+    options: ['provider', 'since', 'until', 'outcome', 'dry-run'],
     required: ['provider', 'since', 'until'],
     async run(ctx, _args, v) {
-      const filter = valid(replayRequest, { provider: v.provider, since: v.since, until: v.until, outcomes: v.outcome?.split(',').map((o) => o.trim()) });
+      const { dryRun: _, ...filter } = valid(replayRequest, { provider: v.provider, since: v.since, until: v.until, outcomes: v.outcome?.split(',').map((o) => o.trim()) });
       if (!knownProvider(ctx, filter.provider)) return ctx.out.refused('unknown_provider', `provider ${filter.provider} is not configured`);
-      return replayed(ctx, (await ctx.gateway().actions.replayMatching(cliActor(), filter)).results, 'replayed');
+      const actions = ctx.gateway().actions;
+      if (v['dry-run']) {
+        const [count, first] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
+        const ids = first.map((w) => w.id.toString());
+        const more = count > ids.length ? [`(the first ${ids.length} of ${count})`] : [];
+        ctx.out.answer({ dryRun: true, count, webhookIds: ids }, [...ids, ...more, `would replay ${count} webhook${count === 1 ? '' : 's'}`]);
+        return 0;
+      }
+      return replayed(ctx, (await actions.replayMatching(cliActor(), filter)).results, 'replayed');
     },
   },
   'webhooks import': {

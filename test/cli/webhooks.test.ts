@@ -81,6 +81,14 @@ describe('webhooks replay', () => {
 
   it('replays the rest of a provider\'s failures in a window', async () => {
     const until = new Date(Date.now() + 1000).toISOString();
+    const unsettled = await gw.gateway.history.search({ unresolved: true, limit: 10 });
+    expect(unsettled).toHaveLength(1);
+    const dry = await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until, '--dry-run']);
+    expect(dry).toMatchObject({ code: 0, stdout: `${unsettled[0]!.id}\nwould replay 1 webhook\n`, stderr: '' });
+    const dryJson = JSON.parse((await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until, '--dry-run', '--json'])).stdout);
+    expect(dryJson).toEqual({ dryRun: true, count: 1, webhookIds: [unsettled[0]!.id.toString()] });
+    expect(await command.wallet(gw, 'cw', 'USD')).toBe(2500n);
+    expect(await gw.gateway.history.search({ unresolved: true, limit: 10 })).toHaveLength(1);
     const run = await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/ok\nreplayed 1 webhook: 1 ok\n$/);
