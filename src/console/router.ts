@@ -61,8 +61,21 @@ export function consoleRouter(deps: ConsoleDeps, pages: (router: express.Router,
   const router = express.Router();
   router.use(
     helmet({
-      contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"], 'style-src': ["'self'"], 'img-src': ["'self'", 'data:'], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] } },
-      // Served over plain HTTP on a private network as often as behind TLS: HSTS is the proxy's to send.
+      // Everything the pages load is the gateway's own (the charts are inline data: images). Served over
+      // plain HTTP on a private network as often as behind TLS: upgrading its requests to https (helmet's
+      // default) would break the stylesheet and every form there, and HSTS is the proxy's to send.
+      contentSecurityPolicy: {
+        directives: {
+          'default-src': ["'self'"],
+          'script-src': ["'self'"],
+          'style-src': ["'self'"],
+          'font-src': ["'self'"],
+          'img-src': ["'self'", 'data:'],
+          'form-action': ["'self'"],
+          'frame-ancestors': ["'none'"],
+          'upgrade-insecure-requests': null,
+        },
+      },
       strictTransportSecurity: false,
     }),
   );

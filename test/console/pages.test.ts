@@ -74,6 +74,16 @@ const testId = (text: string, id: string) => {
   return m?.[1]?.replace(/<[^>]+>/g, '').trim();
 };
 
+describe('every page', () => {
+  it("loads only the gateway's own resources, and works over plain HTTP (no upgrade to https)", async () => {
+    const page = await call('GET', '/console/sign-in');
+    expect(page.headers.get('content-security-policy')).toBe(
+      "default-src 'self';base-uri 'self';font-src 'self';form-action 'self';frame-ancestors 'none';img-src 'self' data:;object-src 'none';script-src 'self';script-src-attr 'none';style-src 'self'",
+    );
+    expect(page.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+  });
+});
+
 describe('overview', () => {
   it("counts the vendor's calls and failures per provider from the history, and checks the ledger on demand", async () => {
     const before = (await providerTraffic(gw.gateway.db, ['scorpio-play']))[0]!;
