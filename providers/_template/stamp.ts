@@ -56,9 +56,9 @@ const withImport = `${index.slice(0, at)}import { ${name}Dialect } from './${nam
 writeFileSync(indexFile, withImport.replace(list[0], `${list[1]}  ${name}Dialect,\n${list[2]}`));
 
 console.log(`providers/${name}/ created from the template and registered in providers/index.ts.
-Certify it at once:   npx vitest run test/conformance
+Certify it at once:   CONFORMANCE_DIALECTS=${name} npx vitest run test/conformance
 Then make it the vendor's: its wire format (wire.ts), the mapping (adapter.ts), its answer codes
 (codes.ts) and how it says the kit's scenarios (conformance.ts); see providers/README.md.
 To run it, configure an instance in config/providers.json:
   { "id": "${name}", "dialect": "${name}", "options": { "currency": "USD", "sharedKey": { "$env": "${ENV}_SHARED_KEY", "$demo": "demo-${name}-shared-key-0123" } } }
-and set ${ENV}_SHARED_KEY in production (README, settings).`);
+and set ${ENV}_SHARED_KEY in production (document it in docs/configuration.md).`);
