@@ -120,6 +120,12 @@ export async function reconcile(db: Db): Promise<Break[]> {
        or not exists (select 1 from bet_lines l where l.round_id = r.id and l.state = 'settled')`.execute(db);
   add('a round is settled by an applied payment of its own', settledRounds.rows, (r) => `round ${r.id}`);
 
+  const unsettled = await sql<{ what: string; id: bigint }>`
+    select 'round' as what, r.id from rounds r where r.settled_by is not null and exists (select 1 from rollbacks b where b.target_id = r.settled_by and b.transfer_id is not null)
+    union all
+    select 'bet line', l.id from bet_lines l where l.state = 'settled' and exists (select 1 from rollbacks b where b.target_id = l.settled_by and b.transfer_id is not null)`.execute(db);
+  add('nothing stays settled by a payment that was rolled back (its lines are owed again)', unsettled.rows, (r) => `${r.what} ${r.id}`);
+
   // What a settled round paid (its result and changes, less any rolled back) is what its lines say they paid.
   const roundPaid = await sql<{ id: bigint; paid: bigint; lines: bigint }>`
     with paid as (

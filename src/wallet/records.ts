@@ -520,6 +520,19 @@ export class Records {
       .execute();
   }
 
+  /**
+   * The lines and round a payment settled, open again once that payment is rolled back: what they
+   * owe is owed again (a new closing win settles them, a bet's rollback refunds them).
+   */
+  async reopenSettledBy(payment: bigint): Promise<void> {
+    await sql`with lines as (
+        update bet_lines set state = ${'open' satisfies LineState}, winloss = null, payout = null, settled_by = null
+        where settled_by = ${payment} and state = ${'settled' satisfies LineState}
+      )
+      update rounds set settled_by = null, settled_at = null
+      where id = (select round_id from provider_transactions where id = ${payment}) and settled_by = ${payment}`.execute(this.#trx);
+  }
+
   /** Open lines whose stake went back to the player. */
   async cancelLines(ids: readonly bigint[]): Promise<void> {
     if (ids.length === 0) return;

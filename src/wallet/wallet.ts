@@ -798,6 +798,8 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
     balance = wallet.balance - target.amount;
   }
   await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, transferId, op.id);
+  // A closing win rolled back no longer settles its round: its lines are owed again (rules 12-13).
+  if (target.kind === 'credit' && target.round !== null) await records.reopenSettledBy(target.id);
   return { type: 'ok', balance, moved: true };
 }
 

@@ -121,4 +121,22 @@ describe('wins after a closing win', () => {
     expect(statusOf(await post(gw, H, '/transaction/win', w2))).toBe('RS_OK');
     expect(await usd('hw_resettle')).toBe(11_500n);
   });
+
+  it("a round voided after its closing win gives every stake back, whichever rollback Hub88's retries deliver first", async () => {
+    await gw.fund('hw_voided', { USD: '100' });
+    const round = newRound();
+    const [a, b] = [await betBody(H, { user: 'hw_voided', round, amount: cents(1_000n) }), await betBody(H, { user: 'hw_voided', round, amount: cents(2_000n) })];
+    for (const bet of [a, b]) expect(statusOf(await post(gw, H, '/transaction/bet', bet))).toBe('RS_OK');
+    const win = await winBody(H, { user: 'hw_voided', round, amount: cents(5_000n) }, a.transaction_uuid, { round_closed: true });
+    expect(statusOf(await post(gw, H, '/transaction/win', win))).toBe('RS_OK');
+    expect(await usd('hw_voided')).toBe(12_000n);
+    // B's rollback overtakes the win's: refused while the win stands (its line is settled), so Hub88 retries it.
+    const backB = await rollbackBody(H, 'hw_voided', b.transaction_uuid);
+    expect(statusOf(await post(gw, H, '/transaction/rollback', backB))).not.toBe('RS_OK');
+    expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_voided', win.transaction_uuid)))).toBe('RS_OK');
+    expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_voided', a.transaction_uuid)))).toBe('RS_OK');
+    expect(statusOf(await post(gw, H, '/transaction/rollback', backB))).toBe('RS_OK');
+    expect(await usd('hw_voided')).toBe(10_000n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
 });

@@ -63,7 +63,7 @@ describe('the database keeps the line state machine', () => {
     expect(rows.map((r) => [r.from_state, r.to_state])).toEqual([...LINE_TRANSITIONS].map((x) => [...x]).sort((a, b) => `${a}`.localeCompare(`${b}`)));
   });
 
-  it('a settled line cannot be cancelled, a cancelled one cannot be settled, neither reopens', async () => {
+  it('a settled line cannot be cancelled, a cancelled one cannot be settled, neither reopens while what settled it stands', async () => {
     expect(await failure(sql`update bet_lines set state = 'cancelled', winloss = null, payout = null, settled_by = null where id = ${round.settled}`)).toMatch(
       /cannot go from settled to cancelled/,
     );
@@ -71,8 +71,9 @@ describe('the database keeps the line state machine', () => {
       /cannot go from cancelled to settled/,
     );
     expect(await failure(sql`update bet_lines set state = 'open', winloss = null, payout = null, settled_by = null where id = ${round.settled}`)).toMatch(
-      /cannot go from settled to open/,
+      /reopens only when the payment that settled it is rolled back/,
     );
+    expect(await failure(sql`update bet_lines set state = 'open' where id = ${round.cancelled}`)).toMatch(/cannot go from cancelled to open/);
   });
 
   it("a line keeps its stake, its name and its round, and is never deleted", async () => {
@@ -95,7 +96,7 @@ describe('the database keeps the line state machine', () => {
 
   it('a round is settled once and keeps its identity; rounds are never deleted', async () => {
     expect(await failure(sql`update rounds set settled_by = ${round.cancel} where id = ${round.id}`)).toMatch(/settled once/);
-    expect(await failure(sql`update rounds set settled_by = null, settled_at = null where id = ${round.id}`)).toMatch(/settled once/);
+    expect(await failure(sql`update rounds set settled_by = null, settled_at = null where id = ${round.id}`)).toMatch(/settled once \(it reopens only when/);
     expect(await failure(sql`update rounds set external_id = 'T:2' where id = ${round.id}`)).toMatch(/keeps its identity/);
     expect(await failure(sql`delete from rounds where id = ${round.id}`)).toMatch(/never deleted/);
   });
@@ -169,6 +170,18 @@ describe('reconcile checks the round invariants from the rows', () => {
     expect(checks(breaks)).toEqual(['a round is settled by an applied payment of its own']);
   });
 
+  it('a round and its line still settled by a payment that was rolled back', async () => {
+    const breaks = await breaksAfter(
+      (c) => sql`insert into rollbacks (provider_id, target_external_id, player_id, target_id, transfer_id)
+        select t.provider_id, t.external_id, t.player_id, t.id, t.transfer_id from provider_transactions t where t.id = ${round.result}`.execute(c),
+      (c) => sql`delete from rollbacks where target_id = ${round.result}`.execute(c),
+    );
+    expect(breaks.filter((b) => b.check.startsWith('nothing stays settled'))).toEqual([
+      { check: 'nothing stays settled by a payment that was rolled back (its lines are owed again)', detail: `round ${round.id}` },
+      { check: 'nothing stays settled by a payment that was rolled back (its lines are owed again)', detail: `bet line ${round.settled}` },
+    ]);
+  });
+
   it('a line state machine in the database other than the one the wallet runs', async () => {
     const breaks = await breaksAfter(
       (c) => sql`insert into line_transitions values ('cancelled', 'open')`.execute(c),
@@ -227,5 +240,27 @@ describe('rounds of many lines (the post writes up to four lines out, more from 
     expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-3'), roundId: 'M:3', amount: 2_100n, lines: six })).toMatchObject({ type: 'ok', balance: 97_650n });
     expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-3'), roundId: 'M:3', amount: 4_000n, closes: true })).toMatchObject({ type: 'ok', balance: 101_650n });
     expect(await states('M:3')).toEqual(six.map((l) => [l.ref, 'settled', null, null]));
+  });
+
+  it('a closing win rolled back leaves its lines owed again: a rollback of the bet refunds them, a new closing win settles them', async () => {
+    const two = six.slice(0, 2); // 300
+    expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-4'), roundId: 'M:4', amount: 300n, lines: two })).toMatchObject({ type: 'ok', balance: 101_350n });
+    expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-4'), roundId: 'M:4', amount: 500n, closes: true })).toMatchObject({ type: 'ok', balance: 101_850n });
+    // Before the win is rolled back, the bet's rollback is refused: its lines are settled (rule 12).
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-4') })).toMatchObject({ type: 'refused', reason: 'line_closed' });
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-win-4') })).toMatchObject({ type: 'ok', balance: 101_350n });
+    expect(await states('M:4')).toEqual(two.map((l) => [l.ref, 'open', null, null]));
+    // The voided round's bet comes back: the player ends where the vendor's own order leaves them.
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-4') })).toMatchObject({ type: 'ok', balance: 101_650n });
+    expect(await states('M:4')).toEqual(two.map((l) => [l.ref, 'cancelled', null, null]));
+
+    // Or the round is played on: a new closing win settles the lines again, and pays once.
+    expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-5'), roundId: 'M:5', amount: 300n, lines: two })).toMatchObject({ type: 'ok', balance: 101_350n });
+    expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-5'), roundId: 'M:5', amount: 500n, closes: true })).toMatchObject({ type: 'ok' });
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-win-5') })).toMatchObject({ type: 'ok', balance: 101_350n });
+    expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-5b'), roundId: 'M:5', amount: 700n, closes: true })).toMatchObject({ type: 'ok', balance: 102_050n });
+    expect(await states('M:5')).toEqual(two.map((l) => [l.ref, 'settled', null, null]));
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-5') })).toMatchObject({ type: 'refused', reason: 'line_closed' });
+    expect(await reconcile(t.db)).toEqual([]);
   });
 });
