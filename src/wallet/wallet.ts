@@ -587,7 +587,8 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
     }
     // A settled round pays no more, unless the win names a bet of it that still stands: a dialect that
     // pays bets one by one (Hub88) may send a win before the closing one and deliver it after (rule 13).
-    if (round.settled && against !== 'standing') return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
+    // A second closing win is never such a win: a round closes once.
+    if (round.settled && (op.closes || against !== 'standing')) return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
   } else {
     // A promotional win that names a bet of ours: not one that was refused or rolled back (the promotion
     // a voided round's win came from is void with it). One naming a bet never seen here is paid.

@@ -108,6 +108,23 @@ describe('wins after a closing win', () => {
     expect(await usd('hw_sibling')).toBe(10_000n - 2_000n + 500n + 4_000n);
   });
 
+  it('a second closing win is refused, whichever standing bet it names, and pays nothing when the first is rolled back', async () => {
+    await gw.fund('hw_reclose', { USD: '100' });
+    const round = newRound();
+    const [a, b] = [await betBody(H, { user: 'hw_reclose', round, amount: cents(1_000n) }), await betBody(H, { user: 'hw_reclose', round, amount: cents(1_000n) })];
+    for (const bet of [a, b]) expect(statusOf(await post(gw, H, '/transaction/bet', bet))).toBe('RS_OK');
+    const close = await winBody(H, { user: 'hw_reclose', round, amount: cents(2_000n) }, a.transaction_uuid, { round_closed: true });
+    expect(statusOf(await post(gw, H, '/transaction/win', close))).toBe('RS_OK');
+    for (const named of [a, a, b]) {
+      const again = await winBody(H, { user: 'hw_reclose', round, amount: cents(2_000n) }, named.transaction_uuid, { round_closed: true });
+      expect(statusOf(await post(gw, H, '/transaction/win', again))).toBe('RS_ERROR_WRONG_SYNTAX');
+    }
+    expect(await usd('hw_reclose')).toBe(10_000n);
+    // The round voided: every transaction of it rolled back leaves the player where they began.
+    for (const tx of [close, a, b]) expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_reclose', tx.transaction_uuid)))).toBe('RS_OK');
+    expect(await usd('hw_reclose')).toBe(10_000n);
+  });
+
   it('after the closing win is rolled back, a new win for the bet is paid', async () => {
     await gw.fund('hw_resettle', { USD: '100' });
     const round = newRound();
