@@ -790,6 +790,8 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
     // Lines cancelled one by one are already back: the rest comes back now.
     const open = lines.filter((l) => l.state === 'open');
     const refund = lines.length ? open.reduce((sum, l) => sum + l.amount, 0n) : target.amount;
+    const beyond = pastLimit(wallet.balance, refund);
+    if (beyond) return beyond;
     transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
     await records.cancelLines(open.map((l) => l.id));
     balance = wallet.balance + refund;
@@ -830,6 +832,8 @@ async function cancelBets(records: Records, op: Op<'cancel_bets'>): Promise<Outc
   const fresh = op.lines.filter((l) => !already.has(l.ref));
   const refunded = fresh.map((l) => held.get(l.ref)).filter((l) => l?.state === 'open').map((l) => l!);
   const refund = refunded.reduce((sum, l) => sum + l.amount, 0n);
+  const beyond = pastLimit(wallet.balance, refund);
+  if (beyond) return beyond;
   // line_id is set exactly when this cancel refunded the line: reconcile sums the refund from it.
   const marks = fresh.map((l) => ({ ref: l.ref, lineId: held.get(l.ref)?.state === 'open' ? held.get(l.ref)!.id : null }));
 
@@ -895,9 +899,9 @@ async function recordRoundRefusal(
 }
 
 /**
- * A credit that would take the balance past the largest the ledger holds (Postgres bigint) would fail
- * in Postgres as a fault, be parked, and be paid by a retry once the player had spent enough: it is
- * not a passing fault but an impossible claim, refused (rule 6) and never parked.
+ * A credit (a win, a result, a refund) that would take the balance past the largest the ledger holds
+ * (Postgres bigint) would fail in Postgres as a fault, be parked, and be retried until the player had
+ * spent enough: it is not a passing fault but an impossible claim, refused (rule 6) and never parked.
  */
 function pastLimit(balance: Minor, credit: Minor): Outcome | undefined {
   if (credit <= 0n || credit <= MAX_MINOR - balance) return undefined;

@@ -245,6 +245,28 @@ describe('rollbacks (rules 2, 3, 4)', () => {
     expect(rows).toEqual([{ kind: 'win_reversal', amount: 3_000n }]);
   });
 
+  it('a refund the balance cannot hold (past the largest the ledger holds) is refused, never parked as a fault', async () => {
+    // A currency of its own: the cashier's house account takes the other side of a deposit this large.
+    const GBP = asCurrency('GBP');
+    const rich = PlayerCode(`player-${++playerSeq}`);
+    expect((await ledger.backOffice.createPlayer(rich, [GBP])).ok).toBe(true);
+    expect((await ledger.backOffice.cashier('deposit', rich, GBP, 2n ** 63n - 1n - 2_000n, `fund:${rich}`)).ok).toBe(true);
+    const op = { player: rich, currency: GBP, provider: SCORPIO, roundId: 'huge-1' };
+    const lines = [{ ref: '1', amount: 300n }, { ref: '2', amount: 200n }];
+    expect(await wallet.execute({ ...op, op: 'debit', txId: ExternalTxId('huge-bet'), amount: 500n, lines })).toMatchObject({ type: 'ok' });
+    // A win brings the balance to 250 below the largest: neither the bet's 500 nor a line's 300 fits back.
+    expect(await wallet.execute({ ...op, op: 'credit', txId: ExternalTxId('huge-win'), amount: 2_250n })).toMatchObject({ type: 'ok', balance: 2n ** 63n - 1n - 250n });
+    const before = await ledgerState();
+    const rollback = await wallet.execute({ ...op, op: 'rollback', target: ExternalTxId('huge-bet') });
+    expect(rollback).toMatchObject({ type: 'refused', reason: 'inconsistent', detail: expect.stringContaining('past the largest') });
+    const cancel = await wallet.execute({ ...op, op: 'cancel_bets', txId: ExternalTxId('huge-cancel'), amount: 300n, lines: [lines[0]!] });
+    expect(cancel).toMatchObject({ type: 'refused', reason: 'inconsistent', detail: expect.stringContaining('past the largest') });
+    expect(await ledgerState()).toEqual(before);
+    // Once the player has spent, the same rollback refunds the bet: what was refused moved nothing.
+    expect((await ledger.backOffice.cashier('withdrawal', rich, GBP, 1_000n, `out:${rich}`)).ok).toBe(true);
+    expect(await wallet.execute({ ...op, op: 'rollback', target: ExternalTxId('huge-bet') })).toMatchObject({ type: 'ok', moved: true });
+  });
+
   it('a rollback by a player who does not own the transaction is refused and changes nothing', async () => {
     const alice = await newPlayer(5_000n);
     const bob = await newPlayer(5_000n);
