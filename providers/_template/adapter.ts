@@ -94,7 +94,7 @@ class TemplateAdapter implements ProviderAdapter<Context> {
   }
 
   async fail(problem: Failure): Promise<Answer> {
-    return json(problem === 'forbidden' ? 'unauthorized' : problem === 'too_large' ? 'rejected' : 'error');
+    return json(problem === 'forbidden' ? 'unauthorized' : problem === 'unreadable' ? 'rejected' : 'error');
   }
 }
 

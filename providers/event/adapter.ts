@@ -202,7 +202,7 @@ class EventAdapter implements ProviderAdapter<Context> {
   }
 
   async fail(problem: Failure, context?: Context, balance?: Minor): Promise<Answer> {
-    return this.#encrypted(problem === 'forbidden' ? 'R2' : problem === 'too_large' ? 'R3' : 'R1', context, balance);
+    return this.#encrypted(problem === 'forbidden' ? 'R2' : problem === 'unreadable' ? 'R3' : 'R1', context, balance);
   }
 
   async #encrypted(code: Code, context?: Context, balance?: Minor): Promise<Answer> {

@@ -78,7 +78,7 @@ export function statusFor(outcome: Outcome, endpoint?: string): Status {
 /** The gateway's failures, where no outcome exists. */
 export const FAILURE_STATUS: Readonly<Record<Failure, Status>> = {
   fault: 'RS_ERROR_UNKNOWN',
-  too_large: 'RS_ERROR_WRONG_SYNTAX',
+  unreadable: 'RS_ERROR_WRONG_SYNTAX',
   // The caller's address is not on the instance's allow-list.
   forbidden: 'RS_ERROR_INVALID_PARTNER',
 };

@@ -189,7 +189,7 @@ export class Pipeline {
    * A vendor's request answered before its body was read (larger than the body limit): the dialect's
    * answer, kept in the history like any call, without the body it never read.
    */
-  async unread(instance: ProviderInstance, request: InboundRequest, problem: 'too_large', detail: string): Promise<Answer> {
+  async unread(instance: ProviderInstance, request: InboundRequest, problem: 'unreadable', detail: string): Promise<Answer> {
     const started = performance.now();
     const answer = await instance.adapter.fail(problem);
     const seconds = (performance.now() - started) / 1000;

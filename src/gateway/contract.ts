@@ -82,13 +82,13 @@ export interface ProviderAdapter<Context = unknown> {
   read(request: InboundRequest, options?: ReadOptions): Promise<Decoded<Context>>;
   answer(context: Context, outcome: Outcome): Promise<Answer>;
   /**
-   * The dialect's answer when no outcome exists: an internal fault, a body too large, a caller not on
-   * the allow-list. `balance`: the player's, when the gateway could still read it after a fault.
+   * The dialect's answer when no outcome exists: an internal fault, a body the gateway could not read
+   * (over BODY_LIMIT, or not decodable under its Content-Encoding), a caller not on the allow-list. `balance`: the player's, when the gateway could still read it after a fault.
    */
   fail(problem: Failure, context?: Context, balance?: Minor): Promise<Answer>;
 }
 
-export type Failure = 'fault' | 'too_large' | 'forbidden';
+export type Failure = 'fault' | 'unreadable' | 'forbidden';
 
 /** A dialect: validates its instances' options at load, and builds an adapter for each instance. */
 export interface Dialect<Options = any> {

@@ -6,7 +6,7 @@ import type { Answer, Failure, ProviderInstance } from '../gateway/contract.ts';
 /**
  * POST /callbacks/{providerId}: every vendor's webhook. The body is read raw (the adapter decodes it:
  * JSON for one dialect, ciphertext for another) and every answer is HTTP 200 in the vendor's dialect,
- * a body too large or unreadable included.
+ * a body too large or undecodable included (kept in the history, answered as bad input).
  */
 export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>, pipeline: Pipeline, bodyLimit: string, log: Logger) {
   const router = express.Router();
@@ -31,11 +31,13 @@ export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>,
       );
     };
     readBody(req, res, (error?: unknown) => {
-      if ((error as { type?: string } | undefined)?.type === 'entity.too.large') {
+      const why = error === undefined ? undefined : unreadable(error as BodyError, bodyLimit);
+      if (why !== undefined) {
+        // Kept like any call the vendor made (its headers, what was wrong), and answered as bad input.
         const unread = { path, headers: req.headers, body: Buffer.alloc(0), ip: req.ip ?? '', receivedAt };
-        pipeline.unread(instance, unread, 'too_large', `body larger than BODY_LIMIT (${bodyLimit})`).then(
+        pipeline.unread(instance, unread, 'unreadable', why).then(
           (answer) => send(res, answer),
-          (fault: unknown) => failed('too_large', fault),
+          (fault: unknown) => failed('unreadable', fault),
         );
         return;
       }
@@ -51,4 +53,24 @@ export function callbackRouter(instances: ReadonlyMap<string, ProviderInstance>,
     });
   });
   return router;
+}
+
+interface BodyError {
+  type?: string;
+  status?: number;
+  message?: string;
+}
+
+/**
+ * Why a body could not be read, when the fault is the caller's: over BODY_LIMIT, or not decodable under
+ * the Content-Encoding it names (a gzip header on plain bytes, an encoding the gateway does not know),
+ * or shorter than its Content-Length. A connection the caller dropped, or a fault of ours, is not: undefined.
+ */
+function unreadable(error: BodyError, bodyLimit: string): string | undefined {
+  if (error.type === 'entity.too.large') return `body larger than BODY_LIMIT (${bodyLimit})`;
+  if (error.type === 'request.aborted') return undefined;
+  if (error.status === 400 || error.status === 415) {
+    return `body not readable: ${error.message ?? 'undecodable'}`;
+  }
+  return undefined;
 }

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newCaptureId, type WebhookRow } from '../../src/webhooks/history.ts';
@@ -152,6 +153,27 @@ describe('every callback', () => {
     expect(ids(await history.search({ limit: 2 }))).toEqual([event, oversize]);
     expect(ids(await history.search({ limit: 2, before: oversize! }))).toEqual([malformed, forged]);
     expect(await history.search({ unresolved: true, limit: 50 })).toEqual([]);
+  });
+});
+
+describe('a body that cannot be decoded under its Content-Encoding', () => {
+  it('is kept as rejected, with what was wrong, and answered as bad input, not as a fault; a gzip body that is one is read', async () => {
+    const before = await command.wallet(gw, 'hi', 'USD');
+    const plain = JSON.stringify(command.bet('hi', command.transId(), 1, { round: 'r-gz' }));
+    const gzipped = await gw.callback(SCORPIO, gzipSync(plain), { 'content-encoding': 'gzip' });
+    expect(JSON.parse(gzipped.text)).toMatchObject({ result: 0 });
+    expect(await command.wallet(gw, 'hi', 'USD')).toBe(before - 100n);
+    for (const encoding of ['gzip', 'br', 'compress']) {
+      const res = await gw.callback(SCORPIO, JSON.stringify(command.bet('hi', command.transId(), 1)), { 'content-encoding': encoding });
+      expect(res.status).toBe(200);
+      expect(res.text).toBe(command.bare(99));
+    }
+    const rows = (await all()).slice(-3);
+    for (const [i, encoding] of ['gzip', 'br', 'compress'].entries()) {
+      expect(rows[i]).toMatchObject({ provider_id: SCORPIO, outcome: 'rejected', operation: null, detail: expect.stringMatching(/^body not readable: /) });
+      expect((rows[i]!.headers as Record<string, string>)['content-encoding']).toBe(encoding);
+    }
+    expect(await command.wallet(gw, 'hi', 'USD')).toBe(before - 100n);
   });
 });
 
