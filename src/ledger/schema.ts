@@ -263,12 +263,13 @@ export interface ReportDaysTable {
   rounds: bigint;
   players: bigint;
   bets: bigint;
-  stakes: bigint;
-  refunds: bigint;
-  wins: bigint;
-  reversals: bigint;
-  adjustments: bigint;
-  promo_wins: bigint;
+  /** The money sums are numeric (a day's sum may pass the largest bigint): exact decimal text. */
+  stakes: string;
+  refunds: string;
+  wins: string;
+  reversals: string;
+  adjustments: string;
+  promo_wins: string;
 }
 
 export interface Database {

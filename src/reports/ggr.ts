@@ -74,6 +74,7 @@ export function derived(t: GgrTotals): { paid: Minor; staked: Minor; ggr: Minor;
   return { paid, staked, ggr, ggrAfterPromotions: ggr - t.promoWins, rtp };
 }
 
+/** A day's cut as Postgres gives it: the money sums as numeric text, exact past the largest bigint. */
 interface Raw {
   day: string;
   provider_id: string;
@@ -82,12 +83,12 @@ interface Raw {
   rounds: bigint;
   players: bigint;
   bets: bigint;
-  stakes: bigint;
-  refunds: bigint;
-  wins: bigint;
-  reversals: bigint;
-  adjustments: bigint;
-  promo_wins: bigint;
+  stakes: string;
+  refunds: string;
+  wins: string;
+  reversals: string;
+  adjustments: string;
+  promo_wins: string;
 }
 
 const ZERO: GgrTotals = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n };
@@ -96,12 +97,12 @@ const totalsOf = (r: Raw): GgrTotals => ({
   rounds: r.rounds,
   players: r.players,
   bets: r.bets,
-  stakes: r.stakes,
-  refunds: r.refunds,
-  wins: r.wins,
-  reversals: r.reversals,
-  adjustments: r.adjustments,
-  promoWins: r.promo_wins,
+  stakes: BigInt(r.stakes),
+  refunds: BigInt(r.refunds),
+  wins: BigInt(r.wins),
+  reversals: BigInt(r.reversals),
+  adjustments: BigInt(r.adjustments),
+  promoWins: BigInt(r.promo_wins),
 });
 
 const dayMs = 86_400_000;
@@ -146,12 +147,12 @@ export class Reports {
         count(distinct round_id) filter (where kind = 'bet') as rounds,
         count(distinct player_id) as players,
         count(*) filter (where kind = 'bet') as bets,
-        coalesce(sum(amount) filter (where kind = 'bet'), 0)::bigint as stakes,
-        coalesce(sum(amount) filter (where kind = 'bet_refund'), 0)::bigint as refunds,
-        coalesce(sum(amount) filter (where kind = 'win'), 0)::bigint as wins,
-        coalesce(sum(amount) filter (where kind = 'win_reversal'), 0)::bigint as reversals,
-        coalesce(sum(case when to_player then amount else -amount end) filter (where kind = 'adjustment'), 0)::bigint as adjustments,
-        (coalesce(sum(amount) filter (where kind = 'promo_win'), 0) - coalesce(sum(amount) filter (where kind = 'promo_reversal'), 0))::bigint as promo_wins
+        coalesce(sum(amount) filter (where kind = 'bet'), 0)::text as stakes,
+        coalesce(sum(amount) filter (where kind = 'bet_refund'), 0)::text as refunds,
+        coalesce(sum(amount) filter (where kind = 'win'), 0)::text as wins,
+        coalesce(sum(amount) filter (where kind = 'win_reversal'), 0)::text as reversals,
+        coalesce(sum(case when to_player then amount else -amount end) filter (where kind = 'adjustment'), 0)::text as adjustments,
+        (coalesce(sum(amount) filter (where kind = 'promo_win'), 0) - coalesce(sum(amount) filter (where kind = 'promo_reversal'), 0))::text as promo_wins
       from moves
       group by 1, 2, 3, 4`.execute(db);
     return rows;
@@ -206,7 +207,8 @@ export class Reports {
         const doneRows = await trx.selectFrom('report_days_done').select(sql<string>`to_char(day, 'YYYY-MM-DD')`.as('day')).where('day', '>=', q.from).where('day', '<', end).execute();
         const done = new Set(doneRows.map((r) => r.day));
         const rolled = (await sql<Raw>`
-          select to_char(day, 'YYYY-MM-DD') as day, provider_id, game, currency, rounds, players, bets, stakes, refunds, wins, reversals, adjustments, promo_wins
+          select to_char(day, 'YYYY-MM-DD') as day, provider_id, game, currency, rounds, players, bets,
+            stakes::text, refunds::text, wins::text, reversals::text, adjustments::text, promo_wins::text
           from report_days where day >= ${q.from} and day < ${end}`.execute(trx)).rows;
         // The days of the period not rolled up (today, a day still settling, or a job behind): from the ledger, a query per run of consecutive days.
         const today = dayOf(now);

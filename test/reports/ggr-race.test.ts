@@ -30,12 +30,12 @@ const asRolledUp = (r: GgrRow) => ({
   rounds: r.rounds,
   players: r.players,
   bets: r.bets,
-  stakes: r.stakes,
-  refunds: r.refunds,
-  wins: r.wins,
-  reversals: r.reversals,
-  adjustments: r.adjustments,
-  promo_wins: r.promoWins,
+  stakes: String(r.stakes),
+  refunds: String(r.refunds),
+  wins: String(r.wins),
+  reversals: String(r.reversals),
+  adjustments: String(r.adjustments),
+  promo_wins: String(r.promoWins),
 });
 
 describe('GGR while the day is rolled up', () => {
