@@ -155,7 +155,7 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   const actions = new OperatorActions(backOffice, replayer, audit);
-  const reconciler = new VendorReconciler(db, (provider) => vendors.apiOf(provider), actions, audit);
+  const reconciler = new VendorReconciler(db, (provider) => vendors.apiOf(provider), actions, audit, { wallet: locked });
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
   const vendors = new Vendors(
     db,

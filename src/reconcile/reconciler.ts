@@ -3,8 +3,10 @@ import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
 import type { Db } from '../ledger/database.ts';
 import type { VendorFinding } from '../ledger/schema.ts';
 import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
+import { parseAmount } from '../money/minor.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
+import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../wallet/types.ts';
 import { compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
 import type { VendorExport } from './export.ts';
 
@@ -84,13 +86,22 @@ export class VendorReconciler {
   readonly #audit: Audit;
 
   readonly #stuckAfterMs: number;
+  readonly #wallet: { execute(op: WalletOperation): Promise<Outcome> } | undefined;
 
-  constructor(db: Db, vendors: (provider: string) => VendorApi | undefined, actions: OperatorActions, audit: Audit, options: { stuckAfterMs?: number } = {}) {
+  /** `wallet`: the gateway's (its player locks included), to pay a lost win as the vendor's transaction itself. */
+  constructor(
+    db: Db,
+    vendors: (provider: string) => VendorApi | undefined,
+    actions: OperatorActions,
+    audit: Audit,
+    options: { stuckAfterMs?: number; wallet?: { execute(op: WalletOperation): Promise<Outcome> } } = {},
+  ) {
     this.#db = db;
     this.#vendors = vendors;
     this.#actions = actions;
     this.#audit = audit;
     this.#stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
+    this.#wallet = options.wallet;
   }
 
   /** Whether the provider's vendor serves its records (else its exports are imported). */
@@ -282,14 +293,33 @@ export class VendorReconciler {
     if (how.action === 'explain') {
       resolution = { action: 'explain', note: how.note };
     } else if (how.action === 'replay') {
+      const unrelated = await this.#unrelated(row, how.webhookId);
+      if (unrelated) return this.#refused(actor, row, how, unrelated);
       const replayed = await this.#actions.replay(actor, how.webhookId);
       if (replayed.outcome !== 'ok' && replayed.outcome !== 'duplicate') return this.#refused(actor, row, how, `the replay of webhook ${how.webhookId} ended ${replayed.outcome}${replayed.detail ? ` (${replayed.detail})` : ''}`);
       resolution = { action: 'replay', webhookId: how.webhookId.toString(), outcome: replayed.outcome, note: how.note ?? null };
     } else {
       if (!row.player_code || !row.currency || !isCurrency(row.currency)) return this.#refused(actor, row, how, 'this finding names no player wallet to adjust');
-      const done = await this.#actions.cashier(actor, how.direction, row.player_code, asCurrency(row.currency), how.amount, `reconcile-${row.id}`);
-      if (!done.ok) return this.#refused(actor, row, how, `the adjustment was refused: ${done.message ?? done.reason}`);
-      resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference: `reconcile-${row.id}`, balance: done.balance.toString(), note: how.note };
+      const currency = asCurrency(row.currency);
+      const asWin = await this.#payAsWin(row, how, currency);
+      if (typeof asWin === 'string') return this.#refused(actor, row, how, asWin);
+      if (asWin) {
+        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: 'win', transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
+      } else {
+        // One reference per time the finding is resolved: a repeat of this request applies once, and a
+        // finding reopened by new facts can be adjusted again (by the difference, say).
+        const earlier = await this.#db
+          .selectFrom('audit_events')
+          .select((e) => e.fn.countAll<string>().as('n'))
+          .where('action', '=', 'finding_resolve')
+          .where('target', '=', row.id.toString())
+          .where('outcome', '=', 'ok')
+          .executeTakeFirstOrThrow();
+        const reference = Number(earlier.n) === 0 ? `reconcile-${row.id}` : `reconcile-${row.id}-${Number(earlier.n) + 1}`;
+        const done = await this.#actions.cashier(actor, how.direction, row.player_code, currency, how.amount, reference);
+        if (!done.ok) return this.#refused(actor, row, how, `the adjustment was refused: ${done.message ?? done.reason}`);
+        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference, balance: done.balance.toString(), note: how.note };
+      }
     }
     const updated = await this.#db
       .updateTable('vendor_findings')
@@ -301,6 +331,48 @@ export class VendorReconciler {
     if (!updated) return { ok: false, reason: 'not_open', message: `finding ${id} was resolved meanwhile` };
     await this.#audit.record({ actor, action: 'finding_resolve', target: id.toString(), outcome: 'ok', detail: { provider: row.provider_id, kind: row.kind, key: row.key, ...resolution } });
     return { ok: true, finding: findingJson(updated) };
+  }
+
+  /**
+   * A win the vendor lists and the wallet never saw, paid by a deposit, is paid as that win: the
+   * vendor's transaction id, on its round, through the wallet. When the win itself arrives later (a
+   * retry, a replay, the vendor's export imported) it is then a repeat and pays nothing; paid by a
+   * cashier deposit, it would pay a second time. When the wallet refuses the win (its round holds no
+   * stake, is settled, ...) it would refuse the late one too: undefined, and the cashier pays.
+   */
+  async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<{ transaction: string; outcome: string; balance: string } | string | undefined> {
+    const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
+    if (!this.#wallet || row.kind !== 'missing_at_casino' || row.ledger !== null || how.direction !== 'deposit') return undefined;
+    if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
+    const amount = parseAmount(how.amount, currency);
+    if (!amount.ok) return `amount: ${amount.reason}`;
+    const outcome = await this.#wallet.execute({
+      op: 'credit',
+      provider: ProviderId(row.provider_id),
+      player: PlayerCode(row.player_code!),
+      currency,
+      txId: ExternalTxId(listed.id),
+      roundId: listed.round,
+      amount: amount.value,
+    });
+    if (outcome.type === 'ok' || outcome.type === 'duplicate') return { transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
+    return undefined;
+  }
+
+  /**
+   * Why a webhook cannot resolve this finding, if it cannot: it must be the provider's, and name the
+   * transaction the finding is about (for a cancel, a refund or a round, be its player's). Replaying some
+   * other call that answers "duplicate" would otherwise close a finding with nothing paid.
+   */
+  async #unrelated(row: Row, webhookId: bigint): Promise<string | undefined> {
+    const hook = await this.#db.selectFrom('webhooks').select(['provider_id', 'transaction_id', 'player_code']).where('id', '=', webhookId).executeTakeFirst();
+    if (!hook) return undefined; // the replay says "not found"
+    if (hook.provider_id !== row.provider_id) return `webhook ${webhookId} is ${hook.provider_id}'s, not ${row.provider_id}'s`;
+    // A finding about one transaction is keyed by its id; cancels, refunds and rounds by their player's.
+    if (!/^(cancel|rollback|round):/.test(row.key)) {
+      return hook.transaction_id === row.key ? undefined : `webhook ${webhookId} is not a call of transaction ${row.key}`;
+    }
+    return hook.player_code === row.player_code ? undefined : `webhook ${webhookId} is not a call of player ${row.player_code ?? '(none)'}`;
   }
 
   async #refused(actor: Actor, row: Row, how: Resolution, message: string): Promise<ResolveResult> {

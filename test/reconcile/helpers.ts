@@ -3,11 +3,11 @@ import type * as ev from '../event/helpers.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
 /** What /v1/reconciliation/import answers, as these tests read it. */
-export type Summary = { matched: number; vendorRecords: number; findings: { kind: string; key: string; player: string | null; currency: string | null; detail: string }[] };
+export type Summary = { matched: number; vendorRecords: number; findings: { id: string; kind: string; key: string; player: string | null; currency: string | null; detail: string; state: string }[] };
 
-/** Imports an event-dialect (dowinn) export in `currency` for the period from `since` to a minute from now. */
-export async function importExport(gw: TestGateway, since: Date, currency: string, csv: string): Promise<Summary> {
-  const q = new URLSearchParams({ provider: 'dowinn', currency, from: since.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
+/** Imports a provider's export (an event-dialect one's, dowinn, unless told) in `currency` for the period from `since` to a minute from now. */
+export async function importExport(gw: TestGateway, since: Date, currency: string, csv: string, provider = 'dowinn'): Promise<Summary> {
+  const q = new URLSearchParams({ provider, currency, from: since.toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
   const res = await fetch(`${gw.url}/v1/reconciliation/import?${q}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'text/csv' },

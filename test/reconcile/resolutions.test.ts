@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as command from '../command/helpers.ts';
+import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { csvOf, importExport } from './helpers.ts';
+
+/**
+ * Resolving findings so that money moves once (found by an operator's walk): a lost win paid by an
+ * adjustment is not paid again when the win itself arrives late; a finding is resolved by a replay of
+ * its own transaction only; a finding reopened by new facts can be adjusted again.
+ */
+
+const SP = 'scorpio-play';
+let gw: TestGateway;
+const started = new Date(Date.now() - 60_000);
+const exported = (rows: string[][]) => importExport(gw, started, 'USD', csvOf(rows), SP);
+const usd = (player: string) => command.wallet(gw, player, 'USD');
+const resolve = async (id: string, body: object) => {
+  const res = await fetch(`${gw.url}/v1/reconciliation/findings/${id}/resolve`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as { state?: string; resolution?: Record<string, unknown>; error?: { message: string } } };
+};
+
+beforeAll(async () => {
+  gw = await startTestGateway();
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid']) await gw.fund(p, { USD: '100' });
+});
+afterAll(() => gw?.close());
+
+describe('a lost win paid by an adjustment', () => {
+  it('is paid as the win itself: when the win arrives late it is a repeat, and the next comparison matches it', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-ann', Number(bet), 5, { round: 'rs-r1' }), command.ok('95'));
+    const rows = [[bet, 'bet', 'rs-ann', 'rs-r1', '5.00'], [win, 'win', 'rs-ann', 'rs-r1', '8.00']];
+    const lost = (await exported(rows)).findings.find((f) => f.kind === 'missing_at_casino' && f.key === win)!;
+    const paid = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost in transit' });
+    expect(paid.status).toBe(200);
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { action: 'adjust', paidAs: 'win', transaction: win, outcome: 'ok' } });
+    expect(await usd('rs-ann')).toBe(10_300n);
+    // The vendor's retry (or its export of failed calls imported): the same win, now a repeat.
+    const late = await gw.callback(SP, command.win('rs-ann', Number(win), 8, { round: 'rs-r1' }));
+    expect(late.json.result).toBe(41);
+    expect(await usd('rs-ann')).toBe(10_300n);
+    expect((await exported(rows)).findings.filter((f) => f.key === win && f.state === 'open')).toEqual([]);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('a finding resolved by a replay', () => {
+  it("needs a webhook of the finding's own transaction: another call answered 'duplicate' closes nothing", async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-bob', Number(bet), 5, { round: 'rs-r2' }), command.ok('95'));
+    const lost = (await exported([[bet, 'bet', 'rs-bob', 'rs-r2', '5.00'], [win, 'win', 'rs-bob', 'rs-r2', '3.00']])).findings.find((f) => f.key === win)!;
+    const other = await gw.gateway.db.selectFrom('webhooks').select('id').where('transaction_id', '=', bet).executeTakeFirstOrThrow();
+    const refused = await resolve(lost.id, { action: 'replay', webhookId: other.id.toString() });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error!.message).toContain(`is not a call of transaction ${win}`);
+    const still = await gw.gateway.db.selectFrom('vendor_findings').select('state').where('id', '=', BigInt(lost.id)).executeTakeFirstOrThrow();
+    expect(still.state).toBe('open');
+  });
+});
+
+describe('a finding reopened by new facts', () => {
+  it('can be adjusted again, by the difference, under a reference of its own', async () => {
+    // A win on a round the wallet holds no stake of: the wallet would refuse it, so the cashier pays.
+    const win = String(command.transId());
+    const first = (await exported([[win, 'win', 'rs-cid', 'rs-none', '12.50']])).findings.find((f) => f.key === win)!;
+    const paid = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '12.50', note: 'as listed' });
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${first.id}` } });
+    const reopened = (await exported([[win, 'win', 'rs-cid', 'rs-none', '12.60']])).findings.find((f) => f.key === win)!;
+    expect([reopened.id, reopened.state]).toEqual([first.id, 'open']);
+    const difference = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'the vendor corrected it' });
+    expect(difference.json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${first.id}-2` } });
+    expect(await usd('rs-cid')).toBe(10_000n + 1_260n);
+  });
+});
