@@ -44,7 +44,7 @@ export interface RoundEntry {
   lines: number;
   open: number;
   cancelled: number;
-  /** The stakes its lines took, and what settling them paid (stake plus win/loss). */
+  /** The stakes its lines took, and what the round paid the player: its wins, results and changes, less those rolled back. */
   staked: Minor;
   paid: Minor;
 }
@@ -231,7 +231,16 @@ export class BackOffice {
         count(l.id) filter (where l.state = 'open')::int as open,
         count(l.id) filter (where l.state = 'cancelled')::int as cancelled,
         coalesce(sum(l.amount), 0)::bigint as staked,
-        coalesce(sum(l.payout), 0)::bigint as paid
+        -- From its payments, not its lines: a win that pays without itemising (the command and Hub88
+        -- dialects', a closing win) settles no line with a payout.
+        (coalesce((select sum(case when tr.credit_account_id = a.id then tr.amount else -tr.amount end)
+           from provider_transactions t
+           join transfers tr on tr.id = t.transfer_id
+           join accounts a on a.player_id = t.player_id and a.kind = 'player' and a.currency = t.currency
+           where t.round_id = r.id and t.kind in ('credit', 'adjust') and t.status = 'applied'), 0)
+         - coalesce((select sum(tr.amount) from provider_transactions t
+           join rollbacks b on b.target_id = t.id join transfers tr on tr.id = b.transfer_id
+           where t.round_id = r.id and t.kind = 'credit'), 0))::bigint as paid
       from rounds r left join bet_lines l on l.round_id = r.id
       where r.player_id = ${player.id} and r.id < ${before}
       group by r.id

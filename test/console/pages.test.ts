@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlayerCode } from '../../src/wallet/types.ts';
 import { providerTraffic } from '../../src/webhooks/stats.ts';
-import { bet, transId, win } from '../command/helpers.ts';
+import { bet, cancel, expectAnswer, ok, transId, win } from '../command/helpers.ts';
+import * as ev from '../event/helpers.ts';
 import { startTestGateway, TOKENS, type TestGateway } from '../support/gateway.ts';
 
 /**
@@ -246,6 +247,29 @@ describe('players', () => {
     expect(await balance()).toEqual([['USD', 1500n]]);
     const deposits = await gw.gateway.db.selectFrom('audit_events').select(['target', 'outcome']).where('action', '=', 'deposit').where('target', '=', 'cashier-checked').execute();
     expect(deposits).toEqual([{ target: 'cashier-checked', outcome: 'ok' }]);
+  });
+});
+
+describe("a player's rounds", () => {
+  it('show what each round paid, from its payments, in every dialect: wins less those rolled back, results and changes', async () => {
+    await gw.fund('rounds-paid', { USD: '100' });
+    const sp = 'scorpio-play';
+    const [b, w1, w2] = [transId(), transId(), transId()];
+    await expectAnswer(gw, sp, bet('rounds-paid', b, 1, { round: 'rp-1' }), ok('99'));
+    await expectAnswer(gw, sp, win('rounds-paid', w1, 2.5, { round: 'rp-1' }), ok('101.5'));
+    await expectAnswer(gw, sp, win('rounds-paid', w2, 4, { round: 'rp-1' }), ok('105.5'));
+    await expectAnswer(gw, sp, cancel('rounds-paid', w2, { round: 'rp-1' }), ok('101.5'));
+    const round = ev.newRound();
+    await ev.expectEvent(gw, ev.bet('rounds-paid', round, [[1, 10]]), 'R0', 91.5);
+    await ev.expectEvent(gw, ev.result('rounds-paid', round, 10, 5), 'R0', 106.5);
+    await ev.expectEvent(gw, ev.resultChange('rounds-paid', round, 10, 8, 5), 'R0', 109.5);
+    const rounds = await gw.backOffice.rounds(PlayerCode('rounds-paid'), { limit: 10 });
+    expect(rounds.ok && rounds.value.map((r) => [r.provider, r.staked, r.paid])).toEqual([
+      ['dowinn', 1_000n, 1_800n],
+      ['scorpio-play', 100n, 250n],
+    ]);
+    const page = await call('GET', '/console/players/rounds-paid', { cookie: (await signIn('vic')).cookie });
+    expect(page.text).toMatch(/<td>rp-1<\/td>.*?<td class="num">1<\/td><td class="num">2\.5<\/td>/s);
   });
 });
 
