@@ -115,6 +115,9 @@ function loggedRequest(credentials: readonly string[]) {
   };
 }
 
+/** SQLSTATEs of text Postgres cannot hold: 22021 (a NUL byte in text), 22P05 (\u0000 in jsonb). */
+const NUL_IN_TEXT = new Set(['22021', '22P05']);
+
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -164,6 +167,12 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use((error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = (error as { status?: number }).status;
+    // Postgres refuses text holding NUL (invalid byte sequence, or \u0000 in jsonb): the caller's input,
+    // refused before anything was kept (the statement, and its transaction, failed).
+    if (NUL_IN_TEXT.has((error as { code?: unknown }).code as string)) {
+      res.status(400).json({ error: { code: 'invalid_request', message: 'text may not hold a NUL character (\\u0000)' } });
+      return;
+    }
     if (typeof status === 'number' && status >= 400 && status < 500) {
       res.status(status).json({ error: { code: 'bad_request', message: (error as Error).message } });
       return;

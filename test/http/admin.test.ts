@@ -341,6 +341,21 @@ describe('errors and health', () => {
     expect((await api('GET', '/v1/players/e-json/balance')).json).toEqual([{ currency: 'USD', balance: '0' }]);
   });
 
+  it('answers text holding a NUL character with a 400 JSON error, and keeps nothing', async () => {
+    await create('e-nul');
+    const refusals = [
+      await api('GET', '/v1/players/%00'),
+      await api('GET', '/v1/players/%00/balance'),
+      await api('GET', '/v1/webhooks?player=%00'),
+      await api('GET', '/v1/audit?actor=a%00b'),
+      await api('POST', '/v1/players', { code: 'e\u0000nul', currencies: ['USD'] }),
+      await api('POST', '/v1/players/%00/block'),
+      await deposit('e-nul', '1.00', 'ref\u0000'),
+    ];
+    for (const res of refusals) expect([res.status, res.json.error.code]).toEqual([400, 'invalid_request']);
+    expect((await api('GET', '/v1/players/e-nul/balance')).json).toEqual([{ currency: 'USD', balance: '0' }]);
+  });
+
   it('answers a body over the limit with a JSON error, not a crash', async () => {
     const res = await api('POST', '/v1/players', { code: 'e-big', currencies: ['USD'], pad: 'x'.repeat(200_000) });
     expect(res.status).toBe(413);
