@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import { z } from 'zod';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../ledger/database.ts';
@@ -22,6 +22,7 @@ import type { VendorsRefusal } from '../vendors/vendors.ts';
 import { UsageError, valid } from './input.ts';
 import { vendorCommands } from './vendor-commands.ts';
 import { operatorCommands } from './operator-commands.ts';
+import { MAX_TOKEN_SECONDS } from '../http/auth.ts';
 import { ggrRequest } from '../http/reports.ts';
 import { runRequest } from '../http/reconciliation.ts';
 import { parseExport as parseRecordsExport } from '../reconcile/export.ts';
@@ -383,6 +384,8 @@ export const COMMANDS: Record<string, Command> = {
         throw new UsageError(`--ttl ${JSON.stringify(values.ttl)}: not a duration such as 15m, 1h or 7d`);
       }
       const token = await jwt.sign(new TextEncoder().encode(ctx.config.adminJwtSecret.reveal()));
+      const { exp } = decodeJwt(token);
+      if (exp === undefined || exp > Date.now() / 1000 + MAX_TOKEN_SECONDS) throw new UsageError(`--ttl ${JSON.stringify(values.ttl)}: at most 366d (the gateway refuses a longer-lived token)`);
       ctx.out.answer({ token }, [token]);
       return 0;
     },

@@ -23,6 +23,9 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 type Verified = { ok: true; principal: Principal } | { ok: false; message: string };
 
+/** The longest a back-office token may live: a year and a day. A longer one is refused, not trusted for ever. */
+export const MAX_TOKEN_SECONDS = 366 * 86_400;
+
 /** Checks a back-office JWT: signed with the secret, HS256 only, unexpired, and naming its role and expiry. */
 export function tokenVerifier(secret: Secret) {
   const key = new TextEncoder().encode(secret.reveal());
@@ -34,6 +37,7 @@ export function tokenVerifier(secret: Secret) {
       return { ok: false, message: 'invalid or expired token' };
     }
     if (typeof payload.exp !== 'number') return { ok: false, message: 'the token has no expiry (exp): mint one with `npm run cli -- token --role <role> --ttl <duration>`' };
+    if (payload.exp > Date.now() / 1000 + MAX_TOKEN_SECONDS) return { ok: false, message: 'the token lives longer than 366 days: mint one with a shorter --ttl' };
     const role = payload.role;
     if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return { ok: false, message: `the token has no role (role: ${ROLES.join(', ')})` };
     return { ok: true, principal: { name: typeof payload.sub === 'string' ? payload.sub : 'unknown', role: role as Role, via: 'token', expiresAt: payload.exp } };

@@ -240,6 +240,9 @@ describe('token', () => {
     expect(payload.sub).toBe('ops-jane');
     expect(payload.exp! - payload.iat!).toBe(300);
     expect((await cli(['token', '--role', 'viewer', '--ttl', 'forever'], { ADMIN_JWT_SECRET: secret })).code).toBe(2);
+    const long = await cli(['token', '--role', 'viewer', '--ttl', '300000y'], { ADMIN_JWT_SECRET: secret });
+    expect([long.code, long.stdout]).toEqual([2, '']);
+    expect(long.stderr).toContain('at most 366d');
   });
 
   it('refuses to mint a token without a known role (exit 2)', async () => {

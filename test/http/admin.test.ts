@@ -78,6 +78,15 @@ describe('/v1 authentication', () => {
     expect(res.json).toEqual(unauthorized);
   });
 
+  it('refuses a token signed with the right secret that lives longer than 366 days', async () => {
+    const forever = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setSubject('ops').setExpirationTime('300000y').sign(demoKey());
+    const res = await api('GET', '/v1/me', undefined, { authorization: `Bearer ${forever}` });
+    expect(res.status).toBe(401);
+    expect(res.json.error.message).toMatch(/longer than 366 days/);
+    const year = await new SignJWT({ role: 'viewer' }).setProtectedHeader({ alg: 'HS256' }).setSubject('ops').setExpirationTime('365d').sign(demoKey());
+    expect((await api('GET', '/v1/me', undefined, { authorization: `Bearer ${year}` })).status).toBe(200);
+  });
+
   it('refuses an unsigned (alg none) token', async () => {
     const unsigned = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: 'intruder', exp: Math.floor(Date.now() / 1000) + 600 })}.`;
     const res = await api('GET', '/v1/players/anyone', undefined, { authorization: `Bearer ${unsigned}` });
