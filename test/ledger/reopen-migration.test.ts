@@ -49,7 +49,7 @@ beforeAll(async () => {
     select w.provider_id, w.external_id, w.player_id, w.id, r.id from win w, reversal r`.execute(db);
   expect(await run({ op: 'rollback', target: ExternalTxId('v-bet') })).toMatchObject({ type: 'refused', reason: 'line_closed', balance: 9_000n });
   expect(await settledBy()).not.toBeNull();
-  expect(await migrateToLatest(db)).toEqual(['2026-12-05T0001_reopen_rolled_back_settlement']);
+  expect(await migrateToLatest(db)).toContain('2026-12-05T0001_reopen_rolled_back_settlement');
 });
 
 afterAll(async () => {
