@@ -218,7 +218,7 @@ const webhooks: Record<string, Command> = {
       if (!row) return ctx.out.refused('not_found', `no webhook ${id}`);
       const w = webhookJson(row);
       const json = (value: unknown) => JSON.stringify(value);
-      const settled = w.resolvedBy ? `settled by ${w.resolvedBy} at ${w.resolvedAt}` : 'not settled';
+      const settled = w.resolvedBy ? `settled by ${w.resolvedBy} at ${w.resolvedAt}` : w.resolvedAt ? 'nothing to settle (a bet or a read)' : 'not settled';
       ctx.out.answer(w, [
         `webhook ${w.id}  ${w.provider}  ${w.source}${w.replayOf ? ` (replay of ${w.replayOf})` : ''}  received ${w.receivedAt}`,
         `outcome: ${w.outcome}${w.detail ? ` (${w.detail})` : ''}${w.outcome === 'fault' || w.outcome === 'parked' ? `, ${settled}` : ''}`,

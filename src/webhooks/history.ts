@@ -3,6 +3,7 @@ import { sql, type InsertQueryBuilder, type Selectable, type SelectQueryBuilder,
 import { prepared, type Db } from '../ledger/database.ts';
 import type { Database, WebhookOutcome, WebhookSource, WebhooksTable } from '../ledger/schema.ts';
 import { storableJson, storableText } from '../ledger/storable.ts';
+import { OWED, type WalletOperation } from '../wallet/types.ts';
 
 /**
  * Headers that look like credentials whatever the dialect (a safety net under what each adapter
@@ -74,6 +75,16 @@ export const newCaptureId = () => randomUUID();
  */
 const settles = (r: WebhookRecord): boolean => r.replayOf !== undefined && !FAILED.includes(r.outcome) && r.outcome !== 'rejected';
 
+/**
+ * A fault that leaves nothing to settle: a bet (answered as failed, never taken later: the vendor
+ * cancels it) or a read (authenticate, balance, status). It is kept as the fault it was, settled as it
+ * is written, so the inbox and the failure count hold only what a retry or a replay can still settle.
+ */
+const nothingOwed = (r: WebhookRecord): boolean => {
+  const op = (r.operation as { op?: WalletOperation['op'] } | undefined)?.op;
+  return r.outcome === 'fault' && op !== undefined && !OWED.has(op);
+};
+
 /** A record as its row: whatever bytes the call carried, the row is storable (the raw body as bytes, the rest made so). */
 function rowOf(r: WebhookRecord) {
   return {
@@ -94,6 +105,7 @@ function rowOf(r: WebhookRecord) {
     answer: r.answer === undefined ? null : storableText(r.answer),
     duration_ms: Math.round(r.durationMs),
     replay_of: r.replayOf ?? null,
+    ...(nothingOwed(r) ? { resolved_at: r.receivedAt } : {}),
   };
 }
 

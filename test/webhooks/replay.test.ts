@@ -53,7 +53,10 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
     // The 99 carries the balance, read without the lock: the 5 was not taken.
     await whileHeld('rp', () => command.expectAnswer(gw, SCORPIO, command.bet('rp', bet1, 5), command.withBalance(99, '90')));
     const row = await vendorRowOf(gw, bet1);
-    expect(row).toMatchObject({ outcome: 'fault', player_code: 'rp', answer: command.withBalance(99, '90'), resolved_at: null });
+    // Kept as the fault it was, and settled as written: nothing is owed, so it waits in no inbox.
+    expect(row).toMatchObject({ outcome: 'fault', player_code: 'rp', answer: command.withBalance(99, '90'), resolved_by: null });
+    expect(row.resolved_at).toEqual(row.received_at);
+    expect((await gw.gateway.history.search({ unresolved: true, limit: 50 })).map((w) => w.id)).not.toContain(row.id);
     expect(row.detail).toMatch(/lock/i);
     expect((row.operation as { op: string }).op).toBe('debit');
     expect(await parkedTransactions(gw)).toEqual([]);
@@ -173,7 +176,8 @@ describe('a wallet fault (the wallet row is locked elsewhere)', () => {
       expect(await usd('rp')).toBe(10700n);
 
       const events = await gw.gateway.replayer.replayMatching({ ...window, provider: ev.DOWINN.id });
-      expect(events.map((r) => r.outcome).sort()).toEqual(['not_replayable', 'ok']);
+      // Its faulted bet owes nothing (never taken later) and is not among the failures to replay.
+      expect(events.map((r) => r.outcome)).toEqual(['ok']);
       expect(await ev.balanceOf(gw, 'rp_ev')).toBe(10500n); // stake 10 + net win 5
     });
 

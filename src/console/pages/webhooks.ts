@@ -19,7 +19,7 @@ const pretty = (v: unknown) => (v === null || v === undefined ? '' : JSON.string
 const when = (d: Date) => d.toISOString().replace('T', ' ').slice(0, 23);
 
 const outcomeTag = (w: WebhookRow) =>
-  html`<span class="tag ${w.outcome}" data-testid="outcome">${w.outcome}</span>${w.resolved_at ? html` <span class="muted">settled by <a href="${W}/${w.resolved_by}">${w.resolved_by}</a></span>` : ''}`;
+  html`<span class="tag ${w.outcome}" data-testid="outcome">${w.outcome}</span>${w.resolved_by ? html` <span class="muted">settled by <a href="${W}/${w.resolved_by}">${w.resolved_by}</a></span>` : w.resolved_at ? html` <span class="muted">nothing to settle</span>` : ''}`;
 
 function table(rows: readonly WebhookRow[], p: Principal, replayButtons: boolean): SafeHtml {
   const body = rows.map((w) => {
