@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlayerCode } from '../../src/wallet/types.ts';
 import { bet, transId, win } from '../command/helpers.ts';
 import { TOKENS, type TestGateway } from '../support/gateway.ts';
-import { holdWallet, startFaultyGateway } from '../webhooks/helpers.ts';
+import { holdWallet, startFaultyGateway, vendorRowOf } from '../webhooks/helpers.ts';
 import { launchBrowser, screenshot, signedIn } from './browser.ts';
 
 /**
@@ -103,10 +103,13 @@ describe('failed webhooks', () => {
       expect(await page.getByTestId('dry-run-count').textContent()).toContain('Dry run: 2 webhooks would be replayed');
       for (const id of ids) expect(await page.getByTestId('webhook-row').filter({ hasText: String(id) }).count()).toBe(1);
       expect(await usd('ops-bulk')).toBe(9_000n); // the dry run moved nothing
+      // A failure that arrives after the dry run is not among those confirmed: it waits for the next.
+      const unseen = await parkedWin('ops-bulk', 5, 2);
       await page.getByTestId('bulk-confirm').click();
       await expect.poll(() => page.getByTestId('job-done').count(), { timeout: 15_000 }).toBe(1);
       expect(await page.getByTestId('job-done').textContent()).toContain('2 webhooks processed: 2 ok');
-      expect(await usd('ops-bulk')).toBe(9_700n);
+      expect(await usd('ops-bulk')).toBe(9_200n); // the third bet's 5 taken, its win of 2 still waiting
+      expect((await vendorRowOf(gw, unseen)).resolved_at).toBeNull();
     } finally {
       await context.close();
     }
