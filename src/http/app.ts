@@ -117,6 +117,7 @@ function loggedRequest(credentials: readonly string[]) {
 
 /** SQLSTATEs of text Postgres cannot hold: 22021 (a NUL byte in text), 22P05 (\u0000 in jsonb). */
 const NUL_IN_TEXT = new Set(['22021', '22P05']);
+const NUMBER_OUT_OF_RANGE = '22003';
 
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
@@ -171,6 +172,11 @@ export function createApp(deps: AppDeps): express.Express {
     // refused before anything was kept (the statement, and its transaction, failed).
     if (NUL_IN_TEXT.has((error as { code?: unknown }).code as string)) {
       res.status(400).json({ error: { code: 'invalid_request', message: 'text may not hold a NUL character (\\u0000)' } });
+      return;
+    }
+    // A sum past the largest bigint (a deposit onto a balance at the ledger's limit): the input's doing.
+    if ((error as { code?: unknown }).code === NUMBER_OUT_OF_RANGE) {
+      res.status(400).json({ error: { code: 'invalid_request', message: 'the amount would take a balance past the largest the ledger holds' } });
       return;
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {

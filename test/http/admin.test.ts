@@ -365,6 +365,15 @@ describe('errors and health', () => {
     expect((await api('GET', '/v1/players/e-nul/balance')).json).toEqual([{ currency: 'USD', balance: '0' }]);
   });
 
+  it('answers a deposit past the largest balance the ledger holds with a 400, and moves nothing', async () => {
+    // A currency of its own: the cashier's house account takes the other side of a deposit this large.
+    await create('e-max', ['GBP']);
+    expect((await deposit('e-max', '92233720368547750.00', 'e-max-1', 'GBP')).status).toBe(201);
+    const past = await deposit('e-max', '10.00', 'e-max-2', 'GBP');
+    expect([past.status, past.json.error.code]).toEqual([400, 'invalid_request']);
+    expect((await api('GET', '/v1/players/e-max/balance')).json).toEqual([{ currency: 'GBP', balance: '92233720368547750' }]);
+  });
+
   it('answers a body over the limit with a JSON error, not a crash', async () => {
     const res = await api('POST', '/v1/players', { code: 'e-big', currencies: ['USD'], pad: 'x'.repeat(200_000) });
     expect(res.status).toBe(413);
