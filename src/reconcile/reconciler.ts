@@ -301,10 +301,10 @@ export class VendorReconciler {
     } else {
       if (!row.player_code || !row.currency || !isCurrency(row.currency)) return this.#refused(actor, row, how, 'this finding names no player wallet to adjust');
       const currency = asCurrency(row.currency);
-      const asWin = await this.#payAsWin(row, how, currency);
+      const asWin = (await this.#payAsWin(row, how, currency)) ?? (await this.#payAsCancel(row, how, currency));
       if (typeof asWin === 'string') return this.#refused(actor, row, how, asWin);
       if (asWin) {
-        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: 'win', transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
+        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
       } else {
         // One reference per time the finding is resolved: a repeat of this request applies once, and a
         // finding reopened by new facts can be adjusted again (by the difference, say).
@@ -340,7 +340,7 @@ export class VendorReconciler {
    * cashier deposit, it would pay a second time. When the wallet refuses the win (its round holds no
    * stake, is settled, ...) it would refuse the late one too: undefined, and the cashier pays.
    */
-  async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<{ transaction: string; outcome: string; balance: string } | string | undefined> {
+  async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<PaidAs | string | undefined> {
     const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
     if (!this.#wallet || row.kind !== 'missing_at_casino' || row.ledger !== null || how.direction !== 'deposit') return undefined;
     if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
@@ -355,7 +355,43 @@ export class VendorReconciler {
       roundId: listed.round,
       amount: amount.value,
     });
-    if (outcome.type === 'ok' || outcome.type === 'duplicate') return { transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
+    if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
+    return undefined;
+  }
+
+  /**
+   * A cancel the vendor lists and the wallet never applied (a bet of the player's on that round, of
+   * that amount, still standing), refunded by a deposit, is refunded as the rollback of that bet: when
+   * the vendor's cancel itself arrives later it finds the bet already rolled back and refunds nothing.
+   * With no such bet, or more than one, undefined: the cashier pays.
+   */
+  async #payAsCancel(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<PaidAs | string | undefined> {
+    const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
+    if (!this.#wallet || row.kind !== 'status_mismatch' || !row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
+    if (!listed || Array.isArray(listed) || listed.kind !== 'cancel' || typeof listed.round !== 'string' || typeof listed.amount !== 'string') return undefined;
+    const amount = parseAmount(how.amount, currency);
+    if (!amount.ok) return `amount: ${amount.reason}`;
+    if (amount.value !== BigInt(listed.amount)) return undefined;
+    const bets = await this.#db
+      .selectFrom('provider_transactions as t')
+      .innerJoin('players as p', 'p.id', 't.player_id')
+      .innerJoin('rounds as r', 'r.id', 't.round_id')
+      .select('t.external_id')
+      .where('t.provider_id', '=', row.provider_id)
+      .where('p.code', '=', row.player_code)
+      .where('r.external_id', '=', listed.round)
+      .where('t.kind', '=', 'debit')
+      .where('t.status', '=', 'applied')
+      .where('t.amount', '=', amount.value)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('rollbacks as b').select('b.id').whereRef('b.target_id', '=', 't.id'))))
+      // Every line still open: its rollback then refunds exactly its amount.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('bet_lines as l').select('l.id').whereRef('l.provider_transaction_id', '=', 't.id').where('l.state', '<>', 'open'))))
+      .limit(2)
+      .execute();
+    if (bets.length !== 1) return undefined;
+    const target = bets[0]!.external_id;
+    const outcome = await this.#wallet.execute({ op: 'rollback', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code), currency, target: ExternalTxId(target) });
+    if (outcome.type === 'ok' && outcome.moved !== false) return { paidAs: 'cancel', transaction: target, outcome: outcome.type, balance: outcome.balance.toString() };
     return undefined;
   }
 
@@ -379,6 +415,14 @@ export class VendorReconciler {
     await this.#audit.record({ actor, action: 'finding_resolve', target: row.id.toString(), outcome: 'refused', detail: { provider: row.provider_id, kind: row.kind, action: how.action, reason: message } });
     return { ok: false, reason: 'refused', message };
   }
+}
+
+/** A deposit made as the vendor's own transaction: the win it lists, or the rollback of the bet it lists cancelled. */
+interface PaidAs {
+  paidAs: 'win' | 'cancel';
+  transaction: string;
+  outcome: string;
+  balance: string;
 }
 
 export class ReconcileError extends Error {

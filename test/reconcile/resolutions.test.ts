@@ -25,7 +25,7 @@ const resolve = async (id: string, body: object) => {
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  for (const p of ['rs-ann', 'rs-bob', 'rs-cid']) await gw.fund(p, { USD: '100' });
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee']) await gw.fund(p, { USD: '100' });
 });
 afterAll(() => gw?.close());
 
@@ -44,6 +44,23 @@ describe('a lost win paid by an adjustment', () => {
     expect(late.json.result).toBe(41);
     expect(await usd('rs-ann')).toBe(10_300n);
     expect((await exported(rows)).findings.filter((f) => f.key === win && f.state === 'open')).toEqual([]);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('a cancel the wallet never applied, refunded by an adjustment', () => {
+  it("is refunded as the rollback of the bet it cancels: the vendor's cancel arriving late refunds nothing", async () => {
+    const [bet, cancel] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-dee', Number(bet), 5, { round: 'rs-r3' }), command.ok('95'));
+    const rows = [[bet, 'bet', 'rs-dee', 'rs-r3', '5.00'], [cancel, 'cancel', 'rs-dee', 'rs-r3', '5.00']];
+    const owed = (await exported(rows)).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'rs-dee')!;
+    const paid = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'cancel lost in transit' });
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { paidAs: 'cancel', transaction: bet, outcome: 'ok' } });
+    expect(await usd('rs-dee')).toBe(10_000n);
+    const late = await gw.callback(SP, command.cancel('rs-dee', Number(bet), { round: 'rs-r3' }));
+    expect(JSON.parse(late.text).data.balance).toBe(100);
+    expect(await usd('rs-dee')).toBe(10_000n);
+    expect((await exported(rows)).findings.filter((f) => f.player === 'rs-dee' && f.state === 'open')).toEqual([]);
     expect(await gw.reconcile()).toEqual([]);
   });
 });
