@@ -346,7 +346,7 @@ export class VendorReconciler {
     if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
     const amount = parseAmount(how.amount, currency);
     if (!amount.ok) return `amount: ${amount.reason}`;
-    const outcome = await this.#wallet.execute({
+    const outcome = await this.#apply({
       op: 'credit',
       provider: ProviderId(row.provider_id),
       player: PlayerCode(row.player_code!),
@@ -355,8 +355,18 @@ export class VendorReconciler {
       roundId: listed.round,
       amount: amount.value,
     });
+    if (typeof outcome === 'string') return outcome;
     if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
     return undefined;
+  }
+
+  /** The operation through the gateway's wallet; a fault (a lock not had in time) is a refusal to try again, with nothing moved. */
+  async #apply(op: WalletOperation): Promise<Outcome | string> {
+    try {
+      return await this.#wallet!.execute(op);
+    } catch (error) {
+      return `the wallet could not apply it now (${(error as Error).message}); nothing moved, try again`;
+    }
   }
 
   /**
@@ -390,7 +400,8 @@ export class VendorReconciler {
       .execute();
     if (bets.length !== 1) return undefined;
     const target = bets[0]!.external_id;
-    const outcome = await this.#wallet.execute({ op: 'rollback', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code), currency, target: ExternalTxId(target) });
+    const outcome = await this.#apply({ op: 'rollback', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code), currency, target: ExternalTxId(target) });
+    if (typeof outcome === 'string') return outcome;
     if (outcome.type === 'ok' && outcome.moved !== false) return { paidAs: 'cancel', transaction: target, outcome: outcome.type, balance: outcome.balance.toString() };
     return undefined;
   }

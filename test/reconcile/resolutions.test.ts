@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as command from '../command/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
+import { holdWallet } from '../webhooks/helpers.ts';
 import { csvOf, importExport } from './helpers.ts';
 
 /**
@@ -25,7 +26,7 @@ const resolve = async (id: string, body: object) => {
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee']) await gw.fund(p, { USD: '100' });
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve']) await gw.fund(p, { USD: '100' });
 });
 afterAll(() => gw?.close());
 
@@ -45,6 +46,27 @@ describe('a lost win paid by an adjustment', () => {
     expect(await usd('rs-ann')).toBe(10_300n);
     expect((await exported(rows)).findings.filter((f) => f.key === win && f.state === 'open')).toEqual([]);
     expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('an adjustment the wallet cannot apply now (its row held elsewhere)', () => {
+  it('is refused with nothing moved, the finding still open, and applies when tried again', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-eve', Number(bet), 5, { round: 'rs-r4' }), command.ok('95'));
+    const lost = (await exported([[bet, 'bet', 'rs-eve', 'rs-r4', '5.00'], [win, 'win', 'rs-eve', 'rs-r4', '6.00']])).findings.find((f) => f.key === win)!;
+    const release = await holdWallet(gw, 'rs-eve', 'USD');
+    let busy;
+    try {
+      busy = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '6.00', note: 'lost' });
+    } finally {
+      await release();
+    }
+    expect(busy.status).toBe(422);
+    expect(busy.json.error!.message).toMatch(/could not apply it now.*nothing moved, try again/);
+    expect(await usd('rs-eve')).toBe(9_500n);
+    const again = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '6.00', note: 'lost' });
+    expect(again.json).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win' } });
+    expect(await usd('rs-eve')).toBe(10_100n);
   });
 });
 
