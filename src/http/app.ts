@@ -174,9 +174,11 @@ export function createApp(deps: AppDeps): express.Express {
       res.status(400).json({ error: { code: 'invalid_request', message: 'text may not hold a NUL character (\\u0000)' } });
       return;
     }
-    // A sum past the largest bigint (a deposit onto a balance at the ledger's limit): the input's doing.
+    // A number past what Postgres holds (a deposit onto a balance at the ledger's limit, an id past
+    // bigint): the input's doing, answered 400, and logged in case it was not.
     if ((error as { code?: unknown }).code === NUMBER_OUT_OF_RANGE) {
-      res.status(400).json({ error: { code: 'invalid_request', message: 'the amount would take a balance past the largest the ledger holds' } });
+      (req.log ?? deps.log).warn({ err: error }, 'a number out of range, answered 400');
+      res.status(400).json({ error: { code: 'invalid_request', message: 'a number out of range: past the largest the ledger holds (an amount, a balance or an id)' } });
       return;
     }
     if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -346,15 +346,15 @@ export class VendorReconciler {
     if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
     const amount = parseAmount(how.amount, currency);
     if (!amount.ok) return `amount: ${amount.reason}`;
-    const outcome = await this.#apply({
-      op: 'credit',
-      provider: ProviderId(row.provider_id),
-      player: PlayerCode(row.player_code!),
-      currency,
-      txId: ExternalTxId(listed.id),
-      roundId: listed.round,
-      amount: amount.value,
-    });
+    const win = { op: 'credit', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code!), currency, txId: ExternalTxId(listed.id), roundId: listed.round, amount: amount.value } as const;
+    let outcome = await this.#apply(win);
+    // The round holds no stake of the player's (its bet was lost too) or is settled: neither is the
+    // win's fate for good (the lost bet may still arrive), so a cashier deposit could be paid again by
+    // the late win. Paid without a stake (a promotional win, by finance's decision), it is still that
+    // win: the late one is a repeat.
+    if (typeof outcome !== 'string' && outcome.type === 'refused' && (outcome.reason === 'no_stake' || outcome.reason === 'round_settled')) {
+      outcome = await this.#apply({ ...win, stakeFree: true });
+    }
     if (typeof outcome === 'string') return outcome;
     if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
     return undefined;
@@ -407,19 +407,39 @@ export class VendorReconciler {
   }
 
   /**
-   * Why a webhook cannot resolve this finding, if it cannot: it must be the provider's, and name the
-   * transaction the finding is about (for a cancel, a refund or a round, be its player's). Replaying some
-   * other call that answers "duplicate" would otherwise close a finding with nothing paid.
+   * Why a webhook cannot resolve this finding, if it cannot. It must be the provider's, and:
+   * - a finding about one transaction (keyed by its id): a call of that transaction;
+   * - a cancel the wallet never applied: a cancel or rollback of the player's on that round;
+   * - a stuck round: a call of the player's that pays or refunds on that round;
+   * - a refund the vendor does not list: none (the wallet's side is right; explain or adjust it).
+   * Replaying some other call that answers "ok" or "duplicate" would otherwise close it with nothing paid.
    */
   async #unrelated(row: Row, webhookId: bigint): Promise<string | undefined> {
-    const hook = await this.#db.selectFrom('webhooks').select(['provider_id', 'transaction_id', 'player_code']).where('id', '=', webhookId).executeTakeFirst();
+    const hook = await this.#db.selectFrom('webhooks').select(['provider_id', 'transaction_id', 'player_code', 'operation']).where('id', '=', webhookId).executeTakeFirst();
     if (!hook) return undefined; // the replay says "not found"
     if (hook.provider_id !== row.provider_id) return `webhook ${webhookId} is ${hook.provider_id}'s, not ${row.provider_id}'s`;
-    // A finding about one transaction is keyed by its id; cancels, refunds and rounds by their player's.
     if (!/^(cancel|rollback|round):/.test(row.key)) {
       return hook.transaction_id === row.key ? undefined : `webhook ${webhookId} is not a call of transaction ${row.key}`;
     }
-    return hook.player_code === row.player_code ? undefined : `webhook ${webhookId} is not a call of player ${row.player_code ?? '(none)'}`;
+    if (row.key.startsWith('rollback:')) return 'the wallet refunded it and the vendor does not list it: a replay adds nothing (explain or adjust it)';
+    const op = hook.operation as { op?: string; roundId?: string; target?: string } | null;
+    const round = row.key.startsWith('cancel:') ? (row.vendor as { round?: unknown } | null)?.round : row.key.slice(`round:${row.player_code ?? ''}:`.length);
+    const kinds = row.key.startsWith('cancel:') ? ['rollback', 'cancel_bets'] : ['credit', 'settle', 'adjust', 'rollback', 'cancel_bets'];
+    if (hook.player_code !== row.player_code || !op?.op || !kinds.includes(op.op)) return `webhook ${webhookId} is not a ${kinds.join(' or ')} of player ${row.player_code ?? '(none)'}`;
+    const onRound = op.roundId !== undefined ? op.roundId === round : op.target !== undefined && (await this.#roundOf(row.provider_id, op.target)) === round;
+    return onRound ? undefined : `webhook ${webhookId} is not a call on round ${String(round)}`;
+  }
+
+  /** The round (its vendor id) of a provider transaction, if the wallet has it. */
+  async #roundOf(provider: string, txId: string): Promise<string | undefined> {
+    const found = await this.#db
+      .selectFrom('provider_transactions as t')
+      .innerJoin('rounds as r', 'r.id', 't.round_id')
+      .select('r.external_id')
+      .where('t.provider_id', '=', provider)
+      .where('t.external_id', '=', txId)
+      .executeTakeFirst();
+    return found?.external_id ?? undefined;
   }
 
   async #refused(actor: Actor, row: Row, how: Resolution, message: string): Promise<ResolveResult> {

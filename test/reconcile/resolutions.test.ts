@@ -26,7 +26,7 @@ const resolve = async (id: string, body: object) => {
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve']) await gw.fund(p, { USD: '100' });
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve', 'rs-fay', 'rs-gil']) await gw.fund(p, { USD: '100' });
 });
 afterAll(() => gw?.close());
 
@@ -103,15 +103,49 @@ describe('a finding resolved by a replay', () => {
 
 describe('a finding reopened by new facts', () => {
   it('can be adjusted again, by the difference, under a reference of its own', async () => {
-    // A win on a round the wallet holds no stake of: the wallet would refuse it, so the cashier pays.
-    const win = String(command.transId());
-    const first = (await exported([[win, 'win', 'rs-cid', 'rs-none', '12.50']])).findings.find((f) => f.key === win)!;
-    const paid = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '12.50', note: 'as listed' });
+    // The casino paid 12.50; the vendor lists 12.60, later 12.70: an amount mismatch, adjusted by the cashier.
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-cid', Number(bet), 5, { round: 'rs-r5' }), command.ok('95'));
+    await command.expectAnswer(gw, SP, command.win('rs-cid', Number(win), 12.5, { round: 'rs-r5' }), command.ok('107.5'));
+    const listed = (amount: string) => exported([[bet, 'bet', 'rs-cid', 'rs-r5', '5.00'], [win, 'win', 'rs-cid', 'rs-r5', amount]]);
+    const first = (await listed('12.60')).findings.find((f) => f.key === win && f.kind === 'amount_mismatch')!;
+    const paid = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'as listed' });
     expect(paid.json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${first.id}` } });
-    const reopened = (await exported([[win, 'win', 'rs-cid', 'rs-none', '12.60']])).findings.find((f) => f.key === win)!;
+    const reopened = (await listed('12.70')).findings.find((f) => f.key === win && f.kind === 'amount_mismatch')!;
     expect([reopened.id, reopened.state]).toEqual([first.id, 'open']);
-    const difference = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'the vendor corrected it' });
+    const difference = await resolve(first.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'the vendor corrected it again' });
     expect(difference.json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${first.id}-2` } });
-    expect(await usd('rs-cid')).toBe(10_000n + 1_260n);
+    expect(await usd('rs-cid')).toBe(10_000n - 500n + 1_270n);
+  });
+});
+
+describe('a lost win whose bet was lost too', () => {
+  it('is paid as that win without a stake, so neither the late bet nor the late win pays it again', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    const lost = (await exported([[bet, 'bet', 'rs-fay', 'rs-r6', '5.00'], [win, 'win', 'rs-fay', 'rs-r6', '8.00']])).findings.find((f) => f.key === win)!;
+    const paid = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '8.00', note: 'the vendor paid it' });
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win', transaction: win } });
+    expect(await usd('rs-fay')).toBe(10_800n);
+    // The vendor's retries arrive: the bet is new and taken; the win is a repeat.
+    await command.expectAnswer(gw, SP, command.bet('rs-fay', Number(bet), 5, { round: 'rs-r6' }), command.ok('103'));
+    expect((await gw.callback(SP, command.win('rs-fay', Number(win), 8, { round: 'rs-r6' }))).json.result).toBe(41);
+    expect(await usd('rs-fay')).toBe(10_300n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('a cancel finding resolved by a replay', () => {
+  it("needs a cancel of the player's on that round: the player's balance call or old bet closes nothing", async () => {
+    const bet = String(command.transId());
+    await command.expectAnswer(gw, SP, command.bet('rs-gil', Number(bet), 5, { round: 'rs-r7' }), command.ok('95'));
+    await command.expectAnswer(gw, SP, command.balance('rs-gil'), command.ok('95'));
+    const owed = (await exported([[bet, 'bet', 'rs-gil', 'rs-r7', '5.00'], [String(command.transId()), 'cancel', 'rs-gil', 'rs-r7', '5.00']])).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'rs-gil')!;
+    const calls = await gw.gateway.db.selectFrom('webhooks').select(['id', 'operation']).where('player_code', '=', 'rs-gil').orderBy('id').execute();
+    for (const call of calls) {
+      const refused = await resolve(owed.id, { action: 'replay', webhookId: call.id.toString() });
+      expect(refused.status).toBe(422);
+      expect(refused.json.error!.message).toMatch(/is not a rollback or cancel_bets of player rs-gil/);
+    }
+    expect(await usd('rs-gil')).toBe(9_500n);
   });
 });

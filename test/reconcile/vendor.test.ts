@@ -108,7 +108,8 @@ describe('reconciliation with the command-dialect vendor', () => {
 
     const paid = await w.v1('POST', `/reconciliation/findings/${lost.id}/resolve`, { action: 'adjust', direction: 'deposit', amount: '15.00', note: 'win lost in transit, paid as the vendor lists it' });
     expect(paid.status).toBe(200);
-    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { action: 'adjust', reference: `reconcile-${lost.id}` } });
+    // Paid as the vendor's win itself (its bet lost too: without a stake), so the win arriving late is a repeat.
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { action: 'adjust', paidAs: 'win', transaction: '990000001' } });
     expect(await usd('rc_ann')).toBe(before + 1_500n);
     const again = await w.v1('POST', `/reconciliation/findings/${lost.id}/resolve`, { action: 'adjust', direction: 'deposit', amount: '15.00', note: 'twice?' });
     expect(again.status).toBe(409);
