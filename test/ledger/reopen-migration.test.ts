@@ -1,14 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Db } from '../../src/ledger/database.ts';
-import { dropDatabase, ensureDatabase, migrateTo, migrateToLatest } from '../../src/ledger/migrate.ts';
+import type { Db } from '../../src/ledger/database.ts';
+import { migrateToLatest } from '../../src/ledger/migrate.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { adminUrl, waitForNoBackends } from '../support/db.ts';
+import { migratedTo, type TestDatabase } from '../support/db.ts';
 
 /**
  * The migration that lets a rolled-back closing win reopen its round, on a ledger an earlier release
@@ -20,7 +19,7 @@ const USD = asCurrency('USD');
 const HUB88 = ProviderId('hub88');
 const BEFORE = '2026-12-04T0001_transfer_one_update';
 
-let url: string;
+let t: TestDatabase;
 let db: Db;
 const run = (op: Record<string, unknown>) => new Wallet(db).execute({ player: PlayerCode('voided'), currency: USD, provider: HUB88, ...op } as WalletOperation);
 const states = async () =>
@@ -28,10 +27,8 @@ const states = async () =>
 const settledBy = async () => (await sql<{ settled_by: bigint | null }>`select settled_by from rounds where external_id = 'V:1'`.execute(db)).rows[0]!.settled_by;
 
 beforeAll(async () => {
-  url = adminUrl(`croupier_m_${randomBytes(6).toString('hex')}`);
-  await ensureDatabase(url);
-  db = createDatabase({ url, poolSize: 2, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
-  await migrateTo(db, BEFORE);
+  t = await migratedTo(BEFORE);
+  db = t.db;
   const backOffice = new BackOffice(db);
   expect((await backOffice.createPlayer(PlayerCode('voided'), [USD])).ok).toBe(true);
   expect((await backOffice.cashier('deposit', PlayerCode('voided'), USD, 10_000n, 'voided-deposit')).ok).toBe(true);
@@ -52,13 +49,7 @@ beforeAll(async () => {
   expect(await migrateToLatest(db)).toContain('2026-12-05T0001_reopen_rolled_back_settlement');
 });
 
-afterAll(async () => {
-  await db?.destroy();
-  if (url) {
-    await waitForNoBackends(url);
-    await dropDatabase(url);
-  }
-});
+afterAll(() => t?.drop());
 
 describe('a round closed by a win rolled back before the migration', () => {
   it('is open after it, reconciles, and its bet is refunded when the vendor rolls it back again', async () => {

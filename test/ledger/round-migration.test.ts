@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Db } from '../../src/ledger/database.ts';
-import { dropDatabase, ensureDatabase, migrateTo, migrateToLatest } from '../../src/ledger/migrate.ts';
+import type { Db } from '../../src/ledger/database.ts';
+import { migrateToLatest } from '../../src/ledger/migrate.ts';
 import { reconcile } from '../../src/ledger/reconcile.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
 import { Wallet } from '../../src/wallet/wallet.ts';
-import { adminUrl, waitForNoBackends } from '../support/db.ts';
+import { migratedTo, type TestDatabase } from '../support/db.ts';
 
 /**
  * The round-state migration on a ledger that earlier releases filled: rounds get their state from
@@ -21,7 +21,7 @@ const EVENT = ProviderId('dowinn');
 const COMMAND = ProviderId('scorpio-play');
 const BEFORE = '2026-12-02T0001_provider_users';
 
-let url: string;
+let t: TestDatabase;
 let db: Db;
 let player: bigint;
 let wallet: bigint;
@@ -81,10 +81,8 @@ async function state(provider: string, external: string) {
 }
 
 beforeAll(async () => {
-  url = adminUrl(`croupier_m_${randomBytes(6).toString('hex')}`);
-  await ensureDatabase(url);
-  db = createDatabase({ url, poolSize: 2, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
-  await migrateTo(db, BEFORE);
+  t = await migratedTo(BEFORE);
+  db = t.db;
 
   const backOffice = new BackOffice(db);
   const created = await backOffice.createPlayer(PlayerCode('legacy'), [USD]);
@@ -150,13 +148,7 @@ beforeAll(async () => {
   expect(await migrateToLatest(db)).toContain('2026-12-03T0001_round_states');
 });
 
-afterAll(async () => {
-  await db?.destroy();
-  if (url) {
-    await waitForNoBackends(url);
-    await dropDatabase(url);
-  }
-});
+afterAll(() => t?.drop());
 
 describe('rounds already in the ledger get their state from their history', () => {
   it('leaves a ledger that reconciles, the new round invariants included', async () => {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { createDatabase, type Db } from '../../src/ledger/database.ts';
-import { dropDatabase, ensureDatabase } from '../../src/ledger/migrate.ts';
+import { dropDatabase, ensureDatabase, migrateTo } from '../../src/ledger/migrate.ts';
 
 export const PG_BASE = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -37,6 +37,23 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = adminUrl(name);
   await ensureDatabase(url, inject('templateDatabase'));
   const db = createDatabase({ url, poolSize: 4, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
+  return {
+    url,
+    db,
+    async drop() {
+      await db.destroy();
+      await waitForNoBackends(url);
+      await dropDatabase(url);
+    },
+  };
+}
+
+/** A fresh empty database migrated up to `migration` (not the template): for a migration's own tests. */
+export async function migratedTo(migration: string): Promise<TestDatabase> {
+  const url = adminUrl(testDatabaseName());
+  await ensureDatabase(url);
+  const db = createDatabase({ url, poolSize: 2, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
+  await migrateTo(db, migration);
   return {
     url,
     db,

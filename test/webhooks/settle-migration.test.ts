@@ -1,13 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Db } from '../../src/ledger/database.ts';
-import { dropDatabase, ensureDatabase, migrateTo, migrateToLatest } from '../../src/ledger/migrate.ts';
-import { adminUrl, waitForNoBackends } from '../support/db.ts';
+import type { Db } from '../../src/ledger/database.ts';
+import { migrateToLatest } from '../../src/ledger/migrate.ts';
+import { migratedTo, type TestDatabase } from '../support/db.ts';
 
 /** The migration that settles the faults kept before faults owing nothing were settled as written. */
 const BEFORE = '2026-12-05T0002_report_sums_numeric';
-let url: string;
+let t: TestDatabase;
 let db: Db;
 
 async function kept(op: string, outcome: string): Promise<bigint> {
@@ -18,18 +18,10 @@ async function kept(op: string, outcome: string): Promise<bigint> {
 const resolvedAt = async (id: bigint) => (await sql<{ resolved_at: Date | null }>`select resolved_at from webhooks where id = ${id}`.execute(db)).rows[0]!.resolved_at;
 
 beforeAll(async () => {
-  url = adminUrl(`croupier_m_${randomBytes(6).toString('hex')}`);
-  await ensureDatabase(url);
-  db = createDatabase({ url, poolSize: 2, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
-  await migrateTo(db, BEFORE);
+  t = await migratedTo(BEFORE);
+  db = t.db;
 });
-afterAll(async () => {
-  await db?.destroy();
-  if (url) {
-    await waitForNoBackends(url);
-    await dropDatabase(url);
-  }
-});
+afterAll(() => t?.drop());
 
 describe('faults kept before the change', () => {
   it('are settled when they owe nothing (a bet, a read); a faulted win and a parked cancel stay failures', async () => {
