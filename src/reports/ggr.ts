@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Db } from '../ledger/database.ts';
-import type { Database } from '../ledger/schema.ts';
+import type { Database, ReportDaysTable } from '../ledger/schema.ts';
 import { asCurrency, isCurrency } from '../money/currency.ts';
 import { formatAmountFixed, type Minor } from '../money/minor.ts';
 
@@ -74,22 +74,8 @@ export function derived(t: GgrTotals): { paid: Minor; staked: Minor; ggr: Minor;
   return { paid, staked, ggr, ggrAfterPromotions: ggr - t.promoWins, rtp };
 }
 
-/** A day's cut as Postgres gives it: the money sums as numeric text, exact past the largest bigint. */
-interface Raw {
-  day: string;
-  provider_id: string;
-  game: string;
-  currency: string;
-  rounds: bigint;
-  players: bigint;
-  bets: bigint;
-  stakes: string;
-  refunds: string;
-  wins: string;
-  reversals: string;
-  adjustments: string;
-  promo_wins: string;
-}
+/** A day's cut as Postgres gives it, a report_days row: the money sums as numeric text, exact past the largest bigint. */
+type Raw = ReportDaysTable;
 
 const ZERO: GgrTotals = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n };
 
