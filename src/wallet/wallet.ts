@@ -575,26 +575,22 @@ async function credit(records: Records, op: Op<'credit'>): Promise<Outcome> {
   const failure = pick({ unique }, op.precedence);
   if (failure) return recordRefusal(records, op, snap, failure);
   const claim = { amount: String(op.amount), ...(op.against ? { against: op.against } : {}) };
-  if (!op.stakeFree) {
-    if (!round?.staked) {
-      const detail = round ? 'every stake of the round was cancelled or refused' : 'the round took no stake';
-      return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail }, claim, wallet.balance);
-    }
-    const against = op.against && (await records.standingBet(op.provider, op.against, wallet.playerId, round.id));
-    if (against && against !== 'standing') {
-      const detail = against === 'missing' ? `the bet it pays (${op.against}) was never placed on this round` : `the bet it pays (${op.against}) was refused or rolled back`;
-      return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail }, claim, wallet.balance);
-    }
-    // A settled round pays no more, unless the win names a bet of it that still stands: a dialect that
-    // pays bets one by one (Hub88) may send a win before the closing one and deliver it after (rule 13).
-    // A second closing win is never such a win: a round closes once.
-    if (round.settled && (op.closes || against !== 'standing')) return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
-  } else {
-    // A promotional win that names a bet of ours: not one that was refused or rolled back (the promotion
-    // a voided round's win came from is void with it). One naming a bet never seen here is paid.
-    const against = op.against && (await records.standingBet(op.provider, op.against, wallet.playerId, round?.id));
-    if (against === 'gone') return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail: `the bet it pays (${op.against}) was refused or rolled back` }, claim, wallet.balance);
-    if (op.closes && round?.settled) return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
+  if (!op.stakeFree && !round?.staked) {
+    const detail = round ? 'every stake of the round was cancelled or refused' : 'the round took no stake';
+    return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail }, claim, wallet.balance);
+  }
+  // The bet the win names must stand; a promotional win may name a bet never seen here (it is paid),
+  // but not one of ours that was refused or rolled back (the promotion is void with its round).
+  const against = op.against && (await records.standingBet(op.provider, op.against, wallet.playerId, round?.id));
+  if (against && against !== 'standing' && (!op.stakeFree || against === 'gone')) {
+    const detail = against === 'missing' ? `the bet it pays (${op.against}) was never placed on this round` : `the bet it pays (${op.against}) was refused or rolled back`;
+    return recordRoundRefusal(records, op, snap, { reason: 'no_stake', detail }, claim, wallet.balance);
+  }
+  // A settled round pays no more, unless the win names a bet of it that still stands (a dialect that
+  // pays bets one by one, Hub88, may send a win before the closing one and deliver it after: rule 13)
+  // or needs no stake. A second closing win is never such a win: a round closes once.
+  if (round?.settled && (op.closes || (!op.stakeFree && against !== 'standing'))) {
+    return recordRoundRefusal(records, op, snap, { reason: 'round_settled', detail: 'the round is settled' }, claim, wallet.balance);
   }
 
   const beyond = pastLimit(wallet.balance, op.amount);
