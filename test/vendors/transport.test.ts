@@ -182,8 +182,10 @@ describe('calls in flight per vendor account', () => {
       await pause(30);
       json(res, 200, { code: 0 });
     };
-    const a = await transport({ maxConcurrent: 5, provider: 'capped' });
-    const b = await transport({ maxConcurrent: 5, provider: 'capped' });
+    // Each call may wait 5 s for its place: 40 calls through 5 places take a quarter of a second
+    // alone, but a loaded CI machine polling Redis once failed one at the 1 s default.
+    const a = await transport({ maxConcurrent: 5, provider: 'capped', timeoutMs: 5000 });
+    const b = await transport({ maxConcurrent: 5, provider: 'capped', timeoutMs: 5000 });
     const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).http.send(call())));
     expect(answers.every((x) => x.ok)).toBe(true);
     expect(received).toBe(40);
