@@ -35,6 +35,7 @@ import { Audit } from '../operators/audit.ts';
 import { cliActor } from './operator-commands.ts';
 import type { ReplayResult } from '../webhooks/replay.ts';
 import {
+  dryRunJson,
   parseExport,
   replayRequest,
   searchRequest,
@@ -256,10 +257,10 @@ const webhooks: Record<string, Command> = {
       if (!knownProvider(ctx, filter.provider)) return ctx.out.refused('unknown_provider', `provider ${filter.provider} is not configured`);
       const actions = ctx.gateway().actions;
       if (v['dry-run']) {
-        const [count, first] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
-        const ids = first.map((w) => w.id.toString());
+        const dry = dryRunJson(await actions.dryRun(filter));
+        const { count, webhookIds: ids } = dry;
         const more = count > ids.length ? [`(the first ${ids.length} of ${count})`] : [];
-        ctx.out.answer({ dryRun: true, count, webhookIds: ids }, [...ids, ...more, `would replay ${count} webhook${count === 1 ? '' : 's'}`]);
+        ctx.out.answer(dry, [...ids, ...more, `would replay ${count} webhook${count === 1 ? '' : 's'} received before ${dry.until}`]);
         return 0;
       }
       return replayed(ctx, (await actions.replayMatching(cliActor(), filter)).results, 'replayed');

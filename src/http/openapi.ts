@@ -58,7 +58,7 @@ export const V1: readonly Operation[] = [
   op('get', '/players/{code}/balance', 'viewer', "The player's balance per currency", 'the wallets'),
   op('get', '/players/{code}/transactions', 'viewer', "The player's wallet movements, newest first, paged", 'movements and the next page', { query: historyRequest }),
   op('get', '/webhooks', 'viewer', 'Searches the webhook history, newest first, paged', 'webhooks and the next page', { query: searchRequest }),
-  op('post', '/webhooks/replay', 'operator', "Replays a provider's failures in a window; all of them, oldest first, page by page; dryRun counts them and lists the ids of the oldest 10,000, changing nothing (audited)", 'the count, or what each replay did', { body: replayRequest }),
+  op('post', '/webhooks/replay', 'operator', "Replays a provider's failures in a window; all of them, oldest first, page by page; dryRun counts them, lists the ids of the oldest 10,000 and answers the window it counted in (until no later than now: send it back to replay what was counted), changing nothing (audited)", 'the count, or what each replay did', { body: replayRequest }),
   op('post', '/webhooks/import', 'admin', "Processes a vendor's export of failed notifications (audited; its calls are taken on the file's word, so admin). A bet in it is never taken", 'what each notification did', {
     query: importQuery,
     rawBody: { mediaType: 'application/json', description: 'a JSON array or JSON lines of {"body": "<the request body as sent>"} or {"payload": {...}}; up to IMPORT_BODY_LIMIT' },

@@ -2,7 +2,7 @@ import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { WebhookHistory } from '../webhooks/history.ts';
-import { parseExport, replayRequest, searchRequest, webhookId, webhookJson, webhookPageJson, webhookRefusalJson } from '../webhooks/wire.ts';
+import { dryRunJson, parseExport, replayRequest, searchRequest, webhookId, webhookJson, webhookPageJson, webhookRefusalJson } from '../webhooks/wire.ts';
 import { actorOf, allow } from './auth.ts';
 
 export interface WebhooksRouterDeps {
@@ -46,8 +46,8 @@ export function webhooksRouter(deps: WebhooksRouterDeps) {
     if (!providers.has(body.data.provider)) return unknownProvider(res, body.data.provider);
     const { dryRun, ...filter } = body.data;
     if (dryRun) {
-      const [count, first] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
-      return res.json({ dryRun: true, count, webhookIds: first.map((w) => w.id.toString()) });
+      const dry = await actions.dryRun(filter);
+      return res.json(dryRunJson(dry));
     }
     res.json(await actions.replayMatching(actorOf(req, res), filter));
   });

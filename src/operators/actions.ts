@@ -3,6 +3,7 @@ import type { BackOffice, BackOfficeRefusal, PlayerView } from '../wallet/backof
 import { cashierAmount } from '../wallet/backoffice-wire.ts';
 import { PlayerCode } from '../wallet/types.ts';
 import type { ImportedNotification, ReplayFilter, ReplayResult, Replayer } from '../webhooks/replay.ts';
+import type { WebhookRow } from '../webhooks/history.ts';
 import type { Actor, Audit } from './audit.ts';
 
 /** How far a long operation has come: `done` of `total`. */
@@ -54,14 +55,16 @@ export class OperatorActions {
     return result;
   }
 
-  /** The failures (or the given outcomes) of a provider in a window that a bulk replay would run: the first `MAX_BULK`, oldest first. */
-  candidates(filter: ReplayFilter) {
-    return this.#replays.candidates(filter);
-  }
-
-  /** How many webhooks a bulk replay would run. */
-  countCandidates(filter: ReplayFilter) {
-    return this.#replays.count(filter);
+  /**
+   * What a bulk replay of `asked` would run, changing nothing: how many, the first `MAX_BULK` oldest
+   * first, and the window they were counted in. The window ends no later than `now`, so replaying
+   * that window (not the one asked) runs what was counted and no failure that arrived since, unseen
+   * (one settled meanwhile is skipped).
+   */
+  async dryRun(asked: ReplayFilter, now = new Date()): Promise<{ filter: ReplayFilter; count: number; first: WebhookRow[] }> {
+    const filter = asked.until < now || asked.since >= now ? asked : { ...asked, until: now };
+    const [count, first] = await Promise.all([this.#replays.count(filter), this.#replays.candidates(filter)]);
+    return { filter, count, first };
   }
 
   async replayMatching(actor: Actor, filter: ReplayFilter, progress?: Progress): Promise<ReplaySummary> {

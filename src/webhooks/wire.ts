@@ -71,6 +71,14 @@ export const replayRequest = z
   .refine(ordered, unordered)
   .transform((r): ReplayFilter & { dryRun: boolean } => ({ provider: r.provider, since: r.since, until: r.until, dryRun: r.dryRun, ...(r.outcomes ? { outcomes: r.outcomes } : {}) }));
 
+/**
+ * A dry run's answer. `since` and `until` are the window it counted in (`until` no later than when it
+ * ran): send them back to replay what was counted, and no failure that arrived since.
+ */
+export function dryRunJson(dry: { filter: ReplayFilter; count: number; first: readonly WebhookRow[] }) {
+  return { dryRun: true as const, count: dry.count, webhookIds: dry.first.map((w) => w.id.toString()), since: dry.filter.since.toISOString(), until: dry.filter.until.toISOString() };
+}
+
 /** Notifications in one import: more is a file to split. */
 export const MAX_IMPORT = 10_000;
 

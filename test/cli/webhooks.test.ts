@@ -84,9 +84,10 @@ describe('webhooks replay', () => {
     const unsettled = await gw.gateway.history.search({ unresolved: true, limit: 10 });
     expect(unsettled).toHaveLength(1);
     const dry = await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until, '--dry-run']);
-    expect(dry).toMatchObject({ code: 0, stdout: `${unsettled[0]!.id}\nwould replay 1 webhook\n`, stderr: '' });
+    expect(dry).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^${unsettled[0]!.id}\nwould replay 1 webhook received before \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\n$`)), stderr: '' });
     const dryJson = JSON.parse((await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until, '--dry-run', '--json'])).stdout);
-    expect(dryJson).toEqual({ dryRun: true, count: 1, webhookIds: [unsettled[0]!.id.toString()] });
+    expect(dryJson).toEqual({ dryRun: true, count: 1, webhookIds: [unsettled[0]!.id.toString()], since: new Date(started).toISOString(), until: expect.any(String) });
+    expect(Date.parse(dryJson.until)).toBeLessThanOrEqual(Date.parse(until));
     expect(await command.wallet(gw, 'cw', 'USD')).toBe(2500n);
     expect(await gw.gateway.history.search({ unresolved: true, limit: 10 })).toHaveLength(1);
     const run = await cli(['webhooks', 'replay-matching', '--provider', SCORPIO, '--since', started, '--until', until]);

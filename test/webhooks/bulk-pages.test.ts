@@ -56,3 +56,42 @@ describe('a window with more failures than a page', () => {
     expect(body.webhookIds.at(-1)).toBe(ids[9_999]!.toString());
   });
 });
+
+describe('a /v1 dry run over a window still open', () => {
+  const replay = async (body: object) => {
+    const res = await fetch(`${gw.url}/v1/webhooks/replay`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('operator')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(200);
+    return res.json() as Promise<{ count: number; webhookIds?: string[]; since?: string; until?: string; results?: { webhookId: string }[] }>;
+  };
+
+  it('answers the window it counted in; replaying that window leaves a failure that arrived since for its own count', async () => {
+    const since = new Date(Date.now() - 60_000);
+    const [counted] = await faults('scorpio-play', since, 1);
+    const asked = { provider: 'scorpio-play', since: since.toISOString(), until: new Date(Date.now() + 3_600_000).toISOString() };
+    const before = Date.now();
+    const dry = await replay({ ...asked, dryRun: true });
+    expect(dry).toMatchObject({ count: 1, webhookIds: [counted!.toString()], since: asked.since });
+    expect(Date.parse(dry.until!)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(dry.until!)).toBeLessThanOrEqual(Date.now());
+    const [late] = await faults('scorpio-play', new Date(Date.parse(dry.until!) + 1), 1);
+    const done = await replay({ provider: 'scorpio-play', since: dry.since, until: dry.until });
+    expect(done.results!.map((r) => r.webhookId)).toEqual([counted!.toString()]);
+    expect((await replay({ ...asked, dryRun: true })).webhookIds).toContain(late!.toString());
+  });
+
+  it('keeps a window that has closed as it was asked', async () => {
+    const since = new Date(Date.now() - 7 * 3_600_000);
+    const until = new Date(since.getTime() + 60_000);
+    expect(await replay({ provider: 'scorpio-play', since: since.toISOString(), until: until.toISOString(), dryRun: true })).toEqual({
+      dryRun: true,
+      count: 0,
+      webhookIds: [],
+      since: since.toISOString(),
+      until: until.toISOString(),
+    });
+  });
+});

@@ -117,11 +117,8 @@ ${table(rows, p, true)}`,
       if (!parsed.success) result = html`<p class="notice bad" role="alert">${z.prettifyError(parsed.error)}</p>`;
       else {
         const { dryRun: _dry, ...asked } = parsed.data;
-        // What the confirm replays is what this dry run counted: the window ends no later than now, so
-        // a failure arriving between the two is not replayed unseen (one settled meanwhile is skipped).
-        const now = new Date();
-        const filter = { ...asked, until: asked.until < now || asked.since >= now ? asked.until : now };
-        const [total, found] = await Promise.all([actions.countCandidates(filter), actions.candidates(filter)]);
+        // The confirm replays the window this dry run counted in, not the one asked (see dryRun).
+        const { filter, count: total, first: found } = await actions.dryRun(asked);
         result = html`<p class="notice ${total ? 'warn' : 'ok'}" data-testid="dry-run-count">Dry run: ${total} webhook${total === 1 ? '' : 's'} would be replayed${total > found.length ? html` (the oldest ${found.length} are listed)` : ''}. Nothing has changed.</p>
 ${table(found, p, false)}
 ${found.length
