@@ -31,7 +31,7 @@ export interface LedgerRollback {
   at: Date;
 }
 
-export type FindingKind = 'missing_at_casino' | 'missing_at_vendor' | 'amount_mismatch' | 'player_mismatch' | 'round_mismatch' | 'status_mismatch' | 'stuck_round';
+export type FindingKind = 'missing_at_casino' | 'missing_at_vendor' | 'amount_mismatch' | 'player_mismatch' | 'round_mismatch' | 'status_mismatch' | 'currency_mismatch' | 'stuck_round';
 
 export interface Finding {
   /** What the finding is about: a transaction id, a player's round, or a cancel's user, round and amount. */
@@ -65,7 +65,12 @@ const json = (v: object) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (ty
  * - amount / player / round mismatch: the same id, different facts (an id the vendor lists more than
  *   once is an amount mismatch: the vendor counts the money each time, the wallet moved it once);
  * - status_mismatch: the vendor shows a cancel the wallet did not apply, or the wallet rolled back
- *   what the vendor still counts.
+ *   what the vendor still counts;
+ * - currency_mismatch: the vendor lists, in the records' currency, a transaction (or a cancel) the
+ *   wallet moved in another one. An export is in the currency the operator names: one named wrongly
+ *   would otherwise show every such transaction as never applied, and paying it would pay it twice.
+ * `ledger` and `rollbacks` hold every currency: the records are compared with those in theirs, and
+ * the others are only looked up, never reported missing at the vendor (another export lists them).
  * A cancel of nothing (a lost round's win of 0, rolled back) moves no money on either side, and
  * vendors differ on whether they list it: it is matched when both sides have it and ignored when only
  * one does.
@@ -86,6 +91,7 @@ export function compare(
   };
   const findings: Finding[] = [];
   let matched = 0;
+  const theirs = (t: { currency: string }) => owner.currency === null || t.currency === owner.currency;
   const byId = new Map(ledger.map((t) => [t.id, t]));
   const listed = new Set<string>();
 
@@ -100,6 +106,10 @@ export function compare(
     const at = t?.at ?? r.at;
     if (!copies.some((c) => inside(c.at)) && !(t && inside(t.at))) continue;
     const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(copies.length > 1 ? copies : r), ...(t ? { ledger: json(t) } : {}) };
+    if (t && !theirs(t)) {
+      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor lists ${r.kind} ${r.id} in ${owner.currency}; the wallet ${t.applied ? `moved it (${t.amount} minor units) in ${t.currency}` : `refused it in ${t.currency}`}` });
+      continue;
+    }
     if (!t || !t.applied || t.kind !== VENDOR_KIND[r.kind as 'bet' | 'win']) {
       const times = copies.length > 1 ? ` (listed ${copies.length} times)` : '';
       findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}${times}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${whose(r.user)}${times}; the wallet never applied it` });
@@ -133,30 +143,31 @@ export function compare(
   // (a live table's round is every seated player's: its id alone names no one's money).
   const unusedRollbacks = [...rollbacks];
   for (const c of vendor.filter((v) => v.kind === 'cancel')) {
-    const i = unusedRollbacks.findIndex((r) => r.user === c.user && r.round === (c.round ?? null) && r.amount === c.amount);
+    const same = (r: LedgerRollback) => r.user === c.user && r.round === (c.round ?? null) && r.amount === c.amount;
+    const i = unusedRollbacks.findIndex((r) => same(r) && theirs(r));
     if (i >= 0) {
       unusedRollbacks.splice(i, 1);
       if (inside(c.at)) matched++;
       continue;
     }
     if (!inside(c.at) || c.amount === 0n) continue;
-    findings.push({
-      key: `cancel:${c.user}:${c.round ?? ''}:${c.amount}`,
-      kind: 'status_mismatch',
-      at: c.at,
-      player: owner.players.get(c.user) ?? null,
-      currency: owner.currency,
-      detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet shows it applied`,
-      vendor: json(c),
-    });
+    const elsewhere = unusedRollbacks.findIndex(same);
+    const key = `cancel:${c.user}:${c.round ?? ''}:${c.amount}`;
+    const base = { key, at: c.at, player: owner.players.get(c.user) ?? null, currency: owner.currency, vendor: json(c) };
+    if (elsewhere >= 0) {
+      const [r] = unusedRollbacks.splice(elsewhere, 1);
+      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)} in ${owner.currency}; the wallet refunded it in ${r!.currency}`, ledger: json(r!) });
+      continue;
+    }
+    findings.push({ ...base, kind: 'status_mismatch', detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet shows it applied` });
   }
   for (const r of unusedRollbacks) {
-    if (!inside(r.at) || r.amount === 0n) continue;
+    if (!inside(r.at) || r.amount === 0n || !theirs(r)) continue;
     findings.push({ key: `rollback:${r.target}`, kind: 'missing_at_vendor', at: r.at, player: r.player, currency: r.currency, detail: `the wallet refunded ${r.amount} (minor units) of ${r.target}; the vendor lists no cancel of it`, ledger: json(r) });
   }
 
   for (const t of ledger) {
-    if (!t.applied || (t.kind !== 'debit' && t.kind !== 'credit') || listed.has(t.id) || !inside(t.at)) continue;
+    if (!t.applied || (t.kind !== 'debit' && t.kind !== 'credit') || listed.has(t.id) || !inside(t.at) || !theirs(t)) continue;
     findings.push({ key: t.id, kind: 'missing_at_vendor', at: t.at, player: t.player, currency: t.currency, detail: `the wallet ${t.kind === 'debit' ? 'took' : 'paid'} ${t.amount} (minor units) as ${t.id}; the vendor does not list it`, ledger: json(t) });
   }
   return { matched, findings };

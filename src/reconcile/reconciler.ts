@@ -3,7 +3,7 @@ import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
 import type { Db } from '../ledger/database.ts';
 import type { VendorFinding } from '../ledger/schema.ts';
 import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
-import { parseAmount } from '../money/minor.ts';
+import { formatAmountFixed, parseAmount } from '../money/minor.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../wallet/types.ts';
@@ -144,8 +144,8 @@ export class VendorReconciler {
   /** `currency`: the vendor's records are in it, and are compared with the ledger's money in it only. */
   async #finish(actor: Actor, run: bigint, provider: string, from: Date, to: Date, source: 'api' | 'import', records: readonly VendorRecord[], currency: Currency): Promise<RunSummary> {
     const [ledger, rollbacks, stuck, users] = await Promise.all([
-      this.#ledger(provider, currency, from, to),
-      this.#rollbacks(provider, currency, from, to),
+      this.#ledger(provider, from, to),
+      this.#rollbacks(provider, from, to),
       this.#stuck(provider, currency, from, to),
       this.#db.selectFrom('provider_users').innerJoin('players', 'players.id', 'provider_users.player_id').select(['provider_users.user_code', 'players.code']).where('provider_users.provider_id', '=', provider).execute(),
     ]);
@@ -189,8 +189,11 @@ export class VendorReconciler {
     return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r)) };
   }
 
-  /** The provider's debits and credits in `currency` around the period, with the vendor's user code of each player. */
-  async #ledger(provider: string, currency: Currency, from: Date, to: Date): Promise<LedgerTransaction[]> {
+  /**
+   * The provider's debits and credits around the period, in every currency (compare() reports on the
+   * records' own, and finds a record of money moved in another), with the vendor's user code of each player.
+   */
+  async #ledger(provider: string, from: Date, to: Date): Promise<LedgerTransaction[]> {
     const { rows } = await sql<{ id: string; kind: LedgerTransaction['kind']; user_code: string | null; player: string; round: string | null; amount: bigint; currency: string; status: string; rolled_back: boolean; at: Date }>`
       select pt.external_id as id, pt.kind, u.user_code, p.code as player, r.external_id as round, pt.amount, pt.currency, pt.status,
         exists (select 1 from rollbacks rb where rb.provider_id = pt.provider_id and rb.target_external_id = pt.external_id and rb.transfer_id is not null) as rolled_back,
@@ -199,13 +202,13 @@ export class VendorReconciler {
       join players p on p.id = pt.player_id
       left join provider_users u on u.player_id = pt.player_id and u.provider_id = pt.provider_id
       left join rounds r on r.id = pt.round_id
-      where pt.provider_id = ${provider} and pt.currency = ${currency}
+      where pt.provider_id = ${provider}
         and pt.created_at >= ${new Date(from.getTime() - MARGIN_MS)} and pt.created_at < ${new Date(to.getTime() + MARGIN_MS)}`.execute(this.#db);
     return rows.map((r) => ({ id: r.id, kind: r.kind, user: r.user_code ?? r.player, player: r.player, round: r.round, amount: r.amount, currency: r.currency.trim(), applied: r.status === 'applied', rolledBack: r.rolled_back, at: r.at }));
   }
 
-  /** The money moved back in `currency` around the period: rollbacks, and cancels of bet lines (a refund of their own). */
-  async #rollbacks(provider: string, currency: Currency, from: Date, to: Date): Promise<LedgerRollback[]> {
+  /** The money moved back around the period, in every currency: rollbacks, and cancels of bet lines (a refund of their own). */
+  async #rollbacks(provider: string, from: Date, to: Date): Promise<LedgerRollback[]> {
     const [start, end] = [new Date(from.getTime() - MARGIN_MS), new Date(to.getTime() + MARGIN_MS)];
     const { rows } = await sql<{ target: string; round: string | null; user_code: string | null; player: string; amount: bigint; currency: string; at: Date }>`
       select rb.target_external_id as target, r.external_id as round, u.user_code, p.code as player, t.amount, t.currency, rb.created_at as at
@@ -215,7 +218,7 @@ export class VendorReconciler {
       left join provider_transactions pt on pt.id = rb.target_id
       left join rounds r on r.id = pt.round_id
       left join provider_users u on u.player_id = rb.player_id and u.provider_id = rb.provider_id
-      where rb.provider_id = ${provider} and t.currency = ${currency} and rb.created_at >= ${start} and rb.created_at < ${end}
+      where rb.provider_id = ${provider} and rb.created_at >= ${start} and rb.created_at < ${end}
       union all
       select c.external_id, r.external_id, u.user_code, p.code, t.amount, t.currency, c.created_at
       from provider_transactions c
@@ -223,7 +226,7 @@ export class VendorReconciler {
       join players p on p.id = c.player_id
       left join rounds r on r.id = c.round_id
       left join provider_users u on u.player_id = c.player_id and u.provider_id = c.provider_id
-      where c.provider_id = ${provider} and c.kind = 'refund' and c.status = 'applied' and c.currency = ${currency} and c.created_at >= ${start} and c.created_at < ${end}`.execute(this.#db);
+      where c.provider_id = ${provider} and c.kind = 'refund' and c.status = 'applied' and c.created_at >= ${start} and c.created_at < ${end}`.execute(this.#db);
     return rows.map((r) => ({ target: r.target, round: r.round, user: r.user_code ?? r.player, player: r.player, amount: r.amount, currency: r.currency.trim(), at: r.at }));
   }
 
@@ -289,6 +292,8 @@ export class VendorReconciler {
     const row = (await this.#db.selectFrom('vendor_findings').selectAll().where('id', '=', id).executeTakeFirst());
     if (!row) return { ok: false, reason: 'not_found', message: `no finding ${id}` };
     if (row.state !== 'open') return { ok: false, reason: 'not_open', message: `finding ${id} is already ${row.state}` };
+    // The wallet moved it, in another currency: nothing is owed in this one (an export imported in the wrong currency).
+    if (row.kind === 'currency_mismatch' && how.action !== 'explain') return this.#refused(actor, row, how, `the wallet moved it in another currency (${row.detail}): import the export in its own currency, or explain this finding`);
     let resolution: Record<string, unknown>;
     if (how.action === 'explain') {
       resolution = { action: 'explain', note: how.note };
@@ -337,8 +342,10 @@ export class VendorReconciler {
    * A win the vendor lists and the wallet never saw, paid by a deposit, is paid as that win: the
    * vendor's transaction id, on its round, through the wallet. When the win itself arrives later (a
    * retry, a replay, the vendor's export imported) it is then a repeat and pays nothing; paid by a
-   * cashier deposit, it would pay a second time. When the wallet refuses the win (its round holds no
-   * stake, is settled, ...) it would refuse the late one too: undefined, and the cashier pays.
+   * cashier deposit, it would pay a second time. So it is paid as listed, at the vendor's amount (any
+   * other is refused: paid under the win's id, the difference could never be told apart), and a win
+   * the wallet refuses for good (cancelled before it arrived, its id taken by other content, ...) is
+   * refused, not paid by the cashier: the wallet has its reason, and the late win would meet it too.
    */
   async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<PaidAs | string | undefined> {
     const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
@@ -346,6 +353,9 @@ export class VendorReconciler {
     if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
     const amount = parseAmount(how.amount, currency);
     if (!amount.ok) return `amount: ${amount.reason}`;
+    if (typeof listed.amount !== 'string' || amount.value !== BigInt(listed.amount)) {
+      return `the vendor lists this win at ${typeof listed.amount === 'string' ? formatAmountFixed(BigInt(listed.amount), currency) : '(no amount)'}: a deposit for it is paid as that win, at that amount (or explain the finding)`;
+    }
     const win = { op: 'credit', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code!), currency, txId: ExternalTxId(listed.id), roundId: listed.round, amount: amount.value } as const;
     let outcome = await this.#apply(win);
     // The round holds no stake of the player's (its bet was lost too) or is settled: neither is the
@@ -357,7 +367,7 @@ export class VendorReconciler {
     }
     if (typeof outcome === 'string') return outcome;
     if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
-    return undefined;
+    return `the wallet refuses win ${listed.id} (${outcome.type === 'refused' ? outcome.reason : outcome.type}): a deposit would pay what it refuses (explain the finding)`;
   }
 
   /** The operation through the gateway's wallet; a fault (a lock not had in time) is a refusal to try again, with nothing moved. */

@@ -66,3 +66,56 @@ describe('an export with the cancels of bet lines', () => {
     expect(await gw.reconcile()).toEqual([]);
   });
 });
+
+describe('an export imported in the wrong currency', () => {
+  const resolve = async (id: string, body: object) => {
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, json: (await res.json()) as { state?: string; error?: { message: string } } };
+  };
+
+  it('finds the currency differs for what the wallet moved in another one, and no adjustment pays it again', async () => {
+    await gw.fund('ri-max', { USD: '100', EUR: '100' });
+    const round = ev.newRound();
+    const [bet, win, cancelled, refund] = [ev.txId(), ev.txId(), ev.txId(), ev.txId()];
+    await ev.expectEvent(gw, ev.bet('ri-max', round, [[1, 4], [2, 3]], { id: bet, currency: 'EUR' }), 'R0', 93);
+    await ev.expectEvent(gw, ev.cancel('ri-max', round, [[2, 3]], { id: refund, currency: 'EUR' }), 'R0', 96);
+    await ev.expectEvent(gw, ev.result('ri-max', round, 4, 4, { id: win }), 'R0', 104);
+    const other = ev.newRound();
+    await ev.expectEvent(gw, ev.bet('ri-max', other, [[1, 2]], { id: cancelled, currency: 'EUR' }), 'R0', 102);
+    const before = { usd: await ev.balanceOf(gw, 'ri-max', 'USD'), eur: await ev.balanceOf(gw, 'ri-max', 'EUR') };
+    // The EUR rounds' records, imported as USD.
+    const run = await importExport('USD', csvOf([
+      [bet, 'bet', 'ri-max', roundOf(round), '7.00'],
+      [refund, 'cancel', 'ri-max', roundOf(round), '3.00'],
+      [win, 'win', 'ri-max', roundOf(round), '8.00'],
+      [cancelled, 'bet', 'ri-max', roundOf(other), '2.00'],
+    ]));
+    const found = run.findings.filter((f) => f.player === 'ri-max');
+    expect(found.map((f) => `${f.kind} ${f.key}`).sort()).toEqual([
+      `currency_mismatch ${bet}`,
+      `currency_mismatch ${cancelled}`,
+      `currency_mismatch ${win}`,
+      `currency_mismatch cancel:ri-max:${roundOf(round)}:300`,
+    ].sort());
+    expect(found.find((f) => f.key === win)!.detail).toContain('EUR');
+    for (const f of found) {
+      const adjusted = await resolve(f.id, { action: 'adjust', direction: 'deposit', amount: f.key.startsWith('cancel:') ? '3.00' : '8.00', note: 'as the vendor says' });
+      expect(adjusted.status).toBe(422);
+      expect(adjusted.json.error!.message).toContain('currency');
+    }
+    expect({ usd: await ev.balanceOf(gw, 'ri-max', 'USD'), eur: await ev.balanceOf(gw, 'ri-max', 'EUR') }).toEqual(before);
+    // Imported in its own currency, the same export matches.
+    const eur = await importExport('EUR', csvOf([
+      [bet, 'bet', 'ri-max', roundOf(round), '7.00'],
+      [refund, 'cancel', 'ri-max', roundOf(round), '3.00'],
+      [win, 'win', 'ri-max', roundOf(round), '8.00'],
+      [cancelled, 'bet', 'ri-max', roundOf(other), '2.00'],
+    ]));
+    expect(eur.findings.filter((f) => f.player === 'ri-max')).toEqual([]);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});

@@ -26,7 +26,7 @@ const resolve = async (id: string, body: object) => {
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve', 'rs-fay', 'rs-gil']) await gw.fund(p, { USD: '100' });
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve', 'rs-fay', 'rs-gil', 'rs-hal', 'rs-ivy']) await gw.fund(p, { USD: '100' });
 });
 afterAll(() => gw?.close());
 
@@ -46,6 +46,35 @@ describe('a lost win paid by an adjustment', () => {
     expect(await usd('rs-ann')).toBe(10_300n);
     expect((await exported(rows)).findings.filter((f) => f.key === win && f.state === 'open')).toEqual([]);
     expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('a lost win the wallet cannot pay as listed', () => {
+  it('is paid as the vendor lists it, never at another amount', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-hal', Number(bet), 5, { round: 'rs-r8' }), command.ok('95'));
+    const lost = (await exported([[bet, 'bet', 'rs-hal', 'rs-r8', '5.00'], [win, 'win', 'rs-hal', 'rs-r8', '8.00']])).findings.find((f) => f.key === win)!;
+    const typo = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '80.00', note: 'lost' });
+    expect(typo.status).toBe(422);
+    expect(typo.json.error!.message).toContain('the vendor lists this win at 8.00');
+    expect(await usd('rs-hal')).toBe(9_500n);
+    expect((await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost' })).json).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win' } });
+    expect(await usd('rs-hal')).toBe(10_300n);
+  });
+
+  it('is not paid by the cashier when the wallet refuses it: a win the vendor cancelled before it arrived', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-ivy', Number(bet), 5, { round: 'rs-r9' }), command.ok('95'));
+    expect((await gw.callback(SP, command.cancel('rs-ivy', Number(win), { round: 'rs-r9' }))).json.result).toBe(42);
+    const lost = (await exported([[bet, 'bet', 'rs-ivy', 'rs-r9', '5.00'], [win, 'win', 'rs-ivy', 'rs-r9', '6.00']])).findings.find((f) => f.key === win)!;
+    expect(lost.kind).toBe('missing_at_casino');
+    const refused = await resolve(lost.id, { action: 'adjust', direction: 'deposit', amount: '6.00', note: 'lost' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error!.message).toContain('rolled_back');
+    expect(await usd('rs-ivy')).toBe(9_500n);
+    // The vendor's retry of the win is refused too: nothing was owed.
+    expect((await gw.callback(SP, command.win('rs-ivy', Number(win), 6, { round: 'rs-r9' }))).json.result).not.toBe(0);
+    expect(await usd('rs-ivy')).toBe(9_500n);
   });
 });
 
