@@ -155,7 +155,10 @@ export function createGateway(config: Config, log: Logger): Gateway {
   const providers = new Map(config.providers.map((p) => [p.id as string, p]));
   const replayer = new Replayer(history, pipeline, providers);
   const actions = new OperatorActions(backOffice, replayer, audit);
-  const reconciler = new VendorReconciler(db, (provider) => vendors.apiOf(provider), actions, audit, { wallet: locked });
+  const reconciler = new VendorReconciler(db, (provider) => vendors.apiOf(provider), actions, audit, {
+    wallet: locked,
+    resultSettlesRound: (provider) => providers.get(provider)?.adapter.resultSettlesRound === true,
+  });
   metrics.watch({ queueDepth: () => parking.depth(), unresolvedFailures: () => history.countUnresolvedFailures() });
   const vendors = new Vendors(
     db,

@@ -47,6 +47,8 @@ class EventAdapter implements ProviderAdapter<Context> {
   readonly dialect = 'event';
   /** The Api-Id names the account and is kept; the Api-Key is the credential (and the encryption key). */
   readonly credentialHeaders = ['api-key'];
+  // bet_result settles the round (rule 12).
+  readonly resultSettlesRound = true;
   readonly id: ProviderId;
   readonly #opts: Options;
   readonly #apiId: Secret;

@@ -79,6 +79,13 @@ export interface ProviderAdapter<Context = unknown> {
    * a signature): their values never reach a log line or the webhook history.
    */
   readonly credentialHeaders: readonly string[];
+  /**
+   * True when the dialect's result settles its round (every open line settled, nothing joins it
+   * after): a win of the vendor's that reconciliation pays in its place then settles the round too,
+   * so the late result is a repeat and no change or cancel after it pays again. Otherwise rounds stay
+   * open to further bets and wins, or the dialect says per call which win closes one.
+   */
+  readonly resultSettlesRound?: boolean;
   read(request: InboundRequest, options?: ReadOptions): Promise<Decoded<Context>>;
   answer(context: Context, outcome: Outcome): Promise<Answer>;
   /**

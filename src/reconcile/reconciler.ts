@@ -87,14 +87,18 @@ export class VendorReconciler {
 
   readonly #stuckAfterMs: number;
   readonly #wallet: { execute(op: WalletOperation): Promise<Outcome> } | undefined;
+  readonly #resultSettlesRound: (provider: string) => boolean;
 
-  /** `wallet`: the gateway's (its player locks included), to pay a lost win as the vendor's transaction itself. */
+  /**
+   * `wallet`: the gateway's (its player locks included), to pay a lost win as the vendor's transaction
+   * itself; `resultSettlesRound`: whether the provider's result settles its round (its adapter says).
+   */
   constructor(
     db: Db,
     vendors: (provider: string) => VendorApi | undefined,
     actions: OperatorActions,
     audit: Audit,
-    options: { stuckAfterMs?: number; wallet?: { execute(op: WalletOperation): Promise<Outcome> } } = {},
+    options: { stuckAfterMs?: number; wallet?: { execute(op: WalletOperation): Promise<Outcome> }; resultSettlesRound?: (provider: string) => boolean } = {},
   ) {
     this.#db = db;
     this.#vendors = vendors;
@@ -102,6 +106,7 @@ export class VendorReconciler {
     this.#audit = audit;
     this.#stuckAfterMs = options.stuckAfterMs ?? STUCK_AFTER_MS;
     this.#wallet = options.wallet;
+    this.#resultSettlesRound = options.resultSettlesRound ?? (() => false);
   }
 
   /** Whether the provider's vendor serves its records (else its exports are imported). */
@@ -357,12 +362,18 @@ export class VendorReconciler {
       return `the vendor lists this win at ${typeof listed.amount === 'string' ? formatAmountFixed(BigInt(listed.amount), currency) : '(no amount)'}: a deposit for it is paid as that win, at that amount (or explain the finding)`;
     }
     const win = { op: 'credit', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code!), currency, txId: ExternalTxId(listed.id), roundId: listed.round, amount: amount.value } as const;
-    let outcome = await this.#apply(win);
+    // Where the result settles its round, so does the win paid in its place: its lines left open, a
+    // change or cancel arriving after the late result (a repeat) would pay them again. Their figures
+    // are unknown, so such a change is refused (stale_change), recorded for an operator.
+    const settles = this.#resultSettlesRound(row.provider_id);
+    let outcome = await this.#apply(settles ? { ...win, closes: true } : win);
     // The round holds no stake of the player's (its bet was lost too) or is settled: neither is the
     // win's fate for good (the lost bet may still arrive), so a cashier deposit could be paid again by
     // the late win. Paid without a stake (a promotional win, by finance's decision), it is still that
-    // win: the late one is a repeat.
-    if (typeof outcome !== 'string' && outcome.type === 'refused' && (outcome.reason === 'no_stake' || outcome.reason === 'round_settled')) {
+    // win: the late one is a repeat. It closes nothing: the late bet is then taken, as the vendor took it.
+    // A round settled where the result settles it was settled by a result or a change already: the
+    // lost result pays nothing more there (rule 13), so the refusal stands.
+    if (typeof outcome !== 'string' && outcome.type === 'refused' && (outcome.reason === 'no_stake' || (outcome.reason === 'round_settled' && !settles))) {
       outcome = await this.#apply({ ...win, stakeFree: true });
     }
     if (typeof outcome === 'string') return outcome;

@@ -119,3 +119,56 @@ describe('an export imported in the wrong currency', () => {
     expect(await gw.reconcile()).toEqual([]);
   });
 });
+
+describe("a lost result of a dialect whose result settles its round, paid by an adjustment", () => {
+  it('settles the round: the late result is a repeat, and a change or cancel after it moves nothing', async () => {
+    await gw.fund('ri-ned', { USD: '100' });
+    const round = ev.newRound();
+    const [bet, result] = [ev.txId(), ev.txId()];
+    await ev.expectEvent(gw, ev.bet('ri-ned', round, [[1, 5]], { id: bet }), 'R0', 95);
+    const run = await importExport('USD', csvOf([
+      [bet, 'bet', 'ri-ned', roundOf(round), '5.00'],
+      [result, 'win', 'ri-ned', roundOf(round), '8.00'],
+    ]));
+    const lost = run.findings.find((f) => f.key === result)!;
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${lost.id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' }),
+    });
+    expect(await res.json()).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win', transaction: result } });
+    expect(await ev.balanceOf(gw, 'ri-ned')).toBe(10_300n);
+    const lines = await gw.gateway.db.selectFrom('bet_lines as l').innerJoin('rounds as r', 'r.id', 'l.round_id').select('l.state').where('r.external_id', '=', roundOf(round)).execute();
+    expect(lines.map((l) => l.state)).toEqual(['settled']);
+    // The vendor's result arrives late: a repeat. Then a change and a cancel, which the wallet cannot check against figures it never had.
+    await ev.expectEvent(gw, ev.result('ri-ned', round, 5, 3, { id: result }), 'R0', 103);
+    await ev.expectEvent(gw, ev.resultChange('ri-ned', round, 5, 1, 3), 'R3', 103);
+    await ev.expectEvent(gw, ev.cancel('ri-ned', round, [[1, 5]]), 'R3', 103);
+    expect(await ev.balanceOf(gw, 'ri-ned')).toBe(10_300n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe('a lost result of a round a result change already settled', () => {
+  it('is not paid by an adjustment: the change settled the round, and the original result owes nothing more', async () => {
+    await gw.fund('ri-oz', { USD: '100' });
+    const round = ev.newRound();
+    const [bet, result, change] = [ev.txId(), ev.txId(), ev.txId()];
+    await ev.expectEvent(gw, ev.bet('ri-oz', round, [[1, 5]], { id: bet }), 'R0', 95);
+    // The change (the result corrected from +3 to +1) overtook the result, which never arrived.
+    await ev.expectEvent(gw, ev.resultChange('ri-oz', round, 5, 1, 3, { id: change }), 'R0', 101);
+    const run = await importExport('USD', csvOf([
+      [bet, 'bet', 'ri-oz', roundOf(round), '5.00'],
+      [result, 'win', 'ri-oz', roundOf(round), '8.00'],
+    ]));
+    const lost = run.findings.find((f) => f.key === result)!;
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${lost.id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' }),
+    });
+    expect(res.status).toBe(422);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('round_settled');
+    expect(await ev.balanceOf(gw, 'ri-oz')).toBe(10_100n);
+  });
+});
