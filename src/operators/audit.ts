@@ -59,8 +59,9 @@ export class Audit {
     this.#db = db;
   }
 
-  async record(e: AuditEntry): Promise<void> {
-    await this.#db
+  /** `db`: a transaction of the caller's, when the entry must commit with what it records. */
+  async record(e: AuditEntry, db: Db = this.#db): Promise<void> {
+    await db
       .insertInto('audit_events')
       .values({
         actor: e.actor.name.slice(0, 200),

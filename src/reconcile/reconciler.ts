@@ -292,9 +292,25 @@ export class VendorReconciler {
    * Resolves an open finding: explained (a note), replayed (a stored webhook run again, which must
    * apply), or adjusted (a cashier deposit or withdrawal, referenced by the finding so it is applied
    * once). Audited, with the finding, the action and the note.
+   *
+   * One resolution of a finding at a time, across gateway processes: its row is held until the
+   * resolution and its audit entry commit, so a second request (a double click, two operators) is
+   * answered that it is under way, or finds it resolved, instead of moving money again. Money moved before a crash that lost the
+   * resolution is not moved again by the next attempt: a win or cancel paid as the vendor's own is a
+   * repeat, and a cashier adjustment takes the same reference (the count of resolutions committed).
    */
   async resolve(actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
-    const row = (await this.#db.selectFrom('vendor_findings').selectAll().where('id', '=', id).executeTakeFirst());
+    try {
+      return await this.#db.transaction().execute((trx) => this.#resolve(trx, actor, id, how));
+    } catch (error) {
+      // Held by a resolution under way: not waited for (each waiter would hold a pooled connection the one under way may need).
+      if ((error as { code?: string }).code === '55P03') return { ok: false, reason: 'not_open', message: `finding ${id} is being resolved by another request` };
+      throw error;
+    }
+  }
+
+  async #resolve(trx: Db, actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
+    const row = await trx.selectFrom('vendor_findings').selectAll().where('id', '=', id).forUpdate().noWait().executeTakeFirst();
     if (!row) return { ok: false, reason: 'not_found', message: `no finding ${id}` };
     if (row.state !== 'open') return { ok: false, reason: 'not_open', message: `finding ${id} is already ${row.state}` };
     // The wallet moved it, in another currency: nothing is owed in this one (an export imported in the wrong currency).
@@ -316,6 +332,8 @@ export class VendorReconciler {
       if (asWin) {
         resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
       } else {
+        const unbacked = await this.#refundsNothingStanding(row, how, currency);
+        if (unbacked) return this.#refused(actor, row, how, unbacked);
         // One reference per time the finding is resolved: a repeat of this request applies once, and a
         // finding reopened by new facts can be adjusted again (by the difference, say).
         const earlier = await this.#db
@@ -331,7 +349,7 @@ export class VendorReconciler {
         resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference, balance: done.balance.toString(), note: how.note };
       }
     }
-    const updated = await this.#db
+    const updated = await trx
       .updateTable('vendor_findings')
       .set({ state: how.action === 'explain' ? 'explained' : 'resolved', resolved_by: actor.name, resolved_at: new Date(), resolution: JSON.stringify(resolution) })
       .where('id', '=', id)
@@ -339,8 +357,32 @@ export class VendorReconciler {
       .returningAll()
       .executeTakeFirst();
     if (!updated) return { ok: false, reason: 'not_open', message: `finding ${id} was resolved meanwhile` };
-    await this.#audit.record({ actor, action: 'finding_resolve', target: id.toString(), outcome: 'ok', detail: { provider: row.provider_id, kind: row.kind, key: row.key, ...resolution } });
+    await this.#audit.record({ actor, action: 'finding_resolve', target: id.toString(), outcome: 'ok', detail: { provider: row.provider_id, kind: row.kind, key: row.key, ...resolution } }, trx);
     return { ok: true, finding: findingJson(updated) };
+  }
+
+  /**
+   * Why a cashier deposit for a cancel the vendor lists would refund what no longer stands, if it
+   * would: the player's open stake on the round is less than the deposit (the vendor's late cancel
+   * refunded it since the comparison, say). Refunding it again would pay twice.
+   */
+  async #refundsNothingStanding(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<string | undefined> {
+    if (!row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
+    const round = (row.vendor as { round?: unknown } | null)?.round;
+    const amount = parseAmount(how.amount, currency);
+    if (!amount.ok) return `amount: ${amount.reason}`;
+    const { open } = await this.#db
+      .selectFrom('bet_lines as l')
+      .innerJoin('rounds as r', 'r.id', 'l.round_id')
+      .innerJoin('players as p', 'p.id', 'r.player_id')
+      .select(sql<string>`coalesce(sum(l.amount), 0)::text`.as('open'))
+      .where('r.provider_id', '=', row.provider_id)
+      .where('p.code', '=', row.player_code)
+      .where('r.external_id', '=', typeof round === 'string' ? round : '')
+      .where('l.state', '=', 'open')
+      .executeTakeFirstOrThrow();
+    if (BigInt(open) >= amount.value) return undefined;
+    return `nothing of round ${String(round)} stands to be refunded (${formatAmountFixed(BigInt(open), currency)} ${currency} open): the wallet has refunded or settled it since; compare the period again`;
   }
 
   /**

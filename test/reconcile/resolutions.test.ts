@@ -26,7 +26,7 @@ const resolve = async (id: string, body: object) => {
 
 beforeAll(async () => {
   gw = await startTestGateway();
-  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve', 'rs-fay', 'rs-gil', 'rs-hal', 'rs-ivy']) await gw.fund(p, { USD: '100' });
+  for (const p of ['rs-ann', 'rs-bob', 'rs-cid', 'rs-dee', 'rs-eve', 'rs-fay', 'rs-gil', 'rs-hal', 'rs-ivy', 'rs-jon', 'rs-kat', 'rs-lou']) await gw.fund(p, { USD: '100' });
 });
 afterAll(() => gw?.close());
 
@@ -176,5 +176,42 @@ describe('a cancel finding resolved by a replay', () => {
       expect(refused.json.error!.message).toMatch(/is not a rollback or cancel_bets of player rs-gil/);
     }
     expect(await usd('rs-gil')).toBe(9_500n);
+  });
+});
+
+describe('a finding resolved twice at once (two operators, a double click, two gateway processes)', () => {
+  it('is adjusted once: the second request finds it resolved', async () => {
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-jon', Number(bet), 5, { round: 'rs-r10' }), command.ok('95'));
+    await command.expectAnswer(gw, SP, command.win('rs-jon', Number(win), 12.5, { round: 'rs-r10' }), command.ok('107.5'));
+    const mismatch = (await exported([[bet, 'bet', 'rs-jon', 'rs-r10', '5.00'], [win, 'win', 'rs-jon', 'rs-r10', '12.60']])).findings.find((f) => f.kind === 'amount_mismatch')!;
+    const answers = await Promise.all(Array.from({ length: 8 }, () => resolve(mismatch.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'as listed' })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    expect(await usd('rs-jon')).toBe(10_760n);
+  });
+
+  it('refunds a lost cancel once', async () => {
+    const [bet, cancel] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-kat', Number(bet), 5, { round: 'rs-r11' }), command.ok('95'));
+    const owed = (await exported([[bet, 'bet', 'rs-kat', 'rs-r11', '5.00'], [cancel, 'cancel', 'rs-kat', 'rs-r11', '5.00']])).findings.find((f) => f.kind === 'status_mismatch')!;
+    const answers = await Promise.all(Array.from({ length: 8 }, () => resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'lost cancel' })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(await usd('rs-kat')).toBe(10_000n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
+describe("a cancel finding the vendor's late cancel has already refunded", () => {
+  it('is not refunded again by an adjustment: nothing of the round stands', async () => {
+    const [bet, cancel] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-lou', Number(bet), 5, { round: 'rs-r12' }), command.ok('95'));
+    const owed = (await exported([[bet, 'bet', 'rs-lou', 'rs-r12', '5.00'], [cancel, 'cancel', 'rs-lou', 'rs-r12', '5.00']])).findings.find((f) => f.kind === 'status_mismatch')!;
+    // The vendor's retry of the cancel lands before finance gets to the finding.
+    expect((await gw.callback(SP, command.cancel('rs-lou', Number(bet), { round: 'rs-r12' }))).json.result).toBe(0);
+    expect(await usd('rs-lou')).toBe(10_000n);
+    const stale = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'lost cancel' });
+    expect(stale.status).toBe(422);
+    expect(stale.json.error!.message).toContain('nothing of round rs-r12 stands');
+    expect(await usd('rs-lou')).toBe(10_000n);
   });
 });
