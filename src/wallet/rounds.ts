@@ -135,6 +135,23 @@ export function lateResult(round: RoundState, lines: readonly LineResult[], tota
 }
 
 /**
+ * Rule 13: a result arriving at a settled round. Settled by a result change that overtook it, the
+ * result is the original being corrected when, for the lines the change settled, it is older by the
+ * vendor's clock or says what the change corrected (`olderThanHeld`, `lateResult`): it pays nothing
+ * for those. The open lines it names besides, which the change said nothing of, it pays (`pay`), as
+ * the vendor's own order would. Anything else is a second result for a settled round.
+ */
+export function resultAtSettled(round: RoundState, lines: readonly LineResult[], totals: ResultTotals, madeAt: MadeAt | undefined): RoundRefusal | { pay: readonly LineResult[] } {
+  const open = new Set(round.lines.filter((l) => l.state === 'open').map((l) => l.ref));
+  const corrected = lines.filter((l) => !open.has(l.ref));
+  const rest = lines.filter((l) => open.has(l.ref));
+  if (round.settledBy?.kind !== 'adjust' || corrected.length === 0 || rest.length === 0) return olderThanHeld(round, lines, madeAt) ?? lateResult(round, lines, totals);
+  const part = { stake: corrected.reduce((sum, l) => sum + l.stake, 0n), winloss: corrected.reduce((sum, l) => sum + l.winloss, 0n) };
+  const verdict = olderThanHeld(round, corrected, madeAt) ?? lateResult(round, corrected, part);
+  return verdict.reason === 'superseded' ? { pay: rest } : verdict;
+}
+
+/**
  * Rule 13 by the vendor's clock: a result or result change made in an earlier second than the
  * message that set the figures of a line it names is older than those figures (a later change
  * overtook it). It is the vendor's past: it pays nothing and the round stays as the later message

@@ -10,10 +10,10 @@ import {
   checkTotals,
   claimedPayout,
   claimOf,
-  lateResult,
-  olderThanHeld,
   namedLines,
+  olderThanHeld,
   payoutOf,
+  resultAtSettled,
   sameClaim,
   type Claim,
   type RoundLine,
@@ -625,15 +625,15 @@ async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
   if (round && round.currency !== op.currency) return refused('currency_mismatch', wallet.balance);
 
   const state = round?.state;
-  const rule =
-    checkTotals(op.lines, op.totals) ??
-    checkStaked(state) ??
-    (state!.settledBy ? (olderThanHeld(state!, op.lines, op.madeAt) ?? lateResult(state!, op.lines, op.totals)) : undefined);
-  const held = rule ? undefined : namedLines(state!, op.lines, 'open');
-  const refusal = rule ?? (held && !Array.isArray(held) ? held : undefined);
+  const rule = checkTotals(op.lines, op.totals) ?? checkStaked(state);
+  const late = rule || !state!.settledBy ? undefined : resultAtSettled(state!, op.lines, op.totals, op.madeAt);
+  // At a round a change settled first, only the open lines the change did not name are paid.
+  const paying = late && 'pay' in late ? late.pay : op.lines;
+  const held = rule || (late && !('pay' in late)) ? undefined : namedLines(state!, paying, 'open');
+  const refusal = rule ?? (late && !('pay' in late) ? late : undefined) ?? (held && !Array.isArray(held) ? held : undefined);
   if (refusal) return recordRoundRefusal(records, op, snap, refusal, claim, wallet.balance);
 
-  const lines = (held as RoundLine[]).map((line, i) => ({ id: line.id, winloss: op.lines[i]!.winloss, payout: payoutOf(line, op.lines[i]!.winloss) }));
+  const lines = (held as RoundLine[]).map((line, i) => ({ id: line.id, winloss: paying[i]!.winloss, payout: payoutOf(line, paying[i]!.winloss) }));
   const paid = lines.reduce((sum, l) => sum + l.payout, 0n);
   const beyond = pastLimit(wallet.balance, paid);
   if (beyond) return beyond;
@@ -643,7 +643,7 @@ async function settle(records: Records, op: Op<'settle'>): Promise<Outcome> {
     wallet.playerId,
     round!.id,
     { status: 'applied', from: game, to: wallet.accountId, amount: paid, kind: 'win' },
-    { settle: lines, settleRound: true },
+    { settle: lines, settleRound: !state!.settledBy },
   );
   return { type: 'ok', balance: wallet.balance + paid, moved: true };
 }

@@ -387,3 +387,60 @@ describe('corrections ordered by the vendor clock (rule 13)', () => {
     await expectEvent(gw, resultChange('ev_clock_older', round, 10, -10, 5, { timestamp: made + 5 }), 'R0', 90);
   });
 });
+
+describe("a result change that overtakes its result and names only some of the round's lines", () => {
+  const line = (i: number, winloss: number, before?: number) => ({ bet_index: i, bet_type: 'Player', bet_amount: 10, winloss, ...(before === undefined ? {} : { winloss_before: before }) });
+  const messages = (code: string, round: Round, resultMade: number, changeMade: number) => ({
+    result: event('bet_result', code, { game_type: 'BAC', ...round, total_bet_amount: 20, total_winloss: 20, result: 'P', result_detail: '{}', bet_results: [line(1, 10), line(2, 10)] }, { timestamp: resultMade }),
+    change: event(
+      'result_change',
+      code,
+      { game_type: 'BAC', ...round, total_bet_amount: 10, total_winloss: 30, total_winloss_before: 10, result: 'P', result_before: 'P', result_detail: '{}', result_detail_before: '{}', bet_results: [line(1, 30, 10)] },
+      { timestamp: changeMade },
+    ),
+  });
+
+  it.each([
+    ['in a later second', 5],
+    ['in the same second', 0],
+  ])('made %s: the late result still pays the lines the change did not name, as the vendor\'s order does', async (_, later) => {
+    const code = `ev_partial_change_${later}`;
+    await gw.fund(code, { USD: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet(code, round, [[1, 10], [2, 10]]), 'R0', 80);
+    const made = Math.floor(Date.now() / 1000) - 30;
+    const { result: theResult, change } = messages(code, round, made, made + later);
+    // The vendor's order: the result (lines +10 and +10: 120), then line 1 corrected to +30 (140).
+    await expectEvent(gw, change, 'R0', 120);
+    await expectEvent(gw, theResult, 'R0', 140);
+    await expectEvent(gw, theResult, 'R0', 140);
+    expect(await balanceOf(gw, code)).toBe(14000n);
+    // Both lines are settled now: a cancel of line 2 refunds nothing.
+    await expectEvent(gw, event('bet_cancel', code, { ...round, total_bet_cancel_amount: 10, bet_cancels: [{ bet_index: 2, bet_type: 'Player', bet_amount: 10 }] }), 'R3', 140);
+    await expectReconciled(gw);
+  });
+
+  it('a second result with other figures for the corrected line pays nothing more', async () => {
+    const code = 'ev_partial_change_other';
+    await gw.fund(code, { USD: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet(code, round, [[1, 10], [2, 10]]), 'R0', 80);
+    const made = Math.floor(Date.now() / 1000) - 30;
+    await expectEvent(gw, messages(code, round, made, made).change, 'R0', 120);
+    // Line 1 at -10, not the +10 the change corrected: not the original result, a second one.
+    const other = event('bet_result', code, { game_type: 'BAC', ...round, total_bet_amount: 20, total_winloss: 0, result: 'P', result_detail: '{}', bet_results: [line(1, -10), line(2, 10)] }, { timestamp: made });
+    await expectEvent(gw, other, 'R3', 120);
+    await expectReconciled(gw);
+  });
+
+  it('settles the round when it names every open line (a cancelled one needs no figures)', async () => {
+    const code = 'ev_whole_change';
+    await gw.fund(code, { USD: '100' });
+    const round = newRound();
+    await expectEvent(gw, bet(code, round, [[1, 10], [2, 10]]), 'R0', 80);
+    await expectEvent(gw, event('bet_cancel', code, { ...round, total_bet_cancel_amount: 10, bet_cancels: [{ bet_index: 2, bet_type: 'Player', bet_amount: 10 }] }), 'R0', 90);
+    const change = event('result_change', code, { game_type: 'BAC', ...round, total_bet_amount: 10, total_winloss: 30, total_winloss_before: 10, result: 'P', result_before: 'P', result_detail: '{}', result_detail_before: '{}', bet_results: [line(1, 30, 10)] });
+    await expectEvent(gw, change, 'R0', 130);
+    await expectReconciled(gw);
+  });
+});
