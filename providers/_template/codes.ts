@@ -22,6 +22,7 @@ export const REFUSAL_STATUS: Readonly<Record<Refusal, Status>> = {
   round_settled: 'rejected',
   stale_change: 'rejected',
   superseded: 'already_processed',
+  win_stands: 'rejected',
 };
 
 export function statusFor(outcome: Outcome): Status {

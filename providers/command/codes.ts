@@ -35,6 +35,9 @@ export const REFUSAL_RESULT: Readonly<Record<Refusal, { result: number; withBala
   round_settled: { result: RESULT.processingFailure, withBalance: true },
   stale_change: { result: RESULT.processingFailure, withBalance: true },
   superseded: { result: 41, withBalance: true },
+  // A cancel of the last bet under a win that stands: a failure, so the vendor retries it; once it
+  // has cancelled the win, the retry refunds.
+  win_stands: { result: RESULT.processingFailure, withBalance: true },
 };
 
 /** The result for a repeat of an already applied transaction, per command. */

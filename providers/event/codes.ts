@@ -21,6 +21,8 @@ export const REFUSAL_CODE: Readonly<Record<Refusal, Code>> = {
   // The original result of a round its result change already settled: the round is as the vendor
   // wants it, so the late result is answered as done; it paid nothing, and the refusal is recorded.
   superseded: 'R0',
+  // Not reachable through this dialect: a result settles its lines, and a cancel of a settled line is line_closed.
+  win_stands: 'R3',
 };
 
 /**

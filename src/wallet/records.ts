@@ -465,6 +465,22 @@ export class Records {
     return bet.status === 'applied' && bet.live ? 'standing' : 'gone';
   }
 
+  /**
+   * Whether rolling back bet `betId` would leave a win standing on its round with no stake under it:
+   * a game win of more than 0 paid there and not rolled back (a stake-free win needs no stake), and no
+   * other line of the round open with a stake (rules 11-13).
+   */
+  async winOutlivesStake(betId: bigint): Promise<boolean> {
+    const { rows } = await sql<{ alone: boolean }>`
+      select exists (
+          select 1 from provider_transactions c join transfers t on t.id = c.transfer_id
+          where c.round_id = b.round_id and c.kind = 'credit' and c.status = 'applied' and t.kind = 'win' and t.amount > 0
+            and not exists (select 1 from rollbacks rb where rb.target_id = c.id and rb.transfer_id is not null))
+        and not exists (select 1 from bet_lines l where l.round_id = b.round_id and l.provider_transaction_id <> b.id and l.state = 'open' and l.amount > 0) as alone
+      from provider_transactions b where b.id = ${betId} and b.round_id is not null`.execute(this.#trx);
+    return rows[0]?.alone === true;
+  }
+
   async gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {
     return (this.#game = await this.#house.idFor(this.#trx, { kind: 'game', provider, currency }, playerId));
   }

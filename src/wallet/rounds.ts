@@ -42,7 +42,7 @@ export interface RoundState {
 
 /** A refusal under the round rules, with what did not hold, for the history and the round's record. */
 export interface RoundRefusal {
-  reason: Extract<Refusal, 'inconsistent' | 'no_stake' | 'unknown_line' | 'line_closed' | 'round_settled' | 'stale_change' | 'superseded'>;
+  reason: Extract<Refusal, 'inconsistent' | 'no_stake' | 'unknown_line' | 'line_closed' | 'round_settled' | 'stale_change' | 'superseded' | 'win_stands'>;
   detail: string;
 }
 

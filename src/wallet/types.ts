@@ -147,7 +147,9 @@ export type Refusal =
   /** A result change whose "before" is not the round's current result: it follows a change not yet applied. */
   | 'stale_change'
   /** A result or change older than the figures the round holds (the change that corrected it came first): it pays nothing. */
-  | 'superseded';
+  | 'superseded'
+  /** A bet's rollback that would leave a win paid on its round with no stake under it: the win is rolled back first. */
+  | 'win_stands';
 
 export type TxState = 'processed' | 'cancelled' | 'refused' | 'unknown';
 

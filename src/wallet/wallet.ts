@@ -783,6 +783,11 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
     if (settled) {
       return recordRoundRefusal(records, { ...op, txId: op.target, roundId: target.round ?? '' }, snap, { reason: 'line_closed', detail: `line ${settled.ref} of the bet is settled` }, { rollback: op.target }, wallet.balance);
     }
+    // Refunded under a win that stands, the round would have paid a win on no stake: the win the
+    // vendor's own order refuses when the cancel came first (rules 11, 13). The win goes back first.
+    if (lines.some((l) => l.state === 'open' && l.amount > 0n) && (await records.winOutlivesStake(target.id))) {
+      return recordRoundRefusal(records, { ...op, txId: op.target, roundId: target.round ?? '' }, snap, { reason: 'win_stands', detail: 'a win paid on the round stands on this bet alone: roll the win back first' }, { rollback: op.target }, wallet.balance);
+    }
     // Lines cancelled one by one are already back: the rest comes back now.
     const open = lines.filter((l) => l.state === 'open');
     const refund = lines.length ? open.reduce((sum, l) => sum + l.amount, 0n) : target.amount;

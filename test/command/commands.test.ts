@@ -286,10 +286,11 @@ describe('blocked player (check 22, wallet-semantics rule 7)', () => {
     await gw.fund('blkpay', { USD: '100.00' });
     const b = transId();
     await expectAnswer(gw, 'scorpio-play', bet('blkpay', b, 40, { round: 'r-blkpay' }), ok('60'));
+    await expectAnswer(gw, 'scorpio-play', bet('blkpay', transId(), 10, { round: 'r-blkpay' }), ok('50'));
     await gw.gateway.backOffice.setStatus(PlayerCode('blkpay'), 'blocked');
-    await expectAnswer(gw, 'scorpio-play', win('blkpay', transId(), 15, { round: 'r-blkpay' }), ok('75'));
-    await expectAnswer(gw, 'scorpio-play', cancel('blkpay', b, { round: 'r-blkpay' }), ok('115'));
-    expect(await wallet(gw, 'blkpay', 'USD')).toBe(11500n);
+    await expectAnswer(gw, 'scorpio-play', win('blkpay', transId(), 15, { round: 'r-blkpay' }), ok('65'));
+    await expectAnswer(gw, 'scorpio-play', cancel('blkpay', b, { round: 'r-blkpay' }), ok('105'));
+    expect(await wallet(gw, 'blkpay', 'USD')).toBe(10500n);
     await expectAnswer(gw, 'scorpio-play', status('blkpay', b), statusOk(String(b), 'CANCELED'));
     await expectAnswer(gw, 'scorpio-play', bet('blkpay', transId(), 1), bare(22));
     await expectReconciled(gw);
@@ -325,10 +326,11 @@ describe('EUR (slotcity) and KRW (meganodes)', () => {
     await expectAnswer(gw, 'meganodes', authenticate('krw'), authOk('krw', '50000'));
     await expectAnswer(gw, 'meganodes', bet('krw', b, 1000, { round: 'r-krw' }), ok('49000'));
     await expectAnswer(gw, 'meganodes', win('krw', w, 2500, { round: 'r-krw' }), ok('51500'));
-    await expectAnswer(gw, 'meganodes', cancel('krw', b, { round: 'r-krw' }), ok('52500'));
-    await expectAnswer(gw, 'meganodes', balance('krw'), ok('52500'));
-    await expectAnswer(gw, 'meganodes', bet('krw', transId(), 52501), withBalance(31, '52500'));
-    expect(await wallet(gw, 'krw', 'KRW')).toBe(52500n);
+    await expectAnswer(gw, 'meganodes', cancel('krw', w, { round: 'r-krw' }), ok('49000'));
+    await expectAnswer(gw, 'meganodes', cancel('krw', b, { round: 'r-krw' }), ok('50000'));
+    await expectAnswer(gw, 'meganodes', balance('krw'), ok('50000'));
+    await expectAnswer(gw, 'meganodes', bet('krw', transId(), 50001), withBalance(31, '50000'));
+    expect(await wallet(gw, 'krw', 'KRW')).toBe(50000n);
     await expectReconciled(gw);
   });
 

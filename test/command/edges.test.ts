@@ -18,11 +18,12 @@ afterAll(() => gw.close());
 
 describe('a check code that does not apply to the command never refuses money owed', () => {
   it('31 listed first on a win, or on a cancel of a bet, is not a funds check: both are paid', async () => {
-    await gw.fund('aud_chk', { USD: '10.00' });
+    await gw.fund('aud_chk', { USD: '20.00' });
     const b = transId();
-    await expectAnswer(gw, 'scorpio-play', bet('aud_chk', b, 10, { round: 'r-aud-chk' }), ok('0'));
+    await expectAnswer(gw, 'scorpio-play', bet('aud_chk', b, 10, { round: 'r-aud-chk' }), ok('10'));
+    await expectAnswer(gw, 'scorpio-play', bet('aud_chk', transId(), 10, { round: 'r-aud-chk-w' }), ok('0'));
     // A win far above the balance, with "31" (balance covers the amount) first in the list.
-    await expectAnswer(gw, 'scorpio-play', win('aud_chk', transId(), 500, { round: 'r-aud-chk', check: '31,21,22,41' }), ok('500'));
+    await expectAnswer(gw, 'scorpio-play', win('aud_chk', transId(), 500, { round: 'r-aud-chk-w', check: '31,21,22,41' }), ok('500'));
     await expectAnswer(gw, 'scorpio-play', bet('aud_chk', transId(), 500, { round: 'r-aud-chk2' }), ok('0'));
     await expectAnswer(gw, 'scorpio-play', cancel('aud_chk', b, { round: 'r-aud-chk', check: '31,21,22,42' }), ok('10'));
     expect(await wallet(gw, 'aud_chk', 'USD')).toBe(1000n);

@@ -81,3 +81,39 @@ describe('a win the wallet cannot hold is a refusal, not a fault parked for late
     await expectReconciled(gw);
   });
 });
+
+describe('a cancel that would leave a paid win with no stake under it (rules 11-13)', () => {
+  // Arriving bet, win, cancel, the same messages the vendor may have sent as bet, cancel, win (the
+  // win then pays nothing): the cancel is the late message, refused with nothing moved until the win
+  // is cancelled, so no order of arrival pays both the refund and the win.
+  it('is refused (99, the vendor retries a cancel) while the win stands, and refunds once the win is cancelled', async () => {
+    await gw.fund('core_winstands', { USD: '100.00' });
+    const [b1, b2, w] = [transId(), transId(), transId()];
+    await expectAnswer(gw, 'scorpio-play', bet('core_winstands', b1, 10, { round: 'r-core-ws' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', bet('core_winstands', b2, 10, { round: 'r-core-ws' }), ok('80'));
+    await expectAnswer(gw, 'scorpio-play', win('core_winstands', w, 50, { round: 'r-core-ws' }), ok('130'));
+    // The first cancel leaves b2 under the win: refunded.
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', b1, { round: 'r-core-ws' }), ok('140'));
+    const before = await snapshot(gw);
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', b2, { round: 'r-core-ws' }), withBalance(99, '140'));
+    expect(await snapshot(gw)).toEqual(before);
+    const [refusal] = await gw.gateway.db.selectFrom('round_refusals').select(['reason', 'detail']).where('round_external_id', '=', 'r-core-ws').execute();
+    expect(refusal).toMatchObject({ reason: 'win_stands' });
+    // The vendor voids the round: the win goes back, then the retried cancel refunds the stake.
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', w, { round: 'r-core-ws' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', b2, { round: 'r-core-ws' }), ok('100'));
+    await expectReconciled(gw);
+  });
+
+  it('a win of 0 (a lost round) or a bonus-call win stands on no stake: the cancel refunds', async () => {
+    await gw.fund('core_winzero', { USD: '100.00' });
+    const [b1, b2] = [transId(), transId()];
+    await expectAnswer(gw, 'scorpio-play', bet('core_winzero', b1, 10, { round: 'r-core-wz' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', win('core_winzero', transId(), 0, { round: 'r-core-wz' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winzero', b1, { round: 'r-core-wz' }), ok('100'));
+    await expectAnswer(gw, 'scorpio-play', bet('core_winzero', b2, 10, { round: 'r-core-wb' }), ok('90'));
+    await expectAnswer(gw, 'scorpio-play', win('core_winzero', transId(), 5, { round: 'r-core-wb', type: 32, callId: 7 }), ok('95'));
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winzero', b2, { round: 'r-core-wb' }), ok('105'));
+    await expectReconciled(gw);
+  });
+});

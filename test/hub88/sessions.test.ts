@@ -145,12 +145,13 @@ describe('operator_id', () => {
     await gw.fund('ses_op', { USD: '10' });
     const round = newRound();
     const bet = await betBody(H, { user: 'ses_op', round, amount: 100_000 });
+    const win = await winBody(H, { user: 'ses_op', round, amount: 50_000 }, bet.transaction_uuid);
     const calls: [string, Record<string, unknown>][] = [
       ['/user/info', { user: 'ses_op', request_uuid: uuid() }],
       ['/user/balance', { user: 'ses_op', token: await token(H, 'ses_op'), request_uuid: uuid() }],
       ['/transaction/bet', bet],
-      ['/transaction/win', await winBody(H, { user: 'ses_op', round, amount: 50_000 }, bet.transaction_uuid)],
-      ['/transaction/rollback', await rollbackBody(H, 'ses_op', bet.transaction_uuid)],
+      ['/transaction/win', win],
+      ['/transaction/rollback', await rollbackBody(H, 'ses_op', win.transaction_uuid as string)],
     ];
     const before = await ledgerState(gw);
     for (const [endpoint, body] of calls) {
@@ -160,7 +161,7 @@ describe('operator_id', () => {
       }
     }
     expect(await ledgerState(gw)).toEqual(before);
-    const expected = [1_000_000, 1_000_000, 900_000, 950_000, 1_050_000];
+    const expected = [1_000_000, 1_000_000, 900_000, 950_000, 900_000];
     for (const [n, [endpoint, body]] of calls.entries()) {
       const reply = await post(gw, H, endpoint, n % 2 ? { ...body, operator_id: 77 } : body);
       expectAnswer(reply, { user: 'ses_op', status: 'RS_OK', request_uuid: body.request_uuid as string, currency: 'USD', balance: expected[n]! });

@@ -80,14 +80,14 @@ describe('history', () => {
     const op = { player: code, currency: USD, provider: PROVIDER, roundId: 'bo-5-r' };
     expect(await wallet.execute({ op: 'debit', ...op, txId: ExternalTxId('bo-5-bet'), amount: 1_000n })).toMatchObject({ type: 'ok' });
     expect(await wallet.execute({ op: 'credit', ...op, txId: ExternalTxId('bo-5-win'), amount: 300n })).toMatchObject({ type: 'ok' });
-    expect(await wallet.execute({ op: 'rollback', player: code, currency: USD, provider: PROVIDER, target: ExternalTxId('bo-5-bet') })).toMatchObject({ type: 'ok', moved: true });
+    expect(await wallet.execute({ op: 'rollback', player: code, currency: USD, provider: PROVIDER, target: ExternalTxId('bo-5-win') })).toMatchObject({ type: 'ok', moved: true });
     await ledger.backOffice.cashier('withdrawal', code, USD, 200n, 'bo-5-wd');
 
     const all = await ledger.backOffice.history(code, { limit: 10 });
     if (!all.ok) throw new Error(all.reason);
     expect(all.value.map(({ kind, delta, provider, externalId, reference, currency }) => ({ kind, delta, provider, externalId, reference, currency }))).toEqual([
       { kind: 'withdrawal', delta: -200n, provider: null, externalId: null, reference: 'bo-5-wd', currency: 'USD' },
-      { kind: 'bet_refund', delta: 1_000n, provider: 'scorpio-play', externalId: 'bo-5-bet', reference: null, currency: 'USD' },
+      { kind: 'win_reversal', delta: -300n, provider: 'scorpio-play', externalId: 'bo-5-win', reference: null, currency: 'USD' },
       { kind: 'win', delta: 300n, provider: 'scorpio-play', externalId: 'bo-5-win', reference: null, currency: 'USD' },
       { kind: 'bet', delta: -1_000n, provider: 'scorpio-play', externalId: 'bo-5-bet', reference: null, currency: 'USD' },
       { kind: 'deposit', delta: 5_000n, provider: null, externalId: null, reference: 'bo-5-dep', currency: 'USD' },

@@ -234,8 +234,9 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
     const results = order.map((call, i) => ({ call, answer: answers[i]! }));
 
     // Every answer is a dialect answer the operation allows, never a processing failure.
-    // A win is answered 42 when its round holds no stake (checked against the serial order below).
-    const allowed = { bet: [0, 31, 41], win: [0, 41, 42], cancel: [0, 31, 42] };
+    // A win is answered 42 when its round holds no stake, and a bet's cancel 99 when a win paid on its
+    // round stands on that bet alone (both checked against the serial order below).
+    const allowed = { bet: [0, 31, 41], win: [0, 41, 42], cancel: [0, 31, 42, 99] };
     for (const { call, answer } of results) {
       expect(answer.status).toBe(200);
       expect(allowed[call.kind], `${call.kind} ${call.transId}: ${answer.text}`).toContain(answer.json?.result);
@@ -280,7 +281,7 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
     // not; a win already paid, or whose cancel came first, is answered 41.
     const callOf = new Map(calls.map((c) => [`${c.kind}:${c.transId}`, c]));
     const kindOf: Record<string, Call['kind']> = { debit: 'bet', credit: 'win', rollback: 'cancel' };
-    const wins = { paid: 0, stakeless: 0 };
+    const wins = { paid: 0, stakeless: 0, held: 0 };
     for (const p of players) {
       const rows = await gw.gateway.db
         .selectFrom('webhooks')
@@ -298,6 +299,7 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
       const live = new Map<string, number>(); // round -> bets applied on it and not cancelled (yet)
       const liveBets = new Set<number>();
       const paid = new Set<number>();
+      const standing = new Map<string, Set<number>>(); // round -> wins of more than 0 paid on it and not cancelled
       const cancelledFirst = new Set<number>(); // wins whose cancel came before them
       for (const row of rows) {
         const kind = kindOf[(row.operation as { op: string }).op]!;
@@ -310,7 +312,13 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
           }
         } else if (kind === 'cancel') {
           const target = call.target!;
+          if (target.kind === 'bet' && liveBets.has(target.transId)) {
+            const alone = live.get(call.round) === 1 && (standing.get(call.round)?.size ?? 0) > 0;
+            expect(code, `${p} cancel of bet ${target.transId} on ${call.round} (webhook ${row.id}): ${row.answer}`).toBe(alone ? 99 : 0);
+            if (alone) wins.held++;
+          }
           if (target.kind === 'bet' && code === 0 && liveBets.delete(target.transId)) live.set(call.round, live.get(call.round)! - 1);
+          if (target.kind === 'win' && code === 0) standing.get(call.round)?.delete(target.transId);
           if (target.kind === 'win' && code === 42) cancelledFirst.add(target.transId);
         } else {
           const staked = (live.get(call.round) ?? 0) > 0;
@@ -319,6 +327,7 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
           if (code === 0) {
             paid.add(call.transId);
             wins.paid++;
+            if (call.amount > 0n) standing.set(call.round, (standing.get(call.round) ?? new Set()).add(call.transId));
           }
           if (code === 42) wins.stakeless++;
         }

@@ -255,7 +255,7 @@ describe('rollbacks (rules 2, 3, 4)', () => {
     const lines = [{ ref: '1', amount: 300n }, { ref: '2', amount: 200n }];
     expect(await wallet.execute({ ...op, op: 'debit', txId: ExternalTxId('huge-bet'), amount: 500n, lines })).toMatchObject({ type: 'ok' });
     // A win brings the balance to 250 below the largest: neither the bet's 500 nor a line's 300 fits back.
-    expect(await wallet.execute({ ...op, op: 'credit', txId: ExternalTxId('huge-win'), amount: 2_250n })).toMatchObject({ type: 'ok', balance: 2n ** 63n - 1n - 250n });
+    expect(await wallet.execute({ ...op, op: 'credit', txId: ExternalTxId('huge-win'), amount: 2_250n, stakeFree: true })).toMatchObject({ type: 'ok', balance: 2n ** 63n - 1n - 250n });
     const before = await ledgerState();
     const rollback = await wallet.execute({ ...op, op: 'rollback', target: ExternalTxId('huge-bet') });
     expect(rollback).toMatchObject({ type: 'refused', reason: 'inconsistent', detail: expect.stringContaining('past the largest') });
@@ -416,18 +416,19 @@ describe('players and currencies (rule 7)', () => {
   it('a blocked player cannot bet, but wins and rollbacks are still paid', async () => {
     const alice = await newPlayer(10_000n);
     expect(await debit(alice, 'blk-bet-1', 3_000n)).toEqual({ type: 'ok', balance: 7_000n, moved: true });
+    expect(await debit(alice, 'blk-bet-3', 1_000n, { roundId: 'round-blk' })).toEqual({ type: 'ok', balance: 6_000n, moved: true });
     expect((await ledger.backOffice.setStatus(alice, 'blocked')).ok).toBe(true);
 
     expect(await debit(alice, 'blk-bet-2', 1_000n)).toMatchObject({ type: 'refused', reason: 'player_blocked' });
     expect(await transferOf(SCORPIO, 'blk-bet-2')).toEqual([]);
-    expect(await balanceOf(alice)).toBe(7_000n);
+    expect(await balanceOf(alice)).toBe(6_000n);
 
-    expect(await credit(alice, 'blk-win-1', 500n)).toEqual({ type: 'ok', balance: 7_500n, moved: true });
-    expect(await rollback(alice, 'blk-bet-1')).toEqual({ type: 'ok', balance: 10_500n, moved: true });
-    expect(await balanceOf(alice)).toBe(10_500n);
+    expect(await credit(alice, 'blk-win-1', 500n, { roundId: 'round-blk' })).toEqual({ type: 'ok', balance: 6_500n, moved: true });
+    expect(await rollback(alice, 'blk-bet-1')).toEqual({ type: 'ok', balance: 9_500n, moved: true });
+    expect(await balanceOf(alice)).toBe(9_500n);
 
     // Reads still work unless the dialect asks for an active player.
-    expect(await wallet.execute({ op: 'balance', player: alice, currency: USD, requireActive: false })).toEqual({ type: 'ok', balance: 10_500n, moved: false });
+    expect(await wallet.execute({ op: 'balance', player: alice, currency: USD, requireActive: false })).toEqual({ type: 'ok', balance: 9_500n, moved: false });
     expect(await wallet.execute({ op: 'authenticate', player: alice, currency: USD, requireActive: true })).toMatchObject({ type: 'refused', reason: 'player_blocked' });
   });
 
