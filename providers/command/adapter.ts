@@ -5,7 +5,7 @@ import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type Check, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
-import { CHECKS, REFUSAL_RESULT, RESULT, duplicateResult } from './codes.ts';
+import { CHECKS, REFUSAL_RESULT, RESULT, duplicateResult, refusalResult } from './codes.ts';
 import { apiOptions, commandVendor } from './vendor.ts';
 import { BET_TYPES, BONUS_CALL_TYPE, WIN_TYPES, call, commandData, envelope, isCommand, type CommandName } from './wire.ts';
 
@@ -114,7 +114,7 @@ class CommandAdapter implements ProviderAdapter<Context> {
         return json({ result, status: result === RESULT.ok ? 'OK' : 'ERROR', data: balance(outcome.balance) });
       }
       case 'refused': {
-        const { result, withBalance } = REFUSAL_RESULT[outcome.reason];
+        const { result, withBalance } = refusalResult(context.command, outcome.reason);
         return json({
           result,
           status: 'ERROR',

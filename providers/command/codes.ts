@@ -40,6 +40,16 @@ export const REFUSAL_RESULT: Readonly<Record<Refusal, { result: number; withBala
   win_stands: { result: RESULT.processingFailure, withBalance: true },
 };
 
+/**
+ * The result for a refusal of `command`. A cancel has no "already processed" check: naming a
+ * transaction that is another account's, or not on the round it names, it names none of the caller's
+ * (42, the check the spec lists for a cancel), where another command's conflict is a repeat with other
+ * content (41).
+ */
+export function refusalResult(command: string, reason: Refusal): { result: number; withBalance: boolean } {
+  return command === 'cancel' && reason === 'conflict' ? REFUSAL_RESULT.target_not_found : REFUSAL_RESULT[reason];
+}
+
 /** The result for a repeat of an already applied transaction, per command. */
 export function duplicateResult(command: string): number {
   // A second cancel answers OK with the current balance (the vendor's own sample); a repeated bet or win answers 41.

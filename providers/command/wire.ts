@@ -55,10 +55,13 @@ export const commandData = {
 
 export type CommandName = keyof typeof commandData;
 
+const SECONDS = /^\d{1,12}$/;
+
 export const envelope = z.object({
   command: z.string().max(50),
   data: z.record(z.string(), z.unknown()),
-  timestamp: z.union([z.string().max(20), z.instanceof(JsonNumber)]).optional(),
+  // Unix seconds, as a string (the spec), or as a number: anything else is a malformed call (rule 6).
+  timestamp: z.union([z.string().regex(SECONDS, 'unix seconds'), z.instanceof(JsonNumber).refine((n) => SECONDS.test(n.source), 'unix seconds')]).optional(),
   check: z.string().max(100).optional(),
 });
 

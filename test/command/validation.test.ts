@@ -145,6 +145,16 @@ describe('unreadable bodies and unknown commands (99)', () => {
 });
 
 describe('wrong types (99)', () => {
+  it('a timestamp that is not unix seconds (text, a date, a fraction, negative)', async () => {
+    for (const timestamp of ['yesterday', '2026-12-05T10:00:00Z', '1600000001.5', '-1600000001', '', ' 1600000001', true, null, 1.5]) {
+      await expectAnswer(gw, 'scorpio-play', { ...bet('val', transId(), 10), timestamp }, VAL99);
+    }
+    await expectUnchanged();
+    // Seconds as the spec writes them (a string), or as a number, are read.
+    await expectAnswer(gw, 'scorpio-play', { ...balance('val'), timestamp: '1600000001' }, ok('100'));
+    await expectAnswer(gw, 'scorpio-play', { ...balance('val'), timestamp: 1600000001 }, ok('100'));
+  });
+
   it('amount true, [], {}, null, or missing', async () => {
     for (const amount of [true, false, [], {}, [10], { value: 10 }, null]) {
       await expectAnswer(gw, 'scorpio-play', bet('val', transId(), amount), VAL99);
