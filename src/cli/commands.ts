@@ -427,13 +427,13 @@ export const COMMANDS: Record<string, Command> = {
   ...vendorCommands,
   ...operatorCommands,
   'report ggr': {
-    synopsis: '--since <YYYY-MM-DD> --until <YYYY-MM-DD> [--by day|month] [--provider <id>] [--game <code>] [--currency <c>] [--csv]',
-    summary: 'revenue (GGR) per day or month, provider, game and currency, from the ledger; days are UTC, money in the day it moved',
+    synopsis: '--from <YYYY-MM-DD> --to <YYYY-MM-DD> [--by day|month] [--provider <id>] [--game <code>] [--currency <c>] [--csv]',
+    summary: 'revenue (GGR) per day or month, provider, game and currency, from the ledger; days are UTC, both --from and --to included, money in the day it moved',
     args: 0,
-    options: ['since', 'until', 'by', 'provider', 'game', 'currency', 'csv'],
-    required: ['since', 'until'],
+    options: ['from', 'to', 'by', 'provider', 'game', 'currency', 'csv'],
+    required: ['from', 'to'],
     async run(ctx, _args, v) {
-      const q = valid(ggrRequest, { from: v.since, to: v.until, by: v.by, provider: v.provider, game: v.game, currency: v.currency?.[0] });
+      const q = valid(ggrRequest, { from: v.from, to: v.to, by: v.by, provider: v.provider, game: v.game, currency: v.currency?.[0] });
       const rows = await new Reports(ctx.db()).ggr(q);
       if (v.csv) {
         process.stdout.write(ggrCsv(rows, q.by));

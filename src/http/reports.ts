@@ -1,6 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { ggrCsv, ggrJson, type Reports } from '../reports/ggr.ts';
+import { isCurrency } from '../money/currency.ts';
 import { allow } from './auth.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar day');
@@ -15,7 +16,8 @@ export const ggrRequest = z
     by: z.enum(['day', 'month']).default('day'),
     provider: z.string().max(200).optional(),
     game: z.string().max(200).optional(),
-    currency: z.string().max(3).optional(),
+    // Any case: 'usd' is USD, not a filter matching nothing.
+    currency: z.string().trim().toUpperCase().refine(isCurrency, 'a currency code such as USD').optional(),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })

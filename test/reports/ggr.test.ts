@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { derived } from '../../src/reports/ggr.ts';
 import * as command from '../command/helpers.ts';
 import * as ev from '../event/helpers.ts';
+import { runCli } from '../support/cli.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 
 /**
@@ -97,6 +98,22 @@ describe('GGR', () => {
     expect(lines).toHaveLength(4);
     expect(lines[2]).toBe(`${today},scorpio-play,"'=HYPERLINK(""http://evil.example"")",USD,1,1,1,2.00,0.00,0.00,0.00,0.00,0.00,2.00,2.00,0.00`);
     expect(lines[3]).toContain(',-10.00,-13.00,166.67');
+  });
+
+  it('reads a currency filter in either case, and refuses one that is not a currency', async () => {
+    const upper = await rows(`from=${today}&to=${today}&currency=USD`);
+    expect(upper.length).toBeGreaterThan(0);
+    expect(await rows(`from=${today}&to=${today}&currency=usd`)).toEqual(upper);
+    expect((await report(`from=${today}&to=${today}&currency=US`)).status).toBe(400);
+    expect((await report(`from=${today}&to=${today}&currency=ZZZ`)).status).toBe(400);
+  });
+
+  it('from the command line, both days of --from and --to are in the report, as in the API', async () => {
+    const run = await runCli(['report', 'ggr', '--from', today, '--to', today, '--currency', 'usd', '--json'], { DATABASE_URL: gw.database.url, REDIS_PREFIX: gw.config.redis.prefix });
+    expect(run.stderr).toBe('');
+    expect(JSON.parse(run.stdout)).toMatchObject({ from: today, to: today, rows: await rows(`from=${today}&to=${today}&currency=USD`) });
+    // --until is the webhook history's and the audit's exclusive end: not this report's.
+    expect((await runCli(['report', 'ggr', '--since', today, '--until', today], { DATABASE_URL: gw.database.url })).code).toBe(2);
   });
 
   it('refuses a period that is not one, and needs a signed-in caller', async () => {
