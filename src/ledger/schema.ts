@@ -270,6 +270,8 @@ export interface ReportDaysTable {
   reversals: string;
   adjustments: string;
   promo_wins: string;
+  /** Cashier adjustments reconciliation made for the provider's findings, net to the players. */
+  reconciliation: string;
 }
 
 export interface Database {

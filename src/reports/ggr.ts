@@ -41,6 +41,12 @@ export interface GgrTotals {
   adjustments: Minor;
   /** Free-bet, bonus and promotional wins (a stake-free win, kept apart from game wins), net of their reversals. */
   promoWins: Minor;
+  /**
+   * Cashier adjustments reconciliation made for the provider's findings (the vendor lists a win at
+   * more than the wallet paid, a bet at less than it took), net to the players: game money paid
+   * outside a game, in a row of the provider's with no game.
+   */
+  reconciliation: Minor;
 }
 
 export interface GgrRow extends GgrTotals {
@@ -62,10 +68,10 @@ export interface GgrQuery {
   currency?: string | undefined;
 }
 
-/** What the ledger's money says of one cut: GGR = stakes - refunds - (wins - reversals + adjustments). */
+/** What the ledger's money says of one cut: GGR = stakes - refunds - (wins - reversals + adjustments + reconciliation). */
 export function derived(t: GgrTotals): { paid: Minor; staked: Minor; ggr: Minor; ggrAfterPromotions: Minor; rtp: string | null } {
   const staked = t.stakes - t.refunds;
-  const paid = t.wins - t.reversals + t.adjustments;
+  const paid = t.wins - t.reversals + t.adjustments + t.reconciliation;
   const ggr = staked - paid;
   // RTP in percent with two decimals, exact (integer arithmetic, rounded half up). Negative on a day
   // whose reversals exceed its wins: bigint division truncates toward zero, so the floor is taken.
@@ -77,7 +83,7 @@ export function derived(t: GgrTotals): { paid: Minor; staked: Minor; ggr: Minor;
 /** A day's cut as Postgres gives it, a report_days row: the money sums as numeric text, exact past the largest bigint. */
 type Raw = ReportDaysTable;
 
-const ZERO: GgrTotals = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n };
+const ZERO: GgrTotals = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n, reconciliation: 0n };
 
 const totalsOf = (r: Raw): GgrTotals => ({
   rounds: r.rounds,
@@ -89,6 +95,7 @@ const totalsOf = (r: Raw): GgrTotals => ({
   reversals: BigInt(r.reversals),
   adjustments: BigInt(r.adjustments),
   promoWins: BigInt(r.promo_wins),
+  reconciliation: BigInt(r.reconciliation),
 });
 
 const dayMs = 86_400_000;
@@ -128,6 +135,15 @@ export class Reports {
         left join provider_transactions target on target.id = r.target_id
         left join transfers reversed on reversed.id = target.transfer_id
         where r.created_at >= ${from} and r.created_at < ${to} and r.transfer_id is not null
+        union all
+        -- A cashier adjustment a finding's resolution made (its audit entry, committed with the
+        -- resolution, names the reference): the finding's provider's money, in no game.
+        select c.created_at, a.detail ->> 'provider', '', c.currency, c.player_id, null::bigint, 'reconciliation', c.amount, c.kind = 'deposit'
+        from audit_events a
+        join cashier_operations c on c.reference = a.detail ->> 'reference'
+        where a.action = 'finding_resolve' and a.outcome = 'ok'
+          and a.at >= ${new Date(from.getTime() - 3_600_000)} and a.at < ${new Date(to.getTime() + 3_600_000)}
+          and c.created_at >= ${from} and c.created_at < ${to}
       )
       select to_char((at at time zone 'UTC')::date, 'YYYY-MM-DD') as day, provider_id, game, currency,
         count(distinct round_id) filter (where kind = 'bet') as rounds,
@@ -138,7 +154,8 @@ export class Reports {
         coalesce(sum(amount) filter (where kind = 'win'), 0)::text as wins,
         coalesce(sum(amount) filter (where kind = 'win_reversal'), 0)::text as reversals,
         coalesce(sum(case when to_player then amount else -amount end) filter (where kind = 'adjustment'), 0)::text as adjustments,
-        (coalesce(sum(amount) filter (where kind = 'promo_win'), 0) - coalesce(sum(amount) filter (where kind = 'promo_reversal'), 0))::text as promo_wins
+        (coalesce(sum(amount) filter (where kind = 'promo_win'), 0) - coalesce(sum(amount) filter (where kind = 'promo_reversal'), 0))::text as promo_wins,
+        coalesce(sum(case when to_player then amount else -amount end) filter (where kind = 'reconciliation'), 0)::text as reconciliation
       from moves
       group by 1, 2, 3, 4`.execute(db);
     return rows;
@@ -194,7 +211,7 @@ export class Reports {
         const done = new Set(doneRows.map((r) => r.day));
         const rolled = (await sql<Raw>`
           select to_char(day, 'YYYY-MM-DD') as day, provider_id, game, currency, rounds, players, bets,
-            stakes::text, refunds::text, wins::text, reversals::text, adjustments::text, promo_wins::text
+            stakes::text, refunds::text, wins::text, reversals::text, adjustments::text, promo_wins::text, reconciliation::text
           from report_days where day >= ${q.from} and day < ${end}`.execute(trx)).rows;
         // The days of the period not rolled up (today, a day still settling, or a job behind): from the ledger, a query per run of consecutive days.
         const today = dayOf(now);
@@ -244,6 +261,7 @@ export function ggrJson(r: GgrRow, by: 'day' | 'month') {
     reversals: money(r.reversals),
     adjustments: money(r.adjustments),
     promoWins: money(r.promoWins),
+    reconciliation: money(r.reconciliation),
     ggr: money(d.ggr),
     ggrAfterPromotions: money(d.ggrAfterPromotions),
     rtp: d.rtp,
@@ -261,7 +279,7 @@ function csvCell(v: string | null): string {
 /** The same rows as CSV (a header line, one line per row); a cell that a spreadsheet would run as a formula is quoted as text. */
 export function ggrCsv(rows: readonly GgrRow[], by: 'day' | 'month'): string {
   const json = rows.map((r) => ggrJson(r, by));
-  const header = ['period', 'provider', 'game', 'currency', 'rounds', by === 'day' ? 'players' : 'playerDays', 'bets', 'stakes', 'refunds', 'wins', 'reversals', 'adjustments', 'promoWins', 'ggr', 'ggrAfterPromotions', 'rtp'];
+  const header = ['period', 'provider', 'game', 'currency', 'rounds', by === 'day' ? 'players' : 'playerDays', 'bets', 'stakes', 'refunds', 'wins', 'reversals', 'adjustments', 'promoWins', 'reconciliation', 'ggr', 'ggrAfterPromotions', 'rtp'];
   const lines = json.map((j) => header.map((h) => csvCell((j as Record<string, string | null>)[h] ?? null)).join(','));
   return `${[header.join(','), ...lines].join('\r\n')}\r\n`;
 }

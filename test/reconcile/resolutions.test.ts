@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asCurrency } from '../../src/money/currency.ts';
+import { Reports } from '../../src/reports/ggr.ts';
+import { PlayerCode } from '../../src/wallet/types.ts';
 import * as command from '../command/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { holdWallet } from '../webhooks/helpers.ts';
@@ -213,5 +216,35 @@ describe("a cancel finding the vendor's late cancel has already refunded", () =>
     expect(stale.status).toBe(422);
     expect(stale.json.error!.message).toContain('nothing of round rs-r12 stands');
     expect(await usd('rs-lou')).toBe(10_000n);
+  });
+});
+
+describe('a cashier adjustment made by reconciliation, in the revenue report', () => {
+  it("counts in the GGR of the finding's provider and currency, on the day it was paid, live and rolled up", async () => {
+    await gw.fund('rs-max', { USD: '100' });
+    const [bet, win] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-max', Number(bet), 5, { round: 'rs-r13' }), command.ok('95'));
+    await command.expectAnswer(gw, SP, command.win('rs-max', Number(win), 12.5, { round: 'rs-r13' }), command.ok('107.5'));
+    const today = new Date().toISOString().slice(0, 10);
+    const ggr = async () => {
+      const res = await fetch(`${gw.url}/v1/reports/ggr?from=${today}&to=${today}&provider=${SP}&currency=USD`, { headers: { authorization: `Bearer ${await gw.adminToken('viewer')}` } });
+      return ((await res.json()) as { rows: Record<string, string>[] }).rows;
+    };
+    const before = await ggr();
+    const mismatch = (await exported([[bet, 'bet', 'rs-max', 'rs-r13', '5.00'], [win, 'win', 'rs-max', 'rs-r13', '12.60']])).findings.find((f) => f.kind === 'amount_mismatch' && f.key === win)!;
+    expect((await resolve(mismatch.id, { action: 'adjust', direction: 'deposit', amount: '0.10', note: 'as listed' })).json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${mismatch.id}` } });
+    // A cashier operation of finance's own (not a finding's) is no game money, whatever its reference says.
+    expect((await gw.gateway.backOffice.cashier('deposit', PlayerCode('rs-max'), asCurrency('USD'), 1_000n, `reconcile-${mismatch.id}-9`)).ok).toBe(true);
+    const after = await ggr();
+    // The tests above adjusted too, today: this one adds its 0.10 to the provider's row with no game.
+    const cents = (rows: Record<string, string>[], field: string) => rows.reduce((sum, r) => sum + Math.round(Number(r[field]) * 100), 0);
+    const row = after.find((r) => r.game === '')!;
+    expect(row).toMatchObject({ provider: SP, currency: 'USD', stakes: '0.00', wins: '0.00' });
+    expect(cents([row], 'reconciliation')).toBe(cents(before.filter((r) => r.game === ''), 'reconciliation') + 10);
+    expect(cents([row], 'ggr')).toBe(-cents([row], 'reconciliation'));
+    expect(cents(after, 'ggr')).toBe(cents(before, 'ggr') - 10);
+    // Rolled up as a closed day, the day reads the same.
+    await new Reports(gw.gateway.db).rollUp(Date.now() + 2 * 86_400_000, 1_000);
+    expect(await ggr()).toEqual(after);
   });
 });

@@ -35,6 +35,7 @@ const asRolledUp = (r: GgrRow) => ({
   wins: String(r.wins),
   reversals: String(r.reversals),
   adjustments: String(r.adjustments),
+  reconciliation: String(r.reconciliation),
   promo_wins: String(r.promoWins),
 });
 

@@ -51,15 +51,15 @@ describe('GGR', () => {
     expect(got).toEqual([
       {
         period: today, provider: 'dowinn', game: 'BAC', currency: 'USD', rounds: '1', players: '1', bets: '1',
-        stakes: '10.00', refunds: '0.00', wins: '15.00', reversals: '0.00', adjustments: '3.00', promoWins: '0.00', ggr: '-8.00', ggrAfterPromotions: '-8.00', rtp: '180.00',
+        stakes: '10.00', refunds: '0.00', wins: '15.00', reversals: '0.00', adjustments: '3.00', promoWins: '0.00', reconciliation: '0.00', ggr: '-8.00', ggrAfterPromotions: '-8.00', rtp: '180.00',
       },
       {
         period: today, provider: 'scorpio-play', game: FORMULA_GAME, currency: 'USD', rounds: '1', players: '1', bets: '1',
-        stakes: '2.00', refunds: '0.00', wins: '0.00', reversals: '0.00', adjustments: '0.00', promoWins: '0.00', ggr: '2.00', ggrAfterPromotions: '2.00', rtp: '0.00',
+        stakes: '2.00', refunds: '0.00', wins: '0.00', reversals: '0.00', adjustments: '0.00', promoWins: '0.00', reconciliation: '0.00', ggr: '2.00', ggrAfterPromotions: '2.00', rtp: '0.00',
       },
       {
         period: today, provider: 'scorpio-play', game: 'vs20doghouse', currency: 'USD', rounds: '3', players: '2', bets: '3',
-        stakes: '19.00', refunds: '4.00', wins: '25.00', reversals: '0.00', adjustments: '0.00', promoWins: '3.00', ggr: '-10.00', ggrAfterPromotions: '-13.00', rtp: '166.67',
+        stakes: '19.00', refunds: '4.00', wins: '25.00', reversals: '0.00', adjustments: '0.00', promoWins: '3.00', reconciliation: '0.00', ggr: '-10.00', ggrAfterPromotions: '-13.00', rtp: '166.67',
       },
     ]);
   });
@@ -94,9 +94,9 @@ describe('GGR', () => {
     expect(csv.status).toBe(200);
     expect(csv.type).toMatch(/^text\/csv/);
     const lines = csv.text.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('period,provider,game,currency,rounds,players,bets,stakes,refunds,wins,reversals,adjustments,promoWins,ggr,ggrAfterPromotions,rtp');
+    expect(lines[0]).toBe('period,provider,game,currency,rounds,players,bets,stakes,refunds,wins,reversals,adjustments,promoWins,reconciliation,ggr,ggrAfterPromotions,rtp');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toBe(`${today},scorpio-play,"'=HYPERLINK(""http://evil.example"")",USD,1,1,1,2.00,0.00,0.00,0.00,0.00,0.00,2.00,2.00,0.00`);
+    expect(lines[2]).toBe(`${today},scorpio-play,"'=HYPERLINK(""http://evil.example"")",USD,1,1,1,2.00,0.00,0.00,0.00,0.00,0.00,0.00,2.00,2.00,0.00`);
     expect(lines[3]).toContain(',-10.00,-13.00,166.67');
   });
 
@@ -172,7 +172,7 @@ describe('a round whose later messages name no game', () => {
 
 describe('RTP', () => {
   it('of a day whose wins taken back exceed its wins is negative, rounded as a positive one is', () => {
-    const zero = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n };
+    const zero = { rounds: 0n, players: 0n, bets: 0n, stakes: 0n, refunds: 0n, wins: 0n, reversals: 0n, adjustments: 0n, promoWins: 0n, reconciliation: 0n };
     expect(derived({ ...zero, stakes: 10_000n, reversals: 1n }).rtp).toBe('-0.01');
     expect(derived({ ...zero, stakes: 10_000n, reversals: 150n }).rtp).toBe('-1.50');
     expect(derived({ ...zero, stakes: 3n, wins: 1n }).rtp).toBe('33.33');

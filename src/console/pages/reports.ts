@@ -87,7 +87,7 @@ ${currencies.map((c) => ggrChart(rows, c))}
 <thead><tr><th>Period</th><th>Provider</th><th>Game</th><th>Cur.</th><th class="num">Rounds</th><th class="num">Players</th><th class="num">Staked</th><th class="num">Paid</th><th class="num">Promotional wins</th><th class="num">GGR</th><th class="num">After promotions</th><th class="num">RTP</th></tr></thead>
 <tbody>${table.length ? table : html`<tr><td colspan="12" class="muted">No money moved in this period.</td></tr>`}</tbody>
 </table>
-<p class="muted">Days are UTC, the day the money moved: a result or cancel after midnight counts on the day it arrived. Staked is stakes less refunds; paid is game wins less reversals plus result changes; promotional wins (free bets, bonuses) are kept apart: GGR leaves them out, the next column takes them off; RTP = paid / staked.</p>`,
+<p class="muted">Days are UTC, the day the money moved: a result or cancel after midnight counts on the day it arrived. Staked is stakes less refunds; paid is game wins less reversals plus result changes and the cashier adjustments reconciliation made for the provider (in its row with no game); promotional wins (free bets, bonuses) are kept apart: GGR leaves them out, the next column takes them off; RTP = paid / staked.</p>`,
       ),
     );
   });
