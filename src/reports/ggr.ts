@@ -9,6 +9,9 @@ import { formatAmountFixed, type Minor } from '../money/minor.ts';
  * Gross gaming revenue, read from the ledger: what each provider's games took and paid, per day
  * (UTC), game and currency.
  *
+ * A result change that overtook its result settled the round with the corrected values (the late
+ * result then pays nothing): it is the round's win, not a correction of one.
+ *
  * Which day money belongs to: the day it moved (the transfer's transaction time, UTC). A result or
  * a cancel that arrives after midnight is in the new day, with its round's stake in the day before:
  * a closed day's figures never change afterwards, which is what revenue declared to a regulator
@@ -120,7 +123,9 @@ export class Reports {
     const { rows } = await sql<Raw>`
       with moves as (
         select pt.created_at as at, pt.provider_id, coalesce(pt.game, (select g.game from provider_transactions g where g.round_id = pt.round_id and g.game is not null order by g.id limit 1), '') as game, pt.currency, pt.player_id, pt.round_id,
-               t.kind::text as kind, t.amount, ca.kind = 'player' as to_player
+               -- A result change that overtook its result settled the round: it paid the round's result, a win.
+               case when t.kind = 'adjustment' and exists (select 1 from rounds s where s.id = pt.round_id and s.settled_by = pt.id) then 'win' else t.kind::text end as kind,
+               t.amount, ca.kind = 'player' as to_player
         from provider_transactions pt
         join transfers t on t.id = pt.transfer_id
         join accounts ca on ca.id = t.credit_account_id

@@ -180,3 +180,21 @@ describe('RTP', () => {
     expect(derived({ ...zero, wins: 5n }).rtp).toBeNull();
   });
 });
+
+describe('a result change that overtook its result', () => {
+  it('counts as the round\'s win, not as a correction: it paid the round its result', async () => {
+    await gw.fund('rev-first', { USD: '100' });
+    const round = ev.newRound();
+    const placed = ev.bet('rev-first', round, [[1, 10]]);
+    (placed.data as Record<string, unknown>).game_type = 'DT';
+    await ev.expectEvent(gw, placed, 'R0', 90);
+    // Corrected from +5 to +8 before the result (+5) arrived: the change pays 18, the result nothing.
+    const change = ev.resultChange('rev-first', round, 10, 8, 5);
+    const result = ev.result('rev-first', round, 10, 5);
+    for (const e of [change, result]) (e.data as Record<string, unknown>).game_type = 'DT';
+    await ev.expectEvent(gw, change, 'R0', 108);
+    await ev.expectEvent(gw, result, 'R0', 108);
+    const [row] = (await gw.gateway.reports.ggr({ from: today, to: today, by: 'day', provider: 'dowinn' })).filter((r) => r.game === 'DT');
+    expect(row).toMatchObject({ stakes: 1000n, wins: 1800n, adjustments: 0n });
+  });
+});
