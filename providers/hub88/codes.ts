@@ -53,9 +53,10 @@ export const REFUSAL_STATUS: Readonly<Record<Refusal, Status>> = {
   unknown_line: 'RS_ERROR_WRONG_SYNTAX',
   stale_change: 'RS_ERROR_WRONG_SYNTAX',
   superseded: 'RS_OK',
-  // A rollback of the last bet under a win that stands: refused like a rollback of a closed round's
-  // bet; Hub88 retries a rollback, and the retry refunds once the win is rolled back.
-  win_stands: 'RS_ERROR_WRONG_SYNTAX',
+  // A rollback of the last bet under a win that stands: not the caller's syntax but the round's
+  // state for now, answered as a failure to try again; the wallet refunds it itself when the win is
+  // rolled back (a retry then finds it done).
+  win_stands: 'RS_ERROR_UNKNOWN',
 };
 
 /**

@@ -19,7 +19,7 @@ import {
   type RoundLine,
   type RoundRefusal,
 } from './rounds.ts';
-import type { Check, ExternalTxId, Outcome, PlayerCode, ProviderId, Refusal, WalletOperation } from './types.ts';
+import { ExternalTxId, type Check, type Outcome, type PlayerCode, type ProviderId, type Refusal, type WalletOperation } from './types.ts';
 
 export type Within<T> = (trx: Trx, outcome: Outcome) => Promise<T>;
 
@@ -780,13 +780,17 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
   if (target.kind === 'debit') {
     const lines = await records.linesOf(target.id);
     const settled = lines.find((l) => l.state === 'settled');
+    // Either refusal is remembered with the round: rolling back the win that holds the bet refunds
+    // it then (refundHeldBack), whether or not the vendor retries.
+    const claim = { rollback: op.target, ...(op.id !== undefined ? { id: op.id } : {}) };
+    const held = { ...op, txId: op.target, roundId: target.round ?? '' };
     if (settled) {
-      return recordRoundRefusal(records, { ...op, txId: op.target, roundId: target.round ?? '' }, snap, { reason: 'line_closed', detail: `line ${settled.ref} of the bet is settled` }, { rollback: op.target }, wallet.balance);
+      return recordRoundRefusal(records, held, snap, { reason: 'line_closed', detail: `line ${settled.ref} of the bet is settled` }, claim, wallet.balance);
     }
     // Refunded under a win that stands, the round would have paid a win on no stake: the win the
     // vendor's own order refuses when the cancel came first (rules 11, 13). The win goes back first.
     if (lines.some((l) => l.state === 'open' && l.amount > 0n) && (await records.winOutlivesStake(target.id))) {
-      return recordRoundRefusal(records, { ...op, txId: op.target, roundId: target.round ?? '' }, snap, { reason: 'win_stands', detail: 'a win paid on the round stands on this bet alone: roll the win back first' }, { rollback: op.target }, wallet.balance);
+      return recordRoundRefusal(records, held, snap, { reason: 'win_stands', detail: 'a win paid on the round stands on this bet alone: it is refunded when the win is rolled back' }, claim, wallet.balance);
     }
     // Lines cancelled one by one are already back: the rest comes back now.
     const open = lines.filter((l) => l.state === 'open');
@@ -802,9 +806,36 @@ async function reverse(records: Records, op: Op<'rollback'>): Promise<Outcome> {
     balance = wallet.balance - target.amount;
   }
   await records.insertRollback(op.provider, op.target, wallet.playerId, target.id, transferId, op.id);
-  // A closing win rolled back no longer settles its round: its lines are owed again (rules 12-13).
-  if (target.kind === 'credit' && target.round !== null) await records.reopenSettledBy(target.id);
+  if (target.kind === 'credit' && target.round !== null) {
+    // A closing win rolled back no longer settles its round: its lines are owed again (rules 12-13).
+    await records.reopenSettledBy(target.id);
+    balance += await refundHeldBack(records, op, wallet, target.round, game);
+  }
   return { type: 'ok', balance, moved: true };
+}
+
+/**
+ * The bets of the round whose rollback was refused while the win just rolled back held them (it stood
+ * on them alone, `win_stands`, or its closing settled their lines, `line_closed`): the vendor asked
+ * for those refunds, and now nothing stands in their way, so they are made here, with the win's
+ * rollback, rather than left to a retry the vendor may never send (a retry later finds them done).
+ * A bet still held (a line settled, another win standing on it alone) stays as it is.
+ */
+async function refundHeldBack(records: Records, op: Op<'rollback'>, wallet: LockedWallet, round: string, game: bigint): Promise<Minor> {
+  let refunded = 0n;
+  for (const bet of await records.heldBackRollbacks(op.provider, wallet.playerId, round)) {
+    if (await records.winOutlivesStake(bet.id)) continue;
+    const lines = await records.linesOf(bet.id);
+    if (lines.some((l) => l.state === 'settled')) continue;
+    const open = lines.filter((l) => l.state === 'open');
+    const refund = open.reduce((sum, l) => sum + l.amount, 0n);
+    if (refund === 0n) continue;
+    const transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
+    await records.cancelLines(open.map((l) => l.id));
+    await records.insertRollback(op.provider, ExternalTxId(bet.externalId), wallet.playerId, bet.id, transferId, bet.rollbackId === null ? undefined : ExternalTxId(bet.rollbackId));
+    refunded += refund;
+  }
+  return refunded;
 }
 
 /**

@@ -88,7 +88,7 @@ describe('a cancel that would leave a paid win with no stake under it (rules 11-
   // Arriving bet, win, cancel, the same messages the vendor may have sent as bet, cancel, win (the
   // win then pays nothing): the cancel is the late message, refused with nothing moved until the win
   // is cancelled, so no order of arrival pays both the refund and the win.
-  it('is refused (99, the vendor retries a cancel) while the win stands, and refunds once the win is cancelled', async () => {
+  it('is refused (99) while the win stands, and refunded when the win is cancelled, retried or not', async () => {
     await gw.fund('core_winstands', { USD: '100.00' });
     const [b1, b2, w] = [transId(), transId(), transId()];
     await expectAnswer(gw, 'scorpio-play', bet('core_winstands', b1, 10, { round: 'r-core-ws' }), ok('90'));
@@ -101,9 +101,12 @@ describe('a cancel that would leave a paid win with no stake under it (rules 11-
     expect(await snapshot(gw)).toEqual(before);
     const [refusal] = await gw.gateway.db.selectFrom('round_refusals').select(['reason', 'detail']).where('round_external_id', '=', 'r-core-ws').execute();
     expect(refusal).toMatchObject({ reason: 'win_stands' });
-    // The vendor voids the round: the win goes back, then the retried cancel refunds the stake.
-    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', w, { round: 'r-core-ws' }), ok('90'));
+    // The vendor voids the round: the win goes back, and with it the stake the refused cancel asked for.
+    await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', w, { round: 'r-core-ws' }), ok('100'));
+    // The vendor's retry of that cancel finds it done.
     await expectAnswer(gw, 'scorpio-play', cancel('core_winstands', b2, { round: 'r-core-ws' }), ok('100'));
+    await expectAnswer(gw, 'scorpio-play', status('core_winstands', b2), statusOk(String(b2), 'CANCELED'));
+    expect(await wallet(gw, 'core_winstands', 'USD')).toBe(10000n);
     await expectReconciled(gw);
   });
 

@@ -52,7 +52,7 @@ describe('the table', () => {
       unknown_line: 'RS_ERROR_WRONG_SYNTAX',
       stale_change: 'RS_ERROR_WRONG_SYNTAX',
       superseded: 'RS_OK',
-      win_stands: 'RS_ERROR_WRONG_SYNTAX',
+      win_stands: 'RS_ERROR_UNKNOWN',
     });
     expect(FAILURE_STATUS).toEqual({ fault: 'RS_ERROR_UNKNOWN', unreadable: 'RS_ERROR_WRONG_SYNTAX', forbidden: 'RS_ERROR_INVALID_PARTNER' });
     expect(DOOR_STATUS).toMatchObject({ badSignature: 'RS_ERROR_INVALID_SIGNATURE', badToken: 'RS_ERROR_INVALID_TOKEN', expiredToken: 'RS_ERROR_TOKEN_EXPIRED' });

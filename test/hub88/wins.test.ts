@@ -147,13 +147,33 @@ describe('wins after a closing win', () => {
     const win = await winBody(H, { user: 'hw_voided', round, amount: cents(5_000n) }, a.transaction_uuid, { round_closed: true });
     expect(statusOf(await post(gw, H, '/transaction/win', win))).toBe('RS_OK');
     expect(await usd('hw_voided')).toBe(12_000n);
-    // B's rollback overtakes the win's: refused while the win stands (its line is settled), so Hub88 retries it.
+    // B's rollback overtakes the win's: refused while the win stands (its line is settled), and
+    // remembered: the win's rollback refunds B too, whether or not Hub88 retries B's.
     const backB = await rollbackBody(H, 'hw_voided', b.transaction_uuid);
     expect(statusOf(await post(gw, H, '/transaction/rollback', backB))).not.toBe('RS_OK');
     expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_voided', win.transaction_uuid)))).toBe('RS_OK');
+    expect(await usd('hw_voided')).toBe(9_000n);
     expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_voided', a.transaction_uuid)))).toBe('RS_OK');
     expect(statusOf(await post(gw, H, '/transaction/rollback', backB))).toBe('RS_OK');
     expect(await usd('hw_voided')).toBe(10_000n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+
+  it('a bet rolled back under a win that stands on it alone is refused until the win is rolled back, which refunds it, retried or not', async () => {
+    await gw.fund('hw_held', { USD: '100' });
+    const round = newRound();
+    const bet = await betBody(H, { user: 'hw_held', round, amount: cents(1_000n) });
+    expect(statusOf(await post(gw, H, '/transaction/bet', bet))).toBe('RS_OK');
+    const win = await winBody(H, { user: 'hw_held', round, amount: cents(500n) }, bet.transaction_uuid);
+    expect(statusOf(await post(gw, H, '/transaction/win', win))).toBe('RS_OK');
+    const back = await rollbackBody(H, 'hw_held', bet.transaction_uuid);
+    // Not the request's syntax: the round's state, for now (a failure Hub88 may try again).
+    expect(statusOf(await post(gw, H, '/transaction/rollback', back))).toBe('RS_ERROR_UNKNOWN');
+    expect(await usd('hw_held')).toBe(9_500n);
+    expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_held', win.transaction_uuid)))).toBe('RS_OK');
+    expect(await usd('hw_held')).toBe(10_000n);
+    expect(statusOf(await post(gw, H, '/transaction/rollback', back))).toBe('RS_OK');
+    expect(await usd('hw_held')).toBe(10_000n);
     expect(await gw.reconcile()).toEqual([]);
   });
 });

@@ -272,8 +272,6 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
         add(call.player, target.kind === 'bet' ? targetAmount : -targetAmount);
       }
     }
-    for (const p of players) expect(await walletBalance(p), p).toBe(expected.get(p));
-
     // The round rules in the serial order. Every call is kept in the webhook history inside its own
     // wallet transaction, which holds the player's wallet row: a player's history ids are the order the
     // wallet applied that player's calls in. Replayed in that order, a win is paid (0) exactly when its
@@ -300,6 +298,7 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
       const liveBets = new Set<number>();
       const paid = new Set<number>();
       const standing = new Map<string, Set<number>>(); // round -> wins of more than 0 paid on it and not cancelled
+      const heldBack = new Map<string, Set<number>>(); // round -> bets whose cancel was refused while a win stood on them alone
       const cancelledFirst = new Set<number>(); // wins whose cancel came before them
       for (const row of rows) {
         const kind = kindOf[(row.operation as { op: string }).op]!;
@@ -315,10 +314,23 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
           if (target.kind === 'bet' && liveBets.has(target.transId)) {
             const alone = live.get(call.round) === 1 && (standing.get(call.round)?.size ?? 0) > 0;
             expect(code, `${p} cancel of bet ${target.transId} on ${call.round} (webhook ${row.id}): ${row.answer}`).toBe(alone ? 99 : 0);
-            if (alone) wins.held++;
+            if (alone) {
+              wins.held++;
+              heldBack.set(call.round, (heldBack.get(call.round) ?? new Set()).add(target.transId));
+            }
           }
           if (target.kind === 'bet' && code === 0 && liveBets.delete(target.transId)) live.set(call.round, live.get(call.round)! - 1);
-          if (target.kind === 'win' && code === 0) standing.get(call.round)?.delete(target.transId);
+          if (target.kind === 'win' && code === 0 && standing.get(call.round)?.delete(target.transId)) {
+            // The win's cancel refunds the bets it held back (their cancels refused 99) that no win now stands on alone.
+            for (const bet of heldBack.get(call.round) ?? []) {
+              if ((standing.get(call.round)?.size ?? 0) > 0 && live.get(call.round) === 1) continue;
+              if (!liveBets.delete(bet)) continue;
+              heldBack.get(call.round)!.delete(bet);
+              live.set(call.round, live.get(call.round)! - 1);
+              // Counted above only when a cancel of it was answered 0 (a retry that found it done).
+              if (!answersFor('cancel', bet).includes(0)) add(p, calls.find((c) => c.kind === 'bet' && c.transId === bet)!.amount);
+            }
+          }
           if (target.kind === 'win' && code === 42) cancelledFirst.add(target.transId);
         } else {
           const staked = (live.get(call.round) ?? 0) > 0;
@@ -333,6 +345,7 @@ describe('many players, mixed simultaneous bets, wins and cancels', () => {
         }
       }
     }
+    for (const p of players) expect(await walletBalance(p), p).toBe(expected.get(p));
     // The run took both paths of the rule.
     expect(wins.paid).toBeGreaterThan(0);
     expect(wins.stakeless).toBeGreaterThan(0);
