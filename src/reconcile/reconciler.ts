@@ -3,7 +3,7 @@ import type { VendorApi, VendorRecord } from '../gateway/vendor-api.ts';
 import type { Db } from '../ledger/database.ts';
 import type { VendorFinding } from '../ledger/schema.ts';
 import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
-import { formatAmountFixed, parseAmount } from '../money/minor.ts';
+import { formatAmountFixed, parseAmount, type Minor } from '../money/minor.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../wallet/types.ts';
@@ -295,22 +295,32 @@ export class VendorReconciler {
    *
    * One resolution of a finding at a time, across gateway processes: its row is held until the
    * resolution and its audit entry commit, so a second request (a double click, two operators) is
-   * answered that it is under way, or finds it resolved, instead of moving money again. Money moved before a crash that lost the
-   * resolution is not moved again by the next attempt: a win or cancel paid as the vendor's own is a
-   * repeat, and a cashier adjustment takes the same reference (the count of resolutions committed).
+   * answered that it is under way, or finds it resolved, instead of moving money again. Money moved
+   * before a crash that lost the resolution is not moved again by the next attempt: a win paid as the
+   * vendor's own is a repeat; a cancel's refund, made since the comparison, refuses any other; a
+   * cashier adjustment takes the same reference (the count of resolutions committed).
    */
   async resolve(actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
     try {
       return await this.#db.transaction().execute((trx) => this.#resolve(trx, actor, id, how));
     } catch (error) {
-      // Held by a resolution under way: not waited for (each waiter would hold a pooled connection the one under way may need).
-      if ((error as { code?: string }).code === '55P03') return { ok: false, reason: 'not_open', message: `finding ${id} is being resolved by another request` };
+      if (error instanceof UnderWay) return { ok: false, reason: 'not_open', message: `finding ${id} is being resolved by another request` };
       throw error;
     }
   }
 
   async #resolve(trx: Db, actor: Actor, id: bigint, how: Resolution): Promise<ResolveResult> {
-    const row = await trx.selectFrom('vendor_findings').selectAll().where('id', '=', id).forUpdate().noWait().executeTakeFirst();
+    const row = await trx
+      .selectFrom('vendor_findings')
+      .selectAll()
+      .where('id', '=', id)
+      .forUpdate()
+      .noWait()
+      .executeTakeFirst()
+      .catch((error: unknown) => {
+        // Held by a resolution under way: not waited for (each waiter would hold a pooled connection the one under way may need).
+        throw (error as { code?: string }).code === '55P03' ? new UnderWay() : error;
+      });
     if (!row) return { ok: false, reason: 'not_found', message: `no finding ${id}` };
     if (row.state !== 'open') return { ok: false, reason: 'not_open', message: `finding ${id} is already ${row.state}` };
     // The wallet moved it, in another currency: nothing is owed in this one (an export imported in the wrong currency).
@@ -327,13 +337,16 @@ export class VendorReconciler {
     } else {
       if (!row.player_code || !row.currency || !isCurrency(row.currency)) return this.#refused(actor, row, how, 'this finding names no player wallet to adjust');
       const currency = asCurrency(row.currency);
-      const asWin = (await this.#payAsWin(row, how, currency)) ?? (await this.#payAsCancel(row, how, currency));
+      const parsed = parseAmount(how.amount, currency);
+      if (!parsed.ok) return this.#refused(actor, row, how, `amount: ${parsed.reason}`);
+      const amount = parsed.value;
+      const asWin = (await this.#payAsWin(row, how, currency, amount)) ?? (await this.#payAsCancel(row, how, currency, amount));
       if (typeof asWin === 'string') return this.#refused(actor, row, how, asWin);
       if (asWin) {
         resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
       } else {
-        const unbacked = await this.#refundsNothingStanding(row, how, currency);
-        if (unbacked) return this.#refused(actor, row, how, unbacked);
+        const refunded = await this.#refundedSince(row, how, amount);
+        if (refunded) return this.#refused(actor, row, how, refunded);
         // One reference per time the finding is resolved: a repeat of this request applies once, and a
         // finding reopened by new facts can be adjusted again (by the difference, say).
         const earlier = await this.#db
@@ -362,27 +375,36 @@ export class VendorReconciler {
   }
 
   /**
-   * Why a cashier deposit for a cancel the vendor lists would refund what no longer stands, if it
-   * would: the player's open stake on the round is less than the deposit (the vendor's late cancel
-   * refunded it since the comparison, say). Refunding it again would pay twice.
+   * Why a cashier deposit for a cancel the vendor lists would refund it twice, if it would: the wallet
+   * has refunded that much to the player on that round since the comparison that found the cancel
+   * missing (the vendor's late cancel arrived, the rollback of a win released it, or an earlier try
+   * of this resolution refunded it and then lost its answer).
    */
-  async #refundsNothingStanding(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<string | undefined> {
+  async #refundedSince(row: Row, how: Extract<Resolution, { action: 'adjust' }>, amount: Minor): Promise<string | undefined> {
     if (!row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
-    const round = (row.vendor as { round?: unknown } | null)?.round;
-    const amount = parseAmount(how.amount, currency);
-    if (!amount.ok) return `amount: ${amount.reason}`;
-    const { open } = await this.#db
-      .selectFrom('bet_lines as l')
-      .innerJoin('rounds as r', 'r.id', 'l.round_id')
-      .innerJoin('players as p', 'p.id', 'r.player_id')
-      .select(sql<string>`coalesce(sum(l.amount), 0)::text`.as('open'))
-      .where('r.provider_id', '=', row.provider_id)
-      .where('p.code', '=', row.player_code)
-      .where('r.external_id', '=', typeof round === 'string' ? round : '')
-      .where('l.state', '=', 'open')
-      .executeTakeFirstOrThrow();
-    if (BigInt(open) >= amount.value) return undefined;
-    return `nothing of round ${String(round)} stands to be refunded (${formatAmountFixed(BigInt(open), currency)} ${currency} open): the wallet has refunded or settled it since; compare the period again`;
+    const listed = (row.vendor as { round?: unknown } | null)?.round;
+    const round = typeof listed === 'string' ? listed : null;
+    const { rows } = await sql<{ at: Date }>`
+      with since as (select started_at from vendor_reconcile_runs where id = ${row.last_run})
+      select rb.created_at as at
+      from rollbacks rb
+      join transfers t on t.id = rb.transfer_id
+      join players p on p.id = rb.player_id
+      left join provider_transactions pt on pt.id = rb.target_id
+      left join rounds r on r.id = pt.round_id
+      where rb.provider_id = ${row.provider_id} and p.code = ${row.player_code} and r.external_id is not distinct from ${round}
+        and t.amount = ${amount} and rb.created_at >= (select started_at from since)
+      union all
+      select c.created_at
+      from provider_transactions c
+      join transfers t on t.id = c.transfer_id
+      join players p on p.id = c.player_id
+      left join rounds r on r.id = c.round_id
+      where c.provider_id = ${row.provider_id} and p.code = ${row.player_code} and r.external_id is not distinct from ${round}
+        and c.kind = 'refund' and c.status = 'applied' and t.amount = ${amount} and c.created_at >= (select started_at from since)
+      limit 1`.execute(this.#db);
+    const at = rows[0]?.at;
+    return at ? `the wallet refunded ${String(round ?? '(no round)')} that much at ${at.toISOString()}, after the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)` : undefined;
   }
 
   /**
@@ -394,16 +416,14 @@ export class VendorReconciler {
    * the wallet refuses for good (cancelled before it arrived, its id taken by other content, ...) is
    * refused, not paid by the cashier: the wallet has its reason, and the late win would meet it too.
    */
-  async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<PaidAs | string | undefined> {
+  async #payAsWin(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency, amount: Minor): Promise<PaidAs | string | undefined> {
     const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
     if (!this.#wallet || row.kind !== 'missing_at_casino' || row.ledger !== null || how.direction !== 'deposit') return undefined;
     if (!listed || Array.isArray(listed) || listed.kind !== 'win' || typeof listed.id !== 'string' || typeof listed.round !== 'string') return undefined;
-    const amount = parseAmount(how.amount, currency);
-    if (!amount.ok) return `amount: ${amount.reason}`;
-    if (typeof listed.amount !== 'string' || amount.value !== BigInt(listed.amount)) {
+    if (typeof listed.amount !== 'string' || amount !== BigInt(listed.amount)) {
       return `the vendor lists this win at ${typeof listed.amount === 'string' ? formatAmountFixed(BigInt(listed.amount), currency) : '(no amount)'}: a deposit for it is paid as that win, at that amount (or explain the finding)`;
     }
-    const win = { op: 'credit', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code!), currency, txId: ExternalTxId(listed.id), roundId: listed.round, amount: amount.value } as const;
+    const win = { op: 'credit', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code!), currency, txId: ExternalTxId(listed.id), roundId: listed.round, amount } as const;
     // Where the result settles its round, so does the win paid in its place: its lines left open, a
     // change or cancel arriving after the late result (a repeat) would pay them again. Their figures
     // are unknown, so such a change is refused (stale_change), recorded for an operator.
@@ -438,13 +458,11 @@ export class VendorReconciler {
    * the vendor's cancel itself arrives later it finds the bet already rolled back and refunds nothing.
    * With no such bet, or more than one, undefined: the cashier pays.
    */
-  async #payAsCancel(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency): Promise<PaidAs | string | undefined> {
+  async #payAsCancel(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency, amount: Minor): Promise<PaidAs | string | undefined> {
     const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
     if (!this.#wallet || row.kind !== 'status_mismatch' || !row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
     if (!listed || Array.isArray(listed) || listed.kind !== 'cancel' || typeof listed.round !== 'string' || typeof listed.amount !== 'string') return undefined;
-    const amount = parseAmount(how.amount, currency);
-    if (!amount.ok) return `amount: ${amount.reason}`;
-    if (amount.value !== BigInt(listed.amount)) return undefined;
+    if (amount !== BigInt(listed.amount)) return undefined;
     const bets = await this.#db
       .selectFrom('provider_transactions as t')
       .innerJoin('players as p', 'p.id', 't.player_id')
@@ -455,7 +473,7 @@ export class VendorReconciler {
       .where('r.external_id', '=', listed.round)
       .where('t.kind', '=', 'debit')
       .where('t.status', '=', 'applied')
-      .where('t.amount', '=', amount.value)
+      .where('t.amount', '=', amount)
       .where((eb) => eb.not(eb.exists(eb.selectFrom('rollbacks as b').select('b.id').whereRef('b.target_id', '=', 't.id'))))
       // Every line still open: its rollback then refunds exactly its amount.
       .where((eb) => eb.not(eb.exists(eb.selectFrom('bet_lines as l').select('l.id').whereRef('l.provider_transaction_id', '=', 't.id').where('l.state', '<>', 'open'))))
@@ -466,7 +484,9 @@ export class VendorReconciler {
     const outcome = await this.#apply({ op: 'rollback', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code), currency, target: ExternalTxId(target) });
     if (typeof outcome === 'string') return outcome;
     if (outcome.type === 'ok' && outcome.moved !== false) return { paidAs: 'cancel', transaction: target, outcome: outcome.type, balance: outcome.balance.toString() };
-    return undefined;
+    // Refused (a win the vendor paid stands on the bet, say: its rollback refunds the bet then): the
+    // wallet has its reason, and a cashier deposit would be refunded again when the bet goes back.
+    return `the wallet refuses to roll back bet ${target} (${outcome.type === 'refused' ? `${outcome.reason}${outcome.detail ? `: ${outcome.detail}` : ''}` : outcome.type}): a deposit would refund it twice (explain the finding, or resolve it once the wallet takes it)`;
   }
 
   /**
@@ -510,6 +530,9 @@ export class VendorReconciler {
     return { ok: false, reason: 'refused', message };
   }
 }
+
+/** The finding's row is held by a resolution under way (its lock not had at once). */
+class UnderWay extends Error {}
 
 /** A deposit made as the vendor's own transaction: the win it lists, or the rollback of the bet it lists cancelled. */
 interface PaidAs {

@@ -172,3 +172,26 @@ describe('a lost result of a round a result change already settled', () => {
     expect(await ev.balanceOf(gw, 'ri-oz')).toBe(10_100n);
   });
 });
+
+describe('a cancel the wallet refused because a result settled its line', () => {
+  it('can be paid by an adjustment, once: nothing was refunded since the comparison', async () => {
+    await gw.fund('ri-pia', { USD: '100' });
+    const round = ev.newRound();
+    const [bet, cancel] = [ev.txId(), ev.txId()];
+    await ev.expectEvent(gw, ev.bet('ri-pia', round, [[1, 5]], { id: bet }), 'R0', 95);
+    await ev.expectEvent(gw, ev.result('ri-pia', round, 5, -5), 'R0', 95);
+    await ev.expectEvent(gw, ev.cancel('ri-pia', round, [[1, 5]], { id: cancel }), 'R3', 95);
+    const run = await importExport('USD', csvOf([
+      [bet, 'bet', 'ri-pia', roundOf(round), '5.00'],
+      [cancel, 'cancel', 'ri-pia', roundOf(round), '5.00'],
+    ]));
+    const owed = run.findings.find((f) => f.kind === 'status_mismatch' && f.player === 'ri-pia')!;
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${owed.id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '5.00', note: 'the vendor voided the round' }),
+    });
+    expect(await res.json()).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${owed.id}` } });
+    expect(await ev.balanceOf(gw, 'ri-pia')).toBe(10_000n);
+  });
+});
