@@ -10,7 +10,7 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table report_days add column reconciliation numeric not null default 0`.execute(db);
   await sql`with days as (
-      select distinct (c.created_at at time zone 'UTC')::date as day
+      select distinct (a.at at time zone 'UTC')::date as day
       from audit_events a join cashier_operations c on c.reference = a.detail ->> 'reference'
       where a.action = 'finding_resolve' and a.outcome = 'ok'
       union

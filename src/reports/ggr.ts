@@ -142,13 +142,12 @@ export class Reports {
         where r.created_at >= ${from} and r.created_at < ${to} and r.transfer_id is not null
         union all
         -- A cashier adjustment a finding's resolution made (its audit entry, committed with the
-        -- resolution, names the reference): the finding's provider's money, in no game.
-        select c.created_at, a.detail ->> 'provider', '', c.currency, c.player_id, null::bigint, 'reconciliation', c.amount, c.kind = 'deposit'
+        -- resolution, names the reference): the finding's provider's money, in no game, on the day
+        -- it was resolved (a retry after a lost answer resolves with the operation made before).
+        select a.at, a.detail ->> 'provider', '', c.currency, c.player_id, null::bigint, 'reconciliation', c.amount, c.kind = 'deposit'
         from audit_events a
         join cashier_operations c on c.reference = a.detail ->> 'reference'
-        where a.action = 'finding_resolve' and a.outcome = 'ok'
-          and a.at >= ${new Date(from.getTime() - 3_600_000)} and a.at < ${new Date(to.getTime() + 3_600_000)}
-          and c.created_at >= ${from} and c.created_at < ${to}
+        where a.action = 'finding_resolve' and a.outcome = 'ok' and a.at >= ${from} and a.at < ${to}
       )
       select to_char((at at time zone 'UTC')::date, 'YYYY-MM-DD') as day, provider_id, game, currency,
         count(distinct round_id) filter (where kind = 'bet') as rounds,

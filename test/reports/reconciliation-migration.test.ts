@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest } from '../../src/ledger/migrate.ts';
+import { Reports } from '../../src/reports/ggr.ts';
 import { asCurrency } from '../../src/money/currency.ts';
 import { BackOffice } from '../../src/wallet/backoffice.ts';
 import { PlayerCode } from '../../src/wallet/types.ts';
@@ -31,8 +32,9 @@ describe('days rolled up before reconciliation counted in revenue', () => {
       await sql`set local session_replication_role = replica`.execute(trx);
       await sql`update cashier_operations set created_at = case reference when 'reconcile-7' then '2026-11-02T12:00:00Z'::timestamptz else '2026-11-03T12:00:00Z'::timestamptz end`.execute(trx);
     });
-    await sql`insert into audit_events (actor, via, action, target, outcome, detail)
-      values ('fin', 'token', 'finding_resolve', '7', 'ok', ${JSON.stringify({ provider: 'scorpio-play', reference: 'reconcile-7' })}::jsonb)`.execute(t.db);
+    // Resolved on 2 November (the day the revenue counts it), its deposit made there too.
+    await sql`insert into audit_events (at, actor, via, action, target, outcome, detail)
+      values ('2026-11-02T12:00:05Z', 'fin', 'token', 'finding_resolve', '7', 'ok', ${JSON.stringify({ provider: 'scorpio-play', reference: 'reconcile-7' })}::jsonb)`.execute(t.db);
     for (const day of ['2026-11-02', '2026-11-03']) {
       await sql`insert into report_days (day, provider_id, game, currency, rounds, players, bets, stakes, refunds, wins, reversals, adjustments, promo_wins)
         values (${day}, 'scorpio-play', 'g1', 'USD', 1, 1, 1, 100, 0, 0, 0, 0, 0)`.execute(t.db);
@@ -43,5 +45,8 @@ describe('days rolled up before reconciliation counted in revenue', () => {
     expect(done.rows.map((r) => r.day)).toEqual(['2026-11-03']);
     const kept = await sql<{ day: string; reconciliation: string }>`select to_char(day, 'YYYY-MM-DD') as day, reconciliation::text from report_days order by day`.execute(t.db);
     expect(kept.rows).toEqual([{ day: '2026-11-03', reconciliation: '0' }]);
+    // Computed again, 2 November counts the adjustment in its provider's row with no game.
+    const day = await new Reports(t.db).ggr({ from: '2026-11-02', to: '2026-11-02', by: 'day' }, Date.parse('2026-11-05T00:00:00Z'));
+    expect(day).toMatchObject([{ provider: 'scorpio-play', game: '', currency: 'USD', reconciliation: 10n }]);
   });
 });
