@@ -18,6 +18,7 @@ import { actorOf, allow } from './auth.ts';
 const STATUS: Record<BackOfficeRefusal, number> = {
   unknown_player: 404,
   player_exists: 409,
+  not_owed: 422,
   currency_mismatch: 422,
   insufficient_funds: 422,
   conflict: 409,

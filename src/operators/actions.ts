@@ -1,5 +1,5 @@
 import type { Currency } from '../money/currency.ts';
-import type { BackOffice, BackOfficeRefusal, PlayerView } from '../wallet/backoffice.ts';
+import type { BackOffice, BackOfficeRefusal, CashierGuard, PlayerView } from '../wallet/backoffice.ts';
 import { cashierAmount } from '../wallet/backoffice-wire.ts';
 import { PlayerCode } from '../wallet/types.ts';
 import type { ImportedNotification, ReplayFilter, ReplayResult, Replayer } from '../webhooks/replay.ts';
@@ -104,23 +104,26 @@ export class OperatorActions {
     return result;
   }
 
-  /** A deposit or withdrawal: `amount` as decimal text in currency units; idempotent on `reference`. */
-  async cashier(actor: Actor, kind: 'deposit' | 'withdrawal', code: string, currency: Currency, amount: string, reference: string): Promise<CashierResult> {
+  /**
+   * A deposit or withdrawal: `amount` as decimal text in currency units; idempotent on `reference`.
+   * `guard`: a check run on the player's wallet row held (BackOffice.cashier).
+   */
+  async cashier(actor: Actor, kind: 'deposit' | 'withdrawal', code: string, currency: Currency, amount: string, reference: string, guard?: CashierGuard): Promise<CashierResult> {
     const detail = { currency, amount, reference };
     const minor = cashierAmount(amount, currency);
     if (!minor.ok) {
       await this.#audit.record({ actor, action: kind, target: code, outcome: 'refused', detail: { ...detail, reason: 'invalid_amount' } });
       return { ok: false, reason: 'invalid_amount', message: minor.reason };
     }
-    const result = await this.#backOffice.cashier(kind, PlayerCode(code), currency, minor.value, reference);
+    const result = await this.#backOffice.cashier(kind, PlayerCode(code), currency, minor.value, reference, guard);
     await this.#audit.record({
       actor,
       action: kind,
       target: code,
       outcome: result.ok ? 'ok' : 'refused',
-      detail: result.ok ? { ...detail, repeat: result.repeat === true } : { ...detail, reason: result.reason },
+      detail: result.ok ? { ...detail, repeat: result.repeat === true } : { ...detail, reason: result.reason, ...(result.message ? { message: result.message } : {}) },
     });
-    return result.ok ? { ok: true, balance: result.value.balance, repeat: result.repeat === true } : { ok: false, reason: result.reason };
+    return result.ok ? { ok: true, balance: result.value.balance, repeat: result.repeat === true } : { ok: false, reason: result.reason, ...(result.message ? { message: result.message } : {}) };
   }
 
   player(code: string): ReturnType<BackOffice['player']> {

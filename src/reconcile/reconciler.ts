@@ -6,6 +6,7 @@ import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
 import { formatAmountFixed, parseAmount, type Minor } from '../money/minor.ts';
 import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
+import { heldBackRollbacks } from '../wallet/records.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../wallet/types.ts';
 import { compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
 import type { VendorExport } from './export.ts';
@@ -345,8 +346,6 @@ export class VendorReconciler {
       if (asWin) {
         resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
       } else {
-        const refunded = await this.#refundedSince(row, how, amount);
-        if (refunded) return this.#refused(actor, row, how, refunded);
         // One reference per time the finding is resolved: a repeat of this request applies once, and a
         // finding reopened by new facts can be adjusted again (by the difference, say).
         const earlier = await this.#db
@@ -357,7 +356,8 @@ export class VendorReconciler {
           .where('outcome', '=', 'ok')
           .executeTakeFirstOrThrow();
         const reference = Number(earlier.n) === 0 ? `reconcile-${row.id}` : `reconcile-${row.id}-${Number(earlier.n) + 1}`;
-        const done = await this.#actions.cashier(actor, how.direction, row.player_code, currency, how.amount, reference);
+        // Checked on the player's wallet row held: no refund of the wallet's commits between the check and the deposit.
+        const done = await this.#actions.cashier(actor, how.direction, row.player_code, currency, how.amount, reference, (trx, playerId) => this.#refundedOrHeld(trx, row, how, amount, playerId));
         if (!done.ok) return this.#refused(actor, row, how, `the adjustment was refused: ${done.message ?? done.reason}`);
         resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference, balance: done.balance.toString(), note: how.note };
       }
@@ -375,13 +375,15 @@ export class VendorReconciler {
   }
 
   /**
-   * Why a cashier deposit for a cancel the vendor lists would refund it twice, if it would: the wallet
-   * has refunded that much to the player on that round since the comparison that found the cancel
-   * missing (the vendor's late cancel arrived, the rollback of a win released it, or an earlier try
-   * of this resolution refunded it and then lost its answer).
+   * Why a cashier deposit for a cancel the vendor lists would refund it twice, if it would:
+   * - the wallet has refunded that much to the player on that round since the comparison that found
+   *   the cancel missing (the vendor's late cancel arrived, or an earlier try of this resolution
+   *   refunded it and then lost its answer);
+   * - the wallet holds back a rollback of a bet of the round until a win is rolled back, and will
+   *   refund it then (refundHeldBack).
    */
-  async #refundedSince(row: Row, how: Extract<Resolution, { action: 'adjust' }>, amount: Minor): Promise<string | undefined> {
-    if (!row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
+  async #refundedOrHeld(db: Db, row: Row, how: Extract<Resolution, { action: 'adjust' }>, amount: Minor, playerId: bigint): Promise<string | undefined> {
+    if (!row.key.startsWith('cancel:') || how.direction !== 'deposit') return undefined;
     const listed = (row.vendor as { round?: unknown } | null)?.round;
     const round = typeof listed === 'string' ? listed : null;
     const { rows } = await sql<{ at: Date }>`
@@ -389,22 +391,23 @@ export class VendorReconciler {
       select rb.created_at as at
       from rollbacks rb
       join transfers t on t.id = rb.transfer_id
-      join players p on p.id = rb.player_id
       left join provider_transactions pt on pt.id = rb.target_id
       left join rounds r on r.id = pt.round_id
-      where rb.provider_id = ${row.provider_id} and p.code = ${row.player_code} and r.external_id is not distinct from ${round}
+      where rb.provider_id = ${row.provider_id} and rb.player_id = ${playerId} and r.external_id is not distinct from ${round}
         and t.amount = ${amount} and rb.created_at >= (select started_at from since)
       union all
       select c.created_at
       from provider_transactions c
       join transfers t on t.id = c.transfer_id
-      join players p on p.id = c.player_id
       left join rounds r on r.id = c.round_id
-      where c.provider_id = ${row.provider_id} and p.code = ${row.player_code} and r.external_id is not distinct from ${round}
+      where c.provider_id = ${row.provider_id} and c.player_id = ${playerId} and r.external_id is not distinct from ${round}
         and c.kind = 'refund' and c.status = 'applied' and t.amount = ${amount} and c.created_at >= (select started_at from since)
-      limit 1`.execute(this.#db);
+      limit 1`.execute(db);
     const at = rows[0]?.at;
-    return at ? `the wallet refunded ${String(round ?? '(no round)')} that much at ${at.toISOString()}, after the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)` : undefined;
+    if (at) return `the wallet refunded ${round ?? '(no round)'} that much at ${at.toISOString()}, after the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)`;
+    const [held] = round === null ? [] : await heldBackRollbacks(db, row.provider_id, playerId, round);
+    if (held) return `the wallet holds back the rollback of bet ${held.externalId} until the win on round ${round} is rolled back, and refunds it then (a deposit would refund it twice)`;
+    return undefined;
   }
 
   /**

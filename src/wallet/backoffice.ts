@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Currency } from '../money/currency.ts';
 import type { Minor } from '../money/minor.ts';
 import { HouseAccounts } from '../ledger/accounts.ts';
 import { PgError, pgErrorCode, transact, type Db } from '../ledger/database.ts';
-import type { PlayerStatus } from '../ledger/schema.ts';
+import type { Database, PlayerStatus } from '../ledger/schema.ts';
 import type { PlayerCode } from './types.ts';
 
 /** Two players' cashier operations can race for one reference: the loser runs again and sees a conflict. */
@@ -11,9 +11,16 @@ const CASHIER_RACE_KEYS = new Set(['cashier_operations_reference_key']);
 /** The largest bigint (ids are below it): a paged list with no `before` starts from the newest row. */
 const LAST_ID = 2n ** 63n - 1n;
 
-export type BackOfficeRefusal = 'unknown_player' | 'player_exists' | 'currency_mismatch' | 'insufficient_funds' | 'conflict';
+/** `not_owed`: the caller's guard found the money owed no more (or not yet), under the wallet's lock. */
+export type BackOfficeRefusal = 'unknown_player' | 'player_exists' | 'currency_mismatch' | 'insufficient_funds' | 'conflict' | 'not_owed';
 
-export type BackOfficeResult<T> = { ok: true; value: T; repeat?: boolean } | { ok: false; reason: BackOfficeRefusal };
+export type BackOfficeResult<T> = { ok: true; value: T; repeat?: boolean } | { ok: false; reason: BackOfficeRefusal; message?: string };
+
+/**
+ * A check a cashier operation runs on the player's wallet row held (so no wallet operation of the
+ * player's commits between it and the transfer): why the money is not owed, if it is not.
+ */
+export type CashierGuard = (trx: Transaction<Database>, playerId: bigint) => Promise<string | undefined>;
 
 export interface PlayerView {
   code: PlayerCode;
@@ -107,6 +114,7 @@ export class BackOffice {
     currency: Currency,
     amount: Minor,
     reference: string,
+    guard?: CashierGuard,
   ): Promise<BackOfficeResult<{ balance: Minor }>> {
     return transact(this.#db, CASHIER_RACE_KEYS, async (trx) => {
       const wallet = await trx
@@ -130,6 +138,8 @@ export class BackOffice {
         return same ? { ok: true, value: { balance: wallet.balance }, repeat: true } : { ok: false, reason: 'conflict' };
       }
       if (kind === 'withdrawal' && wallet.balance < amount) return { ok: false, reason: 'insufficient_funds' };
+      const why = guard ? await guard(trx, wallet.playerId) : undefined;
+      if (why !== undefined) return { ok: false, reason: 'not_owed', message: why };
       const cashier = await this.#house.idFor(trx, { kind: 'cashier', currency }, wallet.playerId);
       const [from, to] = kind === 'deposit' ? [cashier, wallet.accountId] : [wallet.accountId, cashier];
       const { id } = await trx

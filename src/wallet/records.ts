@@ -145,6 +145,25 @@ export class HouseOrder {
 
 type Place = ReturnType<HouseOrder['member']>;
 
+/**
+ * The bets of the player's round whose rollback was refused while a win held them (`win_stands`: it
+ * stood on them alone; `line_closed`: its closing settled their lines) and that still stand, oldest
+ * refusal first, with the rollback's own id where it had one: the win's rollback refunds them
+ * (wallet.ts, refundHeldBack), so nothing else may (a reconciliation deposit would pay twice).
+ */
+export async function heldBackRollbacks(db: Kysely<Database>, provider: string, playerId: bigint, roundExternalId: string): Promise<{ id: bigint; externalId: string; rollbackId: string | null }[]> {
+  const { rows } = await sql<{ id: bigint; external_id: string; rollback_id: string | null }>`
+    select b.id, b.external_id, rr.claim ->> 'id' as rollback_id
+    from round_refusals rr
+    join provider_transactions b on b.provider_id = rr.provider_id and b.external_id = rr.external_id and b.player_id = rr.player_id
+    where rr.provider_id = ${provider} and rr.player_id = ${playerId} and rr.round_external_id = ${roundExternalId}
+      and rr.operation = 'rollback' and rr.reason in ('win_stands', 'line_closed')
+      and b.kind = 'debit' and b.status = 'applied'
+      and not exists (select 1 from rollbacks x where x.provider_id = b.provider_id and x.target_external_id = b.external_id)
+    order by rr.id`.execute(db);
+  return rows.map((r) => ({ id: r.id, externalId: r.external_id, rollbackId: r.rollback_id }));
+}
+
 /** The ledger rows the wallet rules read and write, inside one operation's transaction. */
 export class Records {
   readonly #trx: Trx;
@@ -481,23 +500,9 @@ export class Records {
     return rows[0]?.alone === true;
   }
 
-  /**
-   * The bets of the player's round whose rollback was refused while a win held them (`win_stands`:
-   * it stood on them alone; `line_closed`: its closing settled their lines) and that still stand,
-   * oldest refusal first, with the rollback's own id where it had one: their refunds are owed once
-   * that win is rolled back.
-   */
-  async heldBackRollbacks(provider: ProviderId, playerId: bigint, roundExternalId: string): Promise<{ id: bigint; externalId: string; rollbackId: string | null }[]> {
-    const { rows } = await sql<{ id: bigint; external_id: string; rollback_id: string | null }>`
-      select b.id, b.external_id, rr.claim ->> 'id' as rollback_id
-      from round_refusals rr
-      join provider_transactions b on b.provider_id = rr.provider_id and b.external_id = rr.external_id and b.player_id = rr.player_id
-      where rr.provider_id = ${provider} and rr.player_id = ${playerId} and rr.round_external_id = ${roundExternalId}
-        and rr.operation = 'rollback' and rr.reason in ('win_stands', 'line_closed')
-        and b.kind = 'debit' and b.status = 'applied'
-        and not exists (select 1 from rollbacks x where x.provider_id = b.provider_id and x.target_external_id = b.external_id)
-      order by rr.id`.execute(this.#trx);
-    return rows.map((r) => ({ id: r.id, externalId: r.external_id, rollbackId: r.rollback_id }));
+  /** The bets of the player's round held back by a win (heldBackRollbacks). */
+  heldBackRollbacks(provider: ProviderId, playerId: bigint, roundExternalId: string) {
+    return heldBackRollbacks(this.#trx, provider, playerId, roundExternalId);
   }
 
   async gameAccount(provider: ProviderId, currency: Currency, playerId: bigint): Promise<bigint> {

@@ -830,9 +830,11 @@ async function refundHeldBack(records: Records, op: Op<'rollback'>, wallet: Lock
     const open = lines.filter((l) => l.state === 'open');
     const refund = open.reduce((sum, l) => sum + l.amount, 0n);
     if (refund === 0n) continue;
+    // The refused rollback's own id, unless the vendor has since used it for another rollback.
+    const id = bet.rollbackId === null || (await records.rollbackById(op.provider, ExternalTxId(bet.rollbackId))) !== undefined ? undefined : ExternalTxId(bet.rollbackId);
     const transferId = await records.transfer(game, wallet.accountId, refund, op.currency, 'bet_refund');
     await records.cancelLines(open.map((l) => l.id));
-    await records.insertRollback(op.provider, ExternalTxId(bet.externalId), wallet.playerId, bet.id, transferId, bet.rollbackId === null ? undefined : ExternalTxId(bet.rollbackId));
+    await records.insertRollback(op.provider, ExternalTxId(bet.externalId), wallet.playerId, bet.id, transferId, id);
     refunded += refund;
   }
   return refunded;

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceOf } from '../event/helpers.ts';
+import { csvOf, importExport } from '../reconcile/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { betBody, configDir, instance, newRound, post, rollbackBody, statusOf, token, txId, uuid, winBody } from './helpers.ts';
 
@@ -174,6 +175,30 @@ describe('wins after a closing win', () => {
     expect(await usd('hw_held')).toBe(10_000n);
     expect(statusOf(await post(gw, H, '/transaction/rollback', back))).toBe('RS_OK');
     expect(await usd('hw_held')).toBe(10_000n);
+    expect(await gw.reconcile()).toEqual([]);
+  });
+
+  it("a bet's rollback refused under a closing win is not refunded by a reconciliation deposit too: the win's rollback refunds it", async () => {
+    await gw.fund('hw_reconciled', { USD: '100' });
+    const since = new Date(Date.now() - 60_000);
+    const round = newRound();
+    const bet = await betBody(H, { user: 'hw_reconciled', round, amount: cents(1_000n) });
+    expect(statusOf(await post(gw, H, '/transaction/bet', bet))).toBe('RS_OK');
+    const win = await winBody(H, { user: 'hw_reconciled', round, amount: cents(500n) }, bet.transaction_uuid, { round_closed: true });
+    expect(statusOf(await post(gw, H, '/transaction/win', win))).toBe('RS_OK');
+    expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_reconciled', bet.transaction_uuid)))).not.toBe('RS_OK');
+    // Hub88's records show the bet cancelled: a finding the wallet did not apply.
+    const run = await importExport(gw, since, 'USD', csvOf([[bet.transaction_uuid as string, 'bet', 'hw_reconciled', round, '10.00'], [uuid(), 'cancel', 'hw_reconciled', round, '10.00']]), H.id);
+    const owed = run.findings.find((f) => f.kind === 'status_mismatch' && f.player === 'hw_reconciled')!;
+    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${owed.id}/resolve`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '10.00', note: 'voided' }),
+    });
+    expect(res.status).toBe(422);
+    expect(await usd('hw_reconciled')).toBe(9_500n);
+    expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_reconciled', win.transaction_uuid)))).toBe('RS_OK');
+    expect(await usd('hw_reconciled')).toBe(10_000n);
     expect(await gw.reconcile()).toEqual([]);
   });
 });

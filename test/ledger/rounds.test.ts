@@ -242,17 +242,17 @@ describe('rounds of many lines (the post writes up to four lines out, more from 
     expect(await states('M:3')).toEqual(six.map((l) => [l.ref, 'settled', null, null]));
   });
 
-  it('a closing win rolled back leaves its lines owed again: a rollback of the bet refunds them, a new closing win settles them', async () => {
+  it('a closing win rolled back leaves its lines owed again: the bet rollback it held back is refunded with it, a new closing win settles them', async () => {
     const two = six.slice(0, 2); // 300
     expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-4'), roundId: 'M:4', amount: 300n, lines: two })).toMatchObject({ type: 'ok', balance: 101_350n });
     expect(await bobs({ op: 'credit', txId: ExternalTxId('m-win-4'), roundId: 'M:4', amount: 500n, closes: true })).toMatchObject({ type: 'ok', balance: 101_850n });
     // Before the win is rolled back, the bet's rollback is refused: its lines are settled (rule 12).
     expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-4') })).toMatchObject({ type: 'refused', reason: 'line_closed' });
-    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-win-4') })).toMatchObject({ type: 'ok', balance: 101_350n });
-    expect(await states('M:4')).toEqual(two.map((l) => [l.ref, 'open', null, null]));
-    // The voided round's bet comes back: the player ends where the vendor's own order leaves them.
-    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-4') })).toMatchObject({ type: 'ok', balance: 101_650n });
+    // The win's rollback reopens the lines, and refunds them as that refused rollback asked: the
+    // voided round's bet comes back, and the player ends where the vendor's own order leaves them.
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-win-4') })).toMatchObject({ type: 'ok', balance: 101_650n });
     expect(await states('M:4')).toEqual(two.map((l) => [l.ref, 'cancelled', null, null]));
+    expect(await bobs({ op: 'rollback', target: ExternalTxId('m-bet-4') })).toMatchObject({ type: 'duplicate', balance: 101_650n });
 
     // Or the round is played on: a new closing win settles the lines again, and pays once.
     expect(await bobs({ op: 'debit', txId: ExternalTxId('m-bet-5'), roundId: 'M:5', amount: 300n, lines: two })).toMatchObject({ type: 'ok', balance: 101_350n });

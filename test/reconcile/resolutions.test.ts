@@ -232,6 +232,25 @@ describe("a cancel finding the vendor's late cancel has already refunded", () =>
   });
 });
 
+describe('a cancel finding whose bet the wallet will refund when a win is rolled back', () => {
+  it('is not paid by the cashier either when another bet of that amount stands (no single bet to roll back)', async () => {
+    await gw.fund('rs-pat', { USD: '100' });
+    const [b1, b2, win] = [String(command.transId()), String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-pat', Number(b1), 10, { round: 'rs-r16' }), command.ok('90'));
+    await command.expectAnswer(gw, SP, command.win('rs-pat', Number(win), 5, { round: 'rs-r16' }), command.ok('95'));
+    expect((await gw.callback(SP, command.cancel('rs-pat', Number(b1), { round: 'rs-r16' }))).json.result).toBe(99);
+    await command.expectAnswer(gw, SP, command.bet('rs-pat', Number(b2), 10, { round: 'rs-r16' }), command.ok('85'));
+    const rows = [[b1, 'bet', 'rs-pat', 'rs-r16', '10.00'], [b2, 'bet', 'rs-pat', 'rs-r16', '10.00'], [win, 'win', 'rs-pat', 'rs-r16', '5.00'], [String(command.transId()), 'cancel', 'rs-pat', 'rs-r16', '10.00']];
+    const owed = (await exported(rows)).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'rs-pat')!;
+    const refused = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '10.00', note: 'lost cancel' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error!.message).toContain(`holds back the rollback of bet ${b1}`);
+    expect(await usd('rs-pat')).toBe(8_500n);
+    await command.expectAnswer(gw, SP, command.cancel('rs-pat', Number(win), { round: 'rs-r16' }), command.ok('90'));
+    expect(await gw.reconcile()).toEqual([]);
+  });
+});
+
 describe('a cancel finding whose bet the wallet will not roll back yet (a win stands on it alone)', () => {
   it('is not paid by the cashier: the win\'s rollback refunds the bet, once', async () => {
     await gw.fund('rs-ola', { USD: '100' });
