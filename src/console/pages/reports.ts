@@ -60,7 +60,7 @@ export function reportsPage(router: express.Router, deps: ConsoleDeps): void {
     const table = rows.map((r) => {
       const d = derived(r);
       return html`<tr data-testid="ggr-row">
-<td>${r.period}</td><td>${r.provider}</td><td>${r.game}</td><td>${r.currency}</td>
+<td>${r.period}</td><td>${r.provider}</td><td>${r.game || (r.reconciliation !== 0n ? 'reconciliation adjustments' : '–')}</td><td>${r.currency}</td>
 <td class="num">${r.rounds}</td><td class="num">${r.players}</td>
 <td class="num">${money(d.staked, r.currency)}</td><td class="num">${money(d.paid, r.currency)}</td><td class="num">${money(r.promoWins, r.currency)}</td>
 <td class="num" data-testid="ggr-value">${money(d.ggr, r.currency)}</td><td class="num">${money(d.ggrAfterPromotions, r.currency)}</td><td class="num">${d.rtp === null ? '–' : `${d.rtp} %`}</td>
