@@ -380,7 +380,10 @@ export class VendorReconciler {
    *   the cancel missing (the vendor's late cancel arrived, or an earlier try of this resolution
    *   refunded it and then lost its answer);
    * - the wallet holds back a rollback of a bet of the round until a win is rolled back, and will
-   *   refund it then (refundHeldBack).
+   *   refund it then (refundHeldBack);
+   * - the player's open stake on the round covers it, and no single bet of that amount was there to
+   *   roll back (two such bets, a bet with lines of its own cancelled): the vendor's cancel, arriving
+   *   late, refunds the bet it names, whichever that is, and a deposit beside it pays twice.
    */
   async #refundedOrHeld(db: Db, row: Row, how: Extract<Resolution, { action: 'adjust' }>, amount: Minor, playerId: bigint): Promise<string | undefined> {
     if (!row.key.startsWith('cancel:') || how.direction !== 'deposit') return undefined;
@@ -407,6 +410,12 @@ export class VendorReconciler {
     if (at) return `the wallet refunded ${round ?? '(no round)'} that much at ${at.toISOString()}, after the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)`;
     const [held] = round === null ? [] : await heldBackRollbacks(db, row.provider_id, playerId, round);
     if (held) return `the wallet holds back the rollback of bet ${held.externalId} until the win on round ${round} is rolled back, and refunds it then (a deposit would refund it twice)`;
+    const { rows: stake } = await sql<{ open: string }>`
+      select coalesce(sum(l.amount), 0)::text as open
+      from bet_lines l join rounds r on r.id = l.round_id
+      where r.provider_id = ${row.provider_id} and r.player_id = ${playerId} and r.external_id is not distinct from ${round} and l.state = 'open'`.execute(db);
+    const open = BigInt(stake[0]?.open ?? '0');
+    if (open >= amount) return `round ${round ?? '(no round)'} still holds ${formatAmountFixed(open, asCurrency(row.currency!))} ${row.currency} of open stakes, and the vendor's cancel, arriving late, would refund the bet it names beside a deposit: replay or import the vendor's cancel instead (it names what it cancels), or explain the finding`;
     return undefined;
   }
 
@@ -464,8 +473,11 @@ export class VendorReconciler {
   async #payAsCancel(row: Row, how: Extract<Resolution, { action: 'adjust' }>, currency: Currency, amount: Minor): Promise<PaidAs | string | undefined> {
     const listed = row.vendor as Partial<Record<keyof VendorRecord, unknown>> | null;
     if (!this.#wallet || row.kind !== 'status_mismatch' || !row.key.startsWith('cancel:') || how.direction !== 'deposit' || !row.player_code) return undefined;
-    if (!listed || Array.isArray(listed) || listed.kind !== 'cancel' || typeof listed.round !== 'string' || typeof listed.amount !== 'string') return undefined;
-    if (amount !== BigInt(listed.amount)) return undefined;
+    if (!listed || Array.isArray(listed) || listed.kind !== 'cancel' || typeof listed.amount !== 'string') return undefined;
+    // A refund of what the vendor cancelled: its amount, not one typed (paid from the cashier, any other
+    // would stand beside the vendor's late cancel, which refunds the bet itself).
+    if (amount !== BigInt(listed.amount)) return `the vendor lists this cancel at ${formatAmountFixed(BigInt(listed.amount), currency)} ${currency}: a deposit for it refunds that amount (or explain the finding)`;
+    if (typeof listed.round !== 'string') return undefined;
     const bets = await this.#db
       .selectFrom('provider_transactions as t')
       .innerJoin('players as p', 'p.id', 't.player_id')

@@ -232,6 +232,29 @@ describe("a cancel finding the vendor's late cancel has already refunded", () =>
   });
 });
 
+describe("a cancel finding the vendor's late cancel could still refund", () => {
+  it('is refunded at the amount the vendor lists, and not by the cashier while open stakes could meet the late cancel', async () => {
+    await gw.fund('rs-quin', { USD: '100' });
+    const [a, b] = [String(command.transId()), String(command.transId())];
+    await command.expectAnswer(gw, SP, command.bet('rs-quin', Number(a), 5, { round: 'rs-r17' }), command.ok('95'));
+    await command.expectAnswer(gw, SP, command.bet('rs-quin', Number(b), 5, { round: 'rs-r17' }), command.ok('90'));
+    const rows = [[a, 'bet', 'rs-quin', 'rs-r17', '5.00'], [b, 'bet', 'rs-quin', 'rs-r17', '5.00'], [String(command.transId()), 'cancel', 'rs-quin', 'rs-r17', '5.00']];
+    const owed = (await exported(rows)).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'rs-quin')!;
+    // 500 typed for 5.00 (the finding's text gives minor units): not what the vendor cancelled.
+    const typo = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '500', note: 'lost cancel' });
+    expect(typo.status).toBe(422);
+    expect(typo.json.error!.message).toContain('the vendor lists this cancel at 5.00 USD');
+    // Two bets of 5.00 stand: which one it cancelled, only the vendor's cancel says, and it would refund that one when it arrives.
+    const ambiguous = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'lost cancel' });
+    expect(ambiguous.status).toBe(422);
+    expect(ambiguous.json.error!.message).toContain('still holds 10.00 USD of open stakes');
+    expect(await usd('rs-quin')).toBe(9_000n);
+    // The vendor's cancel arrives: it refunds its bet, once.
+    await command.expectAnswer(gw, SP, command.cancel('rs-quin', Number(b), { round: 'rs-r17' }), command.ok('95'));
+    expect(await usd('rs-quin')).toBe(9_500n);
+  });
+});
+
 describe('a cancel finding whose bet the wallet will refund when a win is rolled back', () => {
   it('is not paid by the cashier either when another bet of that amount stands (no single bet to roll back)', async () => {
     await gw.fund('rs-pat', { USD: '100' });
