@@ -1,4 +1,5 @@
-import type { Minor } from '../money/minor.ts';
+import { asCurrency, isCurrency } from '../money/currency.ts';
+import { formatAmountFixed, type Minor } from '../money/minor.ts';
 import type { VendorRecord } from '../gateway/vendor-api.ts';
 
 /** What the ledger holds of one vendor transaction (a provider transaction), for the comparison. */
@@ -51,6 +52,10 @@ export interface Comparison {
 }
 
 const VENDOR_KIND = { bet: 'debit', win: 'credit' } as const;
+
+/** An amount as finance reads it and types it back into an adjustment: in its currency's units. */
+export const amountText = (value: Minor, currency: string | null): string =>
+  currency !== null && isCurrency(currency) ? `${formatAmountFixed(value, asCurrency(currency))} ${currency}` : `${value} (minor units)`;
 const json = (v: object) => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as unknown;
 
 /**
@@ -107,21 +112,21 @@ export function compare(
     if (!copies.some((c) => inside(c.at)) && !(t && inside(t.at))) continue;
     const base = { key: r.id, at, player: t?.player ?? owner.players.get(r.user) ?? null, currency: t?.currency ?? owner.currency, vendor: json(copies.length > 1 ? copies : r), ...(t ? { ledger: json(t) } : {}) };
     if (t && !theirs(t)) {
-      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor lists ${r.kind} ${r.id} in ${owner.currency}; the wallet ${t.applied ? `moved it (${t.amount} minor units) in ${t.currency}` : `refused it in ${t.currency}`}` });
+      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor lists ${r.kind} ${r.id} in ${owner.currency}; the wallet ${t.applied ? `moved it (${amountText(t.amount, t.currency)})` : `refused it in ${t.currency}`}` });
       continue;
     }
     if (!t || !t.applied || t.kind !== VENDOR_KIND[r.kind as 'bet' | 'win']) {
       const times = copies.length > 1 ? ` (listed ${copies.length} times)` : '';
-      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}${times}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${r.amount} (minor units) for ${whose(r.user)}${times}; the wallet never applied it` });
+      findings.push({ ...base, kind: 'missing_at_casino', detail: t ? `the vendor lists ${r.kind} ${r.id}${times}; the wallet ${t.applied ? `has it as a ${t.kind}` : 'refused it'}` : `the vendor lists ${r.kind} ${r.id} of ${amountText(r.amount, owner.currency)} for ${whose(r.user)}${times}; the wallet never applied it` });
       continue;
     }
     let ok = true;
     if (copies.length > 1) {
       const total = copies.reduce((sum, c) => sum + c.amount, 0n);
-      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor lists it ${copies.length} times (${total} minor units in all), the wallet moved ${t.amount} once` });
+      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor lists it ${copies.length} times (${amountText(total, t.currency)} in all), the wallet moved ${amountText(t.amount, t.currency)} once` });
       ok = false;
     } else if (t.amount !== r.amount) {
-      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor says ${r.amount}, the wallet moved ${t.amount} (minor units)` });
+      findings.push({ ...base, kind: 'amount_mismatch', detail: `${r.kind} ${r.id}: the vendor says ${amountText(r.amount, t.currency)}, the wallet moved ${amountText(t.amount, t.currency)}` });
       ok = false;
     }
     if (t.user !== r.user) {
@@ -156,19 +161,19 @@ export function compare(
     const base = { key, at: c.at, player: owner.players.get(c.user) ?? null, currency: owner.currency, vendor: json(c) };
     if (elsewhere >= 0) {
       const [r] = unusedRollbacks.splice(elsewhere, 1);
-      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)} in ${owner.currency}; the wallet refunded it in ${r!.currency}`, ledger: json(r!) });
+      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet moved it back in ${r!.currency}`, ledger: json(r!) });
       continue;
     }
-    findings.push({ ...base, kind: 'status_mismatch', detail: `the vendor shows ${c.amount} (minor units) cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet shows it applied` });
+    findings.push({ ...base, kind: 'status_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet applied no such cancel (the bet stands)` });
   }
   for (const r of unusedRollbacks) {
     if (!inside(r.at) || r.amount === 0n || !theirs(r)) continue;
-    findings.push({ key: `rollback:${r.target}`, kind: 'missing_at_vendor', at: r.at, player: r.player, currency: r.currency, detail: `the wallet refunded ${r.amount} (minor units) of ${r.target}; the vendor lists no cancel of it`, ledger: json(r) });
+    findings.push({ key: `rollback:${r.target}`, kind: 'missing_at_vendor', at: r.at, player: r.player, currency: r.currency, detail: `the wallet moved back ${amountText(r.amount, r.currency)} of ${r.target}; the vendor lists no cancel of it`, ledger: json(r) });
   }
 
   for (const t of ledger) {
     if (!t.applied || (t.kind !== 'debit' && t.kind !== 'credit') || listed.has(t.id) || !inside(t.at) || !theirs(t)) continue;
-    findings.push({ key: t.id, kind: 'missing_at_vendor', at: t.at, player: t.player, currency: t.currency, detail: `the wallet ${t.kind === 'debit' ? 'took' : 'paid'} ${t.amount} (minor units) as ${t.id}; the vendor does not list it`, ledger: json(t) });
+    findings.push({ key: t.id, kind: 'missing_at_vendor', at: t.at, player: t.player, currency: t.currency, detail: `the wallet ${t.kind === 'debit' ? 'took' : 'paid'} ${amountText(t.amount, t.currency)} as ${t.id}; the vendor does not list it`, ledger: json(t) });
   }
   return { matched, findings };
 }

@@ -8,7 +8,7 @@ import type { OperatorActions } from '../operators/actions.ts';
 import type { Actor, Audit } from '../operators/audit.ts';
 import { heldBackRollbacks } from '../wallet/records.ts';
 import { ExternalTxId, PlayerCode, ProviderId, type Outcome, type WalletOperation } from '../wallet/types.ts';
-import { compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
+import { amountText, compare, type Finding, type LedgerRollback, type LedgerTransaction } from './compare.ts';
 import type { VendorExport } from './export.ts';
 
 /** Each side is read this far around the period, so a transaction stamped at its edge is matched. */
@@ -257,7 +257,7 @@ export class VendorReconciler {
       at: r.at,
       player: r.player,
       currency: r.currency?.trim() ?? null,
-      detail: `round ${r.round} of ${r.player} has ${r.open} open line(s) staking ${r.staked} (minor units), unsettled since ${r.at.toISOString()}`,
+      detail: `round ${r.round} of ${r.player} has ${r.open} open line(s) staking ${amountText(r.staked, r.currency?.trim() ?? null)}, unsettled since ${r.at.toISOString()}`,
       ledger: { round: r.round, openLines: r.open, staked: r.staked.toString() },
     }));
   }
@@ -344,7 +344,7 @@ export class VendorReconciler {
       const asWin = (await this.#payAsWin(row, how, currency, amount)) ?? (await this.#payAsCancel(row, how, currency, amount));
       if (typeof asWin === 'string') return this.#refused(actor, row, how, asWin);
       if (asWin) {
-        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: asWin.balance, note: how.note };
+        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, paidAs: asWin.paidAs, transaction: asWin.transaction, outcome: asWin.outcome, balance: formatAmountFixed(asWin.balance, currency), note: how.note };
       } else {
         // One reference per time the finding is resolved: a repeat of this request applies once, and a
         // finding reopened by new facts can be adjusted again (by the difference, say).
@@ -359,7 +359,7 @@ export class VendorReconciler {
         // Checked on the player's wallet row held: no refund of the wallet's commits between the check and the deposit.
         const done = await this.#actions.cashier(actor, how.direction, row.player_code, currency, how.amount, reference, (trx, playerId) => this.#refundedOrHeld(trx, row, how, amount, playerId));
         if (!done.ok) return this.#refused(actor, row, how, `the adjustment was refused: ${done.message ?? done.reason}`);
-        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference, balance: done.balance.toString(), note: how.note };
+        resolution = { action: 'adjust', direction: how.direction, amount: how.amount, currency: row.currency, reference, balance: formatAmountFixed(done.balance, currency), note: how.note };
       }
     }
     const updated = await trx
@@ -451,7 +451,7 @@ export class VendorReconciler {
       outcome = await this.#apply({ ...win, stakeFree: true });
     }
     if (typeof outcome === 'string') return outcome;
-    if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance.toString() };
+    if (outcome.type === 'ok' || outcome.type === 'duplicate') return { paidAs: 'win', transaction: listed.id, outcome: outcome.type, balance: outcome.balance };
     return `the wallet refuses win ${listed.id} (${outcome.type === 'refused' ? outcome.reason : outcome.type}): a deposit would pay what it refuses (explain the finding)`;
   }
 
@@ -498,7 +498,7 @@ export class VendorReconciler {
     const target = bets[0]!.external_id;
     const outcome = await this.#apply({ op: 'rollback', provider: ProviderId(row.provider_id), player: PlayerCode(row.player_code), currency, target: ExternalTxId(target) });
     if (typeof outcome === 'string') return outcome;
-    if (outcome.type === 'ok' && outcome.moved !== false) return { paidAs: 'cancel', transaction: target, outcome: outcome.type, balance: outcome.balance.toString() };
+    if (outcome.type === 'ok' && outcome.moved !== false) return { paidAs: 'cancel', transaction: target, outcome: outcome.type, balance: outcome.balance };
     // Refused (a win the vendor paid stands on the bet, say: its rollback refunds the bet then): the
     // wallet has its reason, and a cashier deposit would be refunded again when the bet goes back.
     return `the wallet refuses to roll back bet ${target} (${outcome.type === 'refused' ? `${outcome.reason}${outcome.detail ? `: ${outcome.detail}` : ''}` : outcome.type}): a deposit would refund it twice (explain the finding, or resolve it once the wallet takes it)`;
@@ -554,7 +554,8 @@ interface PaidAs {
   paidAs: 'win' | 'cancel';
   transaction: string;
   outcome: string;
-  balance: string;
+  /** The player's balance after it, in minor units. */
+  balance: Minor;
 }
 
 export class ReconcileError extends Error {

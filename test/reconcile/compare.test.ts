@@ -52,7 +52,7 @@ describe('comparing a vendor’s records with the ledger', () => {
 
   it('names the casino’s player beside the vendor’s user code in what a finding says', () => {
     const lost = compare([bet('b1', 500n), win('w9', 900n)], [tx('b1', 'debit', 500n)], [], period, owner).findings;
-    expect(lost.map((f) => [f.kind, f.player, f.detail])).toEqual([['missing_at_casino', 'alice', 'the vendor lists win w9 of 900 (minor units) for user u1 (player alice); the wallet never applied it']]);
+    expect(lost.map((f) => [f.kind, f.player, f.detail])).toEqual([['missing_at_casino', 'alice', 'the vendor lists win w9 of 9.00 USD for user u1 (player alice); the wallet never applied it']]);
   });
 });
 
@@ -61,7 +61,7 @@ describe('a vendor that lists a transaction twice', () => {
     const ledger = [tx('b1', 'debit', 500n), tx('w1', 'credit', 700n)];
     const twice = compare([bet('b1', 500n), bet('b1', 500n), win('w1', 700n)], ledger, [], period, owner);
     expect(kinds(twice)).toEqual(['amount_mismatch b1']);
-    expect(twice.findings[0]!.detail).toBe('bet b1: the vendor lists it 2 times (1000 minor units in all), the wallet moved 500 once');
+    expect(twice.findings[0]!.detail).toBe('bet b1: the vendor lists it 2 times (10.00 USD in all), the wallet moved 5.00 USD once');
     expect(twice.matched).toBe(1);
   });
 

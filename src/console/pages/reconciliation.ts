@@ -81,7 +81,7 @@ ${run.findings.length ? html`<table><thead><tr><th>#</th><th>Kind</th><th>Key</t
 function findingRow(f: FindingView, p: Principal): SafeHtml {
   const forms = may(p, 'operator')
     ? html`<form class="inline" method="post" action="${R}/findings/${f.id}/resolve">${csrfField(p)}<input type="hidden" name="action" value="explain"><input name="note" placeholder="why it is fine" required minlength="3" size="16"><button class="secondary" type="submit">Explain</button></form>
-${may(p, 'admin') && f.player && f.currency
+${may(p, 'admin') && f.player && f.currency && f.kind !== 'currency_mismatch'
   ? html`<form class="inline" method="post" action="${R}/findings/${f.id}/resolve">${csrfField(p)}<input type="hidden" name="action" value="adjust"><select name="direction"><option>deposit</option><option>withdrawal</option></select><input name="amount" inputmode="decimal" required size="7" placeholder="${f.currency}"><input name="note" placeholder="reason" required minlength="3" size="14"><button type="submit">Adjust</button></form>`
   : ''}`
     : '';
