@@ -440,7 +440,10 @@ export const COMMANDS: Record<string, Command> = {
         return 0;
       }
       const json = rows.map((r) => ggrJson(r, q.by));
-      const lines = json.map((j) => `${j.period}  ${j.provider.padEnd(14)} ${(j.game || '-').padEnd(16)} ${j.currency}  stakes ${j.stakes}  wins ${j.wins}  promo ${j.promoWins}  GGR ${j.ggr}  RTP ${j.rtp ?? '-'}%`);
+      const lines = json.map(
+        (j) =>
+          `${j.period}  ${j.provider.padEnd(14)} ${(j.game || '-').padEnd(16)} ${j.currency}  stakes ${j.stakes}  refunds ${j.refunds}  wins ${j.wins}  reversals ${j.reversals}  changes ${j.adjustments}  reconciliation ${j.reconciliation}  promo ${j.promoWins}  GGR ${j.ggr}  RTP ${j.rtp === null ? '-' : `${j.rtp}%`}`,
+      );
       ctx.out.answer({ from: q.from, to: q.to, by: q.by, rows: json }, lines.length ? lines : ['no money moved in that period']);
       return 0;
     },

@@ -112,6 +112,9 @@ describe('GGR', () => {
     const run = await runCli(['report', 'ggr', '--from', today, '--to', today, '--currency', 'usd', '--json'], { DATABASE_URL: gw.database.url, REDIS_PREFIX: gw.config.redis.prefix });
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toMatchObject({ from: today, to: today, rows: await rows(`from=${today}&to=${today}&currency=USD`) });
+    // As text, every figure GGR is made of, so a row can be checked by hand.
+    const text = await runCli(['report', 'ggr', '--from', today, '--to', today, '--provider', 'dowinn'], { DATABASE_URL: gw.database.url, REDIS_PREFIX: gw.config.redis.prefix });
+    expect(text.stdout).toContain(`${today}  dowinn         BAC              USD  stakes 10.00  refunds 0.00  wins 15.00  reversals 0.00  changes 3.00  reconciliation 0.00  promo 0.00  GGR -8.00  RTP 180.00%`);
     // --until is the webhook history's and the audit's exclusive end: not this report's.
     expect((await runCli(['report', 'ggr', '--since', today, '--until', today], { DATABASE_URL: gw.database.url })).code).toBe(2);
   });
