@@ -417,7 +417,7 @@ export const COMMANDS: Record<string, Command> = {
       }
       const open = summary.findings.filter((f) => f.state === 'open');
       ctx.out.answer(summary, [
-        `${summary.provider} ${summary.from} .. ${summary.to} (${summary.source}): ${summary.vendorRecords} vendor records, ${summary.matched} matched, ${summary.findings.length} findings, ${open.length} open (run ${summary.run})`,
+        `${summary.provider} ${summary.from} .. ${summary.to} (${summary.source}): ${summary.vendorRecords} vendor records, ${summary.matched} matched, ${summary.findings.length} findings, ${open.length} open${summary.cleared ? `, ${summary.cleared} earlier finding${summary.cleared === 1 ? '' : 's'} no longer found (cleared)` : ''} (run ${summary.run})`,
         ...summary.findings.map((f) => `  #${f.id} ${f.kind} ${f.key} [${f.state}] ${f.detail}`),
       ]);
       return open.length > 0 ? 1 : 0;

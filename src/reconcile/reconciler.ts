@@ -26,6 +26,8 @@ export interface RunSummary {
   matched: number;
   /** Findings of this period still open (new or seen again). */
   open: number;
+  /** Open findings of this period and currency that this run no longer finds, closed by it. */
+  cleared: number;
   findings: FindingView[];
 }
 
@@ -167,18 +169,36 @@ export class VendorReconciler {
         else ${v} end`;
     };
     const changed = sql`(${facts('vendor', 'vendor_findings')} is distinct from ${facts('vendor', 'excluded')} or ${facts('ledger', 'vendor_findings')} is distinct from ${facts('ledger', 'excluded')})`;
+    const wasCleared = sql`coalesce(vendor_findings.resolution ->> 'action' = 'cleared', false)`;
+    let cleared = 0;
     await this.#db.transaction().execute(async (trx) => {
       for (const f of all) {
         await sql`
           insert into vendor_findings (provider_id, key, kind, at, player_code, currency, detail, vendor, ledger, first_run, last_run)
           values (${provider}, ${f.key}, ${f.kind}, ${f.at}, ${f.player}, ${f.currency}, ${f.detail}, ${JSON.stringify(f.vendor ?? null)}::jsonb, ${JSON.stringify(f.ledger ?? null)}::jsonb, ${run}, ${run})
           on conflict (provider_id, key, kind) do update set last_run = excluded.last_run, detail = excluded.detail, vendor = excluded.vendor, ledger = excluded.ledger,
-            -- Other facts under a resolved finding's key are a new discrepancy: open again (its resolution is in the audit trail).
-            state = case when ${changed} then 'open' else vendor_findings.state end,
-            resolved_by = case when ${changed} then null else vendor_findings.resolved_by end,
-            resolved_at = case when ${changed} then null else vendor_findings.resolved_at end,
-            resolution = case when ${changed} then null else vendor_findings.resolution end`.execute(trx);
+            -- Other facts under a resolved finding's key are a new discrepancy: open again (its resolution
+            -- is in the audit trail); so is one a run had cleared, found again.
+            state = case when ${changed} or ${wasCleared} then 'open' else vendor_findings.state end,
+            resolved_by = case when ${changed} or ${wasCleared} then null else vendor_findings.resolved_by end,
+            resolved_at = case when ${changed} or ${wasCleared} then null else vendor_findings.resolved_at end,
+            resolution = case when ${changed} or ${wasCleared} then null else vendor_findings.resolution end`.execute(trx);
       }
+      // An open finding of this period and currency that this run no longer finds is settled: the
+      // vendor's late call arrived, the export was imported in its own currency, the stuck round
+      // ended. Closed as cleared by this run, and opened again should a later run find it again.
+      const gone = await trx
+        .updateTable('vendor_findings')
+        .set({ state: 'resolved', resolved_by: actor.name, resolved_at: new Date(), resolution: JSON.stringify({ action: 'cleared', run: run.toString(), note: 'not found again by a later comparison of its period' }) })
+        .where('provider_id', '=', provider)
+        .where('state', '=', 'open')
+        .where('at', '>=', from)
+        .where('at', '<', to)
+        .where('currency', '=', currency)
+        .where('last_run', '<>', run)
+        .returning('id')
+        .execute();
+      cleared = gone.length;
       await trx.updateTable('vendor_reconcile_runs').set({ finished_at: new Date(), vendor_records: records.length, matched, findings: all.length }).where('id', '=', run).execute();
     });
     const rows = all.length
@@ -191,8 +211,8 @@ export class VendorReconciler {
           .execute()
       : [];
     const open = rows.filter((r) => r.state === 'open').length;
-    await this.#audit.record({ actor, action: 'vendor_reconcile', target: provider, outcome: 'ok', detail: { run: run.toString(), from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, findings: all.length, open } });
-    return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, findings: rows.map((r) => findingJson(r)) };
+    await this.#audit.record({ actor, action: 'vendor_reconcile', target: provider, outcome: 'ok', detail: { run: run.toString(), from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, findings: all.length, open, cleared } });
+    return { run: run.toString(), provider, from: from.toISOString(), to: to.toISOString(), source, vendorRecords: records.length, matched, open, cleared, findings: rows.map((r) => findingJson(r)) };
   }
 
   /**

@@ -59,7 +59,7 @@ ${may(p, 'operator') && withApi.length
     const { provider, from, to } = parsed.data;
     const job = deps.jobs.start({ kind: 'vendor reconciliation', subject: provider, startedBy: p.name }, () => reconciler.run(actor, provider, from, to), (run) => ({
       good: run.open === 0,
-      html: html`<p class="notice ${run.open ? 'warn' : 'ok'}" role="status" data-testid="reconcile-result">${run.provider}, ${run.from.slice(0, 16).replace('T', ' ')} – ${run.to.slice(0, 16).replace('T', ' ')} UTC: ${run.vendorRecords} vendor records, ${run.matched} matched, ${run.open} open finding${run.open === 1 ? '' : 's'}.</p>
+      html: html`<p class="notice ${run.open ? 'warn' : 'ok'}" role="status" data-testid="reconcile-result">${run.provider}, ${run.from.slice(0, 16).replace('T', ' ')} – ${run.to.slice(0, 16).replace('T', ' ')} UTC: ${run.vendorRecords} vendor records, ${run.matched} matched, ${run.open} open finding${run.open === 1 ? '' : 's'}${run.cleared ? `, ${run.cleared} earlier no longer found (cleared)` : ''}.</p>
 ${run.findings.length ? html`<table><thead><tr><th>#</th><th>Kind</th><th>Key</th><th>State</th><th>What</th></tr></thead><tbody>${run.findings.map((f) => html`<tr><td>${f.id}</td><td>${f.kind}</td><td>${f.key}</td><td>${f.state}</td><td>${f.detail}</td></tr>`)}</tbody></table>` : ''}
 <p><a href="${R}">Open findings and their resolutions</a></p>`,
     }));
