@@ -161,10 +161,13 @@ export function compare(
     const base = { key, at: c.at, player: owner.players.get(c.user) ?? null, currency: owner.currency, vendor: json(c) };
     if (elsewhere >= 0) {
       const [r] = unusedRollbacks.splice(elsewhere, 1);
-      findings.push({ ...base, kind: 'currency_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet moved it back in ${r!.currency}`, ledger: json(r!) });
+      findings.push({ ...base, currency: r!.currency, kind: 'currency_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet moved it back in ${r!.currency}`, ledger: json(r!) });
       continue;
     }
-    findings.push({ ...base, kind: 'status_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet applied no such cancel (the bet stands)` });
+    // How many refunds of that user, round and amount the comparison saw (each matched to another of
+    // the vendor's cancels): a resolution finding more has met a refund made since (reconciler.ts).
+    const refunds = rollbacks.filter((r) => same(r) && theirs(r)).length;
+    findings.push({ ...base, kind: 'status_mismatch', detail: `the vendor shows ${amountText(c.amount, owner.currency)} cancelled on round ${c.round ?? '?'} for ${whose(c.user)}; the wallet applied no such cancel (the bet stands)`, ledger: { refunds } });
   }
   for (const r of unusedRollbacks) {
     if (!inside(r.at) || r.amount === 0n || !theirs(r)) continue;

@@ -408,34 +408,33 @@ export class VendorReconciler {
   async #refundedOrHeld(db: Db, row: Row, how: Extract<Resolution, { action: 'adjust' }>, amount: Minor, playerId: bigint): Promise<string | undefined> {
     if (!row.key.startsWith('cancel:') || how.direction !== 'deposit') return undefined;
     const listed = (row.vendor as { round?: unknown } | null)?.round;
-    const round = typeof listed === 'string' ? listed : null;
-    const { rows } = await sql<{ at: Date }>`
-      with since as (select started_at from vendor_reconcile_runs where id = ${row.last_run})
-      select rb.created_at as at
-      from rollbacks rb
-      join transfers t on t.id = rb.transfer_id
-      left join provider_transactions pt on pt.id = rb.target_id
-      left join rounds r on r.id = pt.round_id
-      where rb.provider_id = ${row.provider_id} and rb.player_id = ${playerId} and r.external_id is not distinct from ${round}
-        and t.amount = ${amount} and rb.created_at >= (select started_at from since)
-      union all
-      select c.created_at
-      from provider_transactions c
-      join transfers t on t.id = c.transfer_id
-      left join rounds r on r.id = c.round_id
-      where c.provider_id = ${row.provider_id} and c.player_id = ${playerId} and r.external_id is not distinct from ${round}
-        and c.kind = 'refund' and c.status = 'applied' and t.amount = ${amount} and c.created_at >= (select started_at from since)
-      limit 1`.execute(db);
-    const at = rows[0]?.at;
-    if (at) return `the wallet refunded ${round ?? '(no round)'} that much at ${at.toISOString()}, after the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)`;
-    const [held] = round === null ? [] : await heldBackRollbacks(db, row.provider_id, playerId, round);
+    if (typeof listed !== 'string') return "the vendor's cancel names no round, so no bet of the wallet's can be told to be the one it cancelled: replay or import the vendor's cancel (it names its bet), or explain the finding";
+    const round = listed;
+    // Counted, not dated: a refund whose transaction began before the comparison and committed after
+    // its reads is one the comparison did not see, whatever its time says.
+    const seen = BigInt((row.ledger as { refunds?: unknown } | null)?.refunds === undefined ? 0 : String((row.ledger as { refunds: unknown }).refunds));
+    const { rows } = await sql<{ n: string }>`
+      with since as (select period_from - ${`${MARGIN_MS} milliseconds`}::interval as at from vendor_reconcile_runs where id = ${row.last_run})
+      select ((select count(*) from rollbacks rb
+          join transfers t on t.id = rb.transfer_id
+          join provider_transactions pt on pt.id = rb.target_id
+          join rounds r on r.id = pt.round_id
+          where rb.provider_id = ${row.provider_id} and rb.player_id = ${playerId} and r.external_id = ${round}
+            and t.amount = ${amount} and rb.created_at >= (select at from since))
+        + (select count(*) from provider_transactions c
+          join transfers t on t.id = c.transfer_id
+          join rounds r on r.id = c.round_id
+          where c.provider_id = ${row.provider_id} and c.player_id = ${playerId} and r.external_id = ${round}
+            and c.kind = 'refund' and c.status = 'applied' and t.amount = ${amount} and c.created_at >= (select at from since)))::text as n`.execute(db);
+    if (BigInt(rows[0]?.n ?? '0') > seen) return `the wallet has refunded that much on round ${round} since the comparison that found this cancel missing: compare the period again (a deposit would refund it twice)`;
+    const [held] = await heldBackRollbacks(db, row.provider_id, playerId, round);
     if (held) return `the wallet holds back the rollback of bet ${held.externalId} until the win on round ${round} is rolled back, and refunds it then (a deposit would refund it twice)`;
     const { rows: stake } = await sql<{ open: string }>`
       select coalesce(sum(l.amount), 0)::text as open
       from bet_lines l join rounds r on r.id = l.round_id
-      where r.provider_id = ${row.provider_id} and r.player_id = ${playerId} and r.external_id is not distinct from ${round} and l.state = 'open'`.execute(db);
+      where r.provider_id = ${row.provider_id} and r.player_id = ${playerId} and r.external_id = ${round} and l.state = 'open'`.execute(db);
     const open = BigInt(stake[0]?.open ?? '0');
-    if (open >= amount) return `round ${round ?? '(no round)'} still holds ${formatAmountFixed(open, asCurrency(row.currency!))} ${row.currency} of open stakes, and the vendor's cancel, arriving late, would refund the bet it names beside a deposit: replay or import the vendor's cancel instead (it names what it cancels), or explain the finding`;
+    if (open >= amount) return `round ${round} still holds ${formatAmountFixed(open, asCurrency(row.currency!))} ${row.currency} of open stakes, and the vendor's cancel, arriving late, would refund the bet it names beside a deposit: replay or import the vendor's cancel instead (it names what it cancels), or explain the finding`;
     return undefined;
   }
 

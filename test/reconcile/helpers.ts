@@ -3,7 +3,7 @@ import type * as ev from '../event/helpers.ts';
 import type { TestGateway } from '../support/gateway.ts';
 
 /** What /v1/reconciliation/import answers, as these tests read it. */
-export type Summary = { matched: number; vendorRecords: number; findings: { id: string; kind: string; key: string; player: string | null; currency: string | null; detail: string; state: string }[] };
+export type Summary = { matched: number; vendorRecords: number; cleared: number; findings: { id: string; kind: string; key: string; player: string | null; currency: string | null; detail: string; state: string }[] };
 
 /** Imports a provider's export (an event-dialect one's, dowinn, unless told) in `currency` for the period from `since` to a minute from now. */
 export async function importExport(gw: TestGateway, since: Date, currency: string, csv: string, provider = 'dowinn'): Promise<Summary> {

@@ -116,6 +116,10 @@ describe('an export imported in the wrong currency', () => {
       [cancelled, 'bet', 'ri-max', roundOf(other), '2.00'],
     ]));
     expect(eur.findings.filter((f) => f.player === 'ri-max')).toEqual([]);
+    // ... and that run clears the mismatches the wrong import left open.
+    expect(eur.cleared).toBeGreaterThanOrEqual(4);
+    const after = await gw.gateway.db.selectFrom('vendor_findings').select(['state', 'resolution']).where('id', 'in', found.map((f) => BigInt(f.id))).execute();
+    expect(after.map((f) => [f.state, (f.resolution as { action: string }).action])).toEqual(found.map(() => ['resolved', 'cleared']));
     expect(await gw.reconcile()).toEqual([]);
   });
 });

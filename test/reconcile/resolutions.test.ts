@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asCurrency } from '../../src/money/currency.ts';
 import { Reports } from '../../src/reports/ggr.ts';
@@ -212,9 +213,16 @@ describe("a cancel finding the vendor's late cancel has already refunded", () =>
     // The vendor's retry of the cancel lands before finance gets to the finding.
     expect((await gw.callback(SP, command.cancel('rs-lou', Number(bet), { round: 'rs-r12' }))).json.result).toBe(0);
     expect(await usd('rs-lou')).toBe(10_000n);
+    // As a refund whose transaction began before the comparison and committed after its reads looks:
+    // stamped before the run (the ledger is insert-only: its guards are set aside for this one update).
+    await gw.gateway.db.transaction().execute(async (trx) => {
+      await sql`set local session_replication_role = replica`.execute(trx);
+      await sql`update rollbacks set created_at = (select started_at - interval '1 second' from vendor_reconcile_runs order by id desc limit 1)
+        where target_external_id = ${bet}`.execute(trx);
+    });
     const stale = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'lost cancel' });
     expect(stale.status).toBe(422);
-    expect(stale.json.error!.message).toContain('the wallet refunded rs-r12 that much');
+    expect(stale.json.error!.message).toContain('the wallet has refunded that much on round rs-r12 since the comparison');
     expect(await usd('rs-lou')).toBe(10_000n);
   });
 
@@ -229,6 +237,20 @@ describe("a cancel finding the vendor's late cancel has already refunded", () =>
     const stale = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'lost cancel' });
     expect(stale.status).toBe(422);
     expect(await usd('rs-nat')).toBe(9_300n);
+  });
+});
+
+describe('a cancel the vendor lists without its round', () => {
+  it('is not refunded from the cashier: no bet of the wallet can be told to be the one it cancelled', async () => {
+    await gw.fund('rs-ray', { USD: '100' });
+    const bet = String(command.transId());
+    await command.expectAnswer(gw, SP, command.bet('rs-ray', Number(bet), 10, { round: 'rs-r18' }), command.ok('90'));
+    const rows = [[bet, 'bet', 'rs-ray', 'rs-r18', '10.00'], [String(command.transId()), 'cancel', 'rs-ray', '', '10.00']];
+    const owed = (await exported(rows)).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'rs-ray')!;
+    const refused = await resolve(owed.id, { action: 'adjust', direction: 'deposit', amount: '10.00', note: 'lost cancel' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error!.message).toContain('names no round');
+    expect(await usd('rs-ray')).toBe(9_000n);
   });
 });
 
