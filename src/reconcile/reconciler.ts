@@ -396,9 +396,10 @@ export class VendorReconciler {
 
   /**
    * Why a cashier deposit for a cancel the vendor lists would refund it twice, if it would:
-   * - the wallet has refunded that much to the player on that round since the comparison that found
-   *   the cancel missing (the vendor's late cancel arrived, or an earlier try of this resolution
-   *   refunded it and then lost its answer);
+   * - it names no round: no bet of the wallet's can be told to be the one it cancelled;
+   * - the wallet holds more refunds of that amount to the player on that round than the comparison
+   *   that found the cancel missing saw (the vendor's late cancel arrived, or an earlier try of this
+   *   resolution refunded it and then lost its answer);
    * - the wallet holds back a rollback of a bet of the round until a win is rolled back, and will
    *   refund it then (refundHeldBack);
    * - the player's open stake on the round covers it, and no single bet of that amount was there to
@@ -412,7 +413,7 @@ export class VendorReconciler {
     const round = listed;
     // Counted, not dated: a refund whose transaction began before the comparison and committed after
     // its reads is one the comparison did not see, whatever its time says.
-    const seen = BigInt((row.ledger as { refunds?: unknown } | null)?.refunds === undefined ? 0 : String((row.ledger as { refunds: unknown }).refunds));
+    const seen = BigInt((row.ledger as { refunds?: number } | null)?.refunds ?? 0);
     const { rows } = await sql<{ n: string }>`
       with since as (select period_from - ${`${MARGIN_MS} milliseconds`}::interval as at from vendor_reconcile_runs where id = ${row.last_run})
       select ((select count(*) from rollbacks rb
