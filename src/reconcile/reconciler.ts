@@ -161,10 +161,11 @@ export class VendorReconciler {
     const players = new Map<string, string>([...records.map((r) => [r.user, r.user] as const), ...users.map((u) => [u.user_code, u.code] as const)]);
     const { matched, findings } = compare(records, ledger, rollbacks, { from, to }, { players, currency });
     const all = [...findings, ...stuck];
-    // New facts are other money, players, rounds or states; not a time (a vendor may restamp a row).
+    // New facts are other money, players, rounds or states; not a time (a vendor may restamp a row),
+    // nor the count of refunds a cancel's comparison saw (kept for its resolution's guard only).
     const facts = (side: 'vendor' | 'ledger', row: 'vendor_findings' | 'excluded') => {
       const v = sql.ref(`${row}.${side}`);
-      return sql`case jsonb_typeof(${v}) when 'object' then ${v} - 'at'
+      return sql`case jsonb_typeof(${v}) when 'object' then nullif(${v} - 'at' - 'refunds', '{}'::jsonb)
         when 'array' then (select jsonb_agg(case jsonb_typeof(e) when 'object' then e - 'at' else e end) from jsonb_array_elements(${v}) e)
         else ${v} end`;
     };

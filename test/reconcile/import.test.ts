@@ -199,3 +199,18 @@ describe('a cancel the wallet refused because a result settled its line', () => 
     expect(await ev.balanceOf(gw, 'ri-pia')).toBe(10_000n);
   });
 });
+
+describe('a cancel finding explained before its comparison kept a count of refunds', () => {
+  it('stays explained when the same period is compared again', async () => {
+    await gw.fund('ri-quo', { USD: '100' });
+    const round = ev.newRound();
+    const bet = ev.txId();
+    await ev.expectEvent(gw, ev.bet('ri-quo', round, [[1, 5]], { id: bet }), 'R0', 95);
+    const rows = csvOf([[bet, 'bet', 'ri-quo', roundOf(round), '5.00'], [ev.txId(), 'cancel', 'ri-quo', roundOf(round), '5.00']]);
+    const owed = (await importExport('USD', rows)).findings.find((f) => f.kind === 'status_mismatch' && f.player === 'ri-quo')!;
+    // As an earlier release kept it: explained, with no count.
+    await gw.gateway.db.updateTable('vendor_findings').set({ state: 'explained', resolution: JSON.stringify({ action: 'explain', note: 'known' }), ledger: null }).where('id', '=', BigInt(owed.id)).execute();
+    const again = (await importExport('USD', rows)).findings.find((f) => f.id === owed.id)!;
+    expect(again.state).toBe('explained');
+  });
+});
