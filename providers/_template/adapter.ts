@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
-import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
+import { currencyCode, type Currency } from '../../src/money/currency.ts';
 import { parseJsonExact } from '../../src/money/json.ts';
 import { formatAmount, parseAmount } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
@@ -17,7 +17,7 @@ import { request } from './wire.ts';
 
 /** Per-instance options from config/providers.json, validated at start. Secrets arrive resolved from the environment. */
 const options = z.object({
-  currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
+  currency: currencyCode,
   sharedKey: z.string().min(16).transform((s) => new Secret(s)),
 });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
-import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
+import { currencyCode, type Currency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type Check, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
@@ -11,7 +11,7 @@ import { BET_TYPES, BONUS_CALL_TYPE, WIN_TYPES, call, commandData, envelope, isC
 
 const options = z.object({
   /** One vendor account is one currency. */
-  currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
+  currency: currencyCode,
   callbackToken: z.string().min(16, 'a callback token must be at least 16 characters').transform((s) => new Secret(s)),
   /** The vendor's own API (register players, list games, launch); without it the instance only receives callbacks. */
   api: apiOptions.optional(),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
-import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
+import { currencyCode, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { parseJsonExact } from '../../src/money/json.ts';
 import { amountAsJsonNumber, parseAmount, type Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type BetLine, type LineChange, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
@@ -19,7 +19,7 @@ const options = z.object({
     .refine((k) => Buffer.byteLength(k, 'utf8') === 32, 'the API key must be 32 bytes (AES-256)')
     .transform((k) => new Secret(k)),
   /** The currency of events that do not name one (login, logout, results). */
-  currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
+  currency: currencyCode,
   encryption: z.enum(['aes-ecb', 'jwe']).default('aes-ecb'),
   /**
    * Bodies whose timestamp is further than this from now are refused: an ECB body has no integrity

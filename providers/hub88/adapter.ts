@@ -2,7 +2,7 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import type { Answer, Decoded, Dialect, Failure, InboundRequest, ProviderAdapter, ReadOptions, Rejection } from '../../src/gateway/contract.ts';
 import { Secret } from '../../src/config/secret.ts';
-import { asCurrency, isCurrency, type Currency } from '../../src/money/currency.ts';
+import { currencyCode, isCurrency, type Currency } from '../../src/money/currency.ts';
 import { JsonNumber, parseJsonExact } from '../../src/money/json.ts';
 import type { Minor } from '../../src/money/minor.ts';
 import { ExternalTxId, PlayerCode, type Outcome, type ProviderId, type WalletOperation } from '../../src/wallet/types.ts';
@@ -28,7 +28,7 @@ const options = z.object({
   /** Hub88's id of the casino: a call that names another operator_id is refused. */
   operatorId: z.number().int().positive(),
   /** The currency of /user/info (which names none), and of a rollback of a transaction never seen that carries no session token. */
-  currency: z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency),
+  currency: currencyCode,
   /** Hub88's public key (PEM): every call's X-Hub88-Signature is verified with it. */
   vendorPublicKey: publicKeyPem,
   /** The casino's private key (PEM): every answer is signed with it (Hub88 holds its public key). */

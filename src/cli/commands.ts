@@ -27,7 +27,7 @@ import { ggrRequest } from '../http/reports.ts';
 import { runRequest } from '../http/reconciliation.ts';
 import { parseExport as parseRecordsExport } from '../reconcile/export.ts';
 import { ReconcileError } from '../reconcile/reconciler.ts';
-import { asCurrency, isCurrency } from '../money/currency.ts';
+import { currencyCode } from '../money/currency.ts';
 import { Reports, ggrCsv, ggrJson } from '../reports/ggr.ts';
 import { ROLES, type OperatorRefusal } from '../operators/operators.ts';
 import { OperatorActions } from '../operators/actions.ts';
@@ -403,9 +403,9 @@ export const COMMANDS: Record<string, Command> = {
       let summary;
       try {
         if (v.file !== undefined) {
-          const currency = v.currency?.[0];
-          if (currency === undefined || !isCurrency(currency)) throw new UsageError('--currency: the export\'s currency (ISO 4217), with --file');
-          const records = parseRecordsExport(await readFile(v.file, 'utf8'), asCurrency(currency));
+          const currency = currencyCode.safeParse(v.currency?.[0]);
+          if (!currency.success) throw new UsageError('--currency: the export\'s currency (ISO 4217), with --file');
+          const records = parseRecordsExport(await readFile(v.file, 'utf8'), currency.data);
           if (!records.ok) throw new UsageError(`${v.file}: ${records.message}`);
           summary = await reconciler.import(cliActor(), period.provider, period.from, period.to, records.value);
         } else {

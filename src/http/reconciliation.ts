@@ -1,6 +1,6 @@
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { asCurrency, isCurrency } from '../money/currency.ts';
+import { currencyCode } from '../money/currency.ts';
 import { allows } from '../operators/operators.ts';
 import { parseExport } from '../reconcile/export.ts';
 import { ReconcileError, type Resolution, type VendorReconciler } from '../reconcile/reconciler.ts';
@@ -15,7 +15,7 @@ export const runRequest = z
   .refine((r) => r.to.getTime() - r.from.getTime() <= 31 * 86_400_000, { message: 'at most 31 days per run', path: ['to'] });
 
 export const importRequest = z
-  .object({ provider: z.string().trim().min(1).max(200), currency: z.string().refine(isCurrency, 'an ISO 4217 currency'), from: moment, to: moment })
+  .object({ provider: z.string().trim().min(1).max(200), currency: currencyCode, from: moment, to: moment })
   .refine((r) => r.to > r.from, { message: 'to must be after from', path: ['to'] });
 
 export const findingsRequest = z.object({
@@ -68,7 +68,7 @@ export function reconciliationRouter(reconciler: VendorReconciler, bodyLimit: st
   router.post('/reconciliation/import', allow('operator'), express.text({ type: () => true, limit: importLimit }), async (req, res) => {
     const q = importRequest.safeParse(req.query);
     if (!q.success) return invalid(res, z.prettifyError(q.error));
-    const records = parseExport(typeof req.body === 'string' ? req.body : '', asCurrency(q.data.currency));
+    const records = parseExport(typeof req.body === 'string' ? req.body : '', q.data.currency);
     if (!records.ok) return invalid(res, records.message);
     try {
       res.status(201).json(await reconciler.import(actorOf(req, res), q.data.provider, q.data.from, q.data.to, records.value));

@@ -1,7 +1,7 @@
 import express from 'express';
 import { z } from 'zod';
 import { ggrCsv, ggrJson, type Reports } from '../reports/ggr.ts';
-import { isCurrency } from '../money/currency.ts';
+import { currencyCode } from '../money/currency.ts';
 import { allow } from './auth.ts';
 
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a day as YYYY-MM-DD').refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar day');
@@ -17,7 +17,7 @@ export const ggrRequest = z
     provider: z.string().max(200).optional(),
     game: z.string().max(200).optional(),
     // Any case: 'usd' is USD, not a filter matching nothing.
-    currency: z.string().trim().toUpperCase().refine(isCurrency, 'a currency code such as USD').optional(),
+    currency: currencyCode.optional(),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['to'] })

@@ -5,6 +5,8 @@
  * is money withheld), and a Node upgrade could change it, while an exponent is what every amount
  * stored in that currency means.
  */
+import { z } from 'zod';
+
 export type Currency = string & { readonly __brand: 'Currency' };
 
 const known = new Set(Intl.supportedValuesOf('currency'));
@@ -24,6 +26,9 @@ export function asCurrency(code: string): Currency {
   if (!isCurrency(code)) throw new Error(`unknown currency ${JSON.stringify(code)}`);
   return code;
 }
+
+/** A currency code as a caller writes it, in either case ('usd' is USD): refused unless it is one. */
+export const currencyCode = z.string().trim().toUpperCase().refine(isCurrency, 'not an ISO 4217 currency code (such as USD)').transform(asCurrency);
 
 export function exponentOf(currency: Currency): number {
   return EXPONENTS[currency] ?? 2;

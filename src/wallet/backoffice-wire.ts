@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { asCurrency, isCurrency, type Currency } from '../money/currency.ts';
+import { asCurrency, currencyCode, type Currency } from '../money/currency.ts';
 import { formatAmount, parseAmount, type Minor, type ParseResult } from '../money/minor.ts';
 import type { BackOfficeRefusal, HistoryEntry, PlayerView } from './backoffice.ts';
 
@@ -8,7 +8,7 @@ import type { BackOfficeRefusal, HistoryEntry, PlayerView } from './backoffice.t
  * JSON shape for answers, so an operator sees the same fields and decimal strings from either.
  */
 
-const currency = z.string().refine(isCurrency, 'not an ISO 4217 currency').transform(asCurrency);
+const currency = currencyCode;
 const playerCode = z.string().trim().min(1).max(100);
 
 export const newPlayer = z.object({ code: playerCode, currencies: z.array(currency).min(1).max(20) });

@@ -108,7 +108,8 @@ describe('cashier', () => {
 
   it('answers a repeated reference as a repeat and moves no money', async () => {
     const before = await transfers();
-    const run = await cli(['deposit', 'bob', '100.50', 'USD', '--reference', 'bob-1']);
+    // The currency in lower case is the same currency: the same operation, repeated.
+    const run = await cli(['deposit', 'bob', '100.50', 'usd', '--reference', 'bob-1']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('repeat');
     expect(await transfers()).toBe(before);

@@ -265,11 +265,15 @@ describe('/v1 cashier', () => {
 
   it('refuses a number where a decimal string is expected, and a missing reference', async () => {
     await create('c-shape');
-    for (const body of [{ currency: 'USD', amount: 10, reference: 'c-shape-1' }, { currency: 'USD', amount: '10' }, { currency: 'usd', amount: '1', reference: 'c-shape-2' }]) {
+    for (const body of [{ currency: 'USD', amount: 10, reference: 'c-shape-1' }, { currency: 'USD', amount: '10' }, { currency: 'US', amount: '1', reference: 'c-shape-2' }]) {
       const res = await api('POST', '/v1/players/c-shape/deposits', body);
       expect(res.status).toBe(400);
       expect(res.json.error.code).toBe('invalid_request');
     }
+    // A code in lower case is that currency, as in every other place a currency is asked for.
+    const lower = await api('POST', '/v1/players/c-shape/deposits', { currency: 'usd', amount: '1', reference: 'c-shape-3' });
+    expect(lower.status).toBe(201);
+    expect(lower.json).toMatchObject({ currency: 'USD' });
   });
 
   it('refuses a currency the player has no wallet in with 422', async () => {

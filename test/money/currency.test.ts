@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asCurrency, exponentOf } from '../../src/money/currency.ts';
+import { asCurrency, currencyCode, exponentOf } from '../../src/money/currency.ts';
 import { formatAmountFixed, parseAmount } from '../../src/money/minor.ts';
 
 /**
@@ -31,5 +31,13 @@ describe('minor units', () => {
     expect(formatAmountFixed(1275n, huf)).toBe('12.75');
     expect(parseAmount('1.125', asCurrency('IQD'))).toEqual({ ok: true, value: 1125n });
     expect(parseAmount('1.5', asCurrency('KRW')).ok).toBe(false);
+  });
+});
+
+describe('a currency code as a caller writes it', () => {
+  it('is read in either case, and refused when it is no currency', () => {
+    expect(currencyCode.parse('huf')).toBe('HUF');
+    expect(currencyCode.parse(' Usd ')).toBe('USD');
+    for (const bad of ['US', 'usdd', 'ZZZ', '', 'ěur']) expect(currencyCode.safeParse(bad).success, bad).toBe(false);
   });
 });
