@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { balanceOf } from '../event/helpers.ts';
-import { csvOf, importExport } from '../reconcile/helpers.ts';
+import { csvOf, importExport, resolveFinding } from '../reconcile/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { betBody, configDir, instance, newRound, post, rollbackBody, statusOf, token, txId, uuid, winBody } from './helpers.ts';
 
@@ -190,12 +190,8 @@ describe('wins after a closing win', () => {
     // Hub88's records show the bet cancelled: a finding the wallet did not apply.
     const run = await importExport(gw, since, 'USD', csvOf([[bet.transaction_uuid as string, 'bet', 'hw_reconciled', round, '10.00'], [uuid(), 'cancel', 'hw_reconciled', round, '10.00']]), H.id);
     const owed = run.findings.find((f) => f.kind === 'status_mismatch' && f.player === 'hw_reconciled')!;
-    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${owed.id}/resolve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '10.00', note: 'voided' }),
-    });
-    expect(res.status).toBe(422);
+    const refused = await resolveFinding(gw, owed.id, { action: 'adjust', direction: 'deposit', amount: '10.00', note: 'voided' });
+    expect(refused.status).toBe(422);
     expect(await usd('hw_reconciled')).toBe(9_500n);
     expect(statusOf(await post(gw, H, '/transaction/rollback', await rollbackBody(H, 'hw_reconciled', win.transaction_uuid)))).toBe('RS_OK');
     expect(await usd('hw_reconciled')).toBe(10_000n);

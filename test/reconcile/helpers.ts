@@ -22,3 +22,16 @@ export const csvOf = (rows: string[][]) => ['id,kind,user,round,amount,at', ...r
 
 /** An event round's id as the vendor's export names it. */
 export const roundOf = (r: ev.Round) => `${r.table_no}:${r.game_no}`;
+
+/** What resolving a finding over /v1 answers, as these tests read it. */
+export type Resolved = { status: number; json: { state?: string; resolution?: Record<string, unknown>; error?: { message: string } } };
+
+/** Resolves finding `id` over /v1 as an admin (the role an adjustment needs). */
+export async function resolveFinding(gw: TestGateway, id: string, body: object): Promise<Resolved> {
+  const res = await fetch(`${gw.url}/v1/reconciliation/findings/${id}/resolve`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, json: (await res.json()) as Resolved['json'] };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ev from '../event/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
-import { csvOf, importExport as importCsv, roundOf } from './helpers.ts';
+import { csvOf, importExport as importCsv, resolveFinding, roundOf } from './helpers.ts';
 
 /**
  * An imported export, against the ledger of an event-dialect provider (the dialect whose vendor sends
@@ -68,15 +68,6 @@ describe('an export with the cancels of bet lines', () => {
 });
 
 describe('an export imported in the wrong currency', () => {
-  const resolve = async (id: string, body: object) => {
-    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${id}/resolve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, json: (await res.json()) as { state?: string; error?: { message: string } } };
-  };
-
   it('finds the currency differs for what the wallet moved in another one, and no adjustment pays it again', async () => {
     await gw.fund('ri-max', { USD: '100', EUR: '100' });
     const round = ev.newRound();
@@ -103,7 +94,7 @@ describe('an export imported in the wrong currency', () => {
     ].sort());
     expect(found.find((f) => f.key === win)!.detail).toContain('EUR');
     for (const f of found) {
-      const adjusted = await resolve(f.id, { action: 'adjust', direction: 'deposit', amount: f.key.startsWith('cancel:') ? '3.00' : '8.00', note: 'as the vendor says' });
+      const adjusted = await resolveFinding(gw, f.id, { action: 'adjust', direction: 'deposit', amount: f.key.startsWith('cancel:') ? '3.00' : '8.00', note: 'as the vendor says' });
       expect(adjusted.status).toBe(422);
       expect(adjusted.json.error!.message).toContain('currency');
     }
@@ -135,12 +126,8 @@ describe("a lost result of a dialect whose result settles its round, paid by an 
       [result, 'win', 'ri-ned', roundOf(round), '8.00'],
     ]));
     const lost = run.findings.find((f) => f.key === result)!;
-    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${lost.id}/resolve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' }),
-    });
-    expect(await res.json()).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win', transaction: result } });
+    const paid = await resolveFinding(gw, lost.id, { action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' });
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { paidAs: 'win', transaction: result } });
     expect(await ev.balanceOf(gw, 'ri-ned')).toBe(10_300n);
     const lines = await gw.gateway.db.selectFrom('bet_lines as l').innerJoin('rounds as r', 'r.id', 'l.round_id').select('l.state').where('r.external_id', '=', roundOf(round)).execute();
     expect(lines.map((l) => l.state)).toEqual(['settled']);
@@ -166,13 +153,9 @@ describe('a lost result of a round a result change already settled', () => {
       [result, 'win', 'ri-oz', roundOf(round), '8.00'],
     ]));
     const lost = run.findings.find((f) => f.key === result)!;
-    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${lost.id}/resolve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' }),
-    });
-    expect(res.status).toBe(422);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('round_settled');
+    const refused = await resolveFinding(gw, lost.id, { action: 'adjust', direction: 'deposit', amount: '8.00', note: 'lost result' });
+    expect(refused.status).toBe(422);
+    expect(refused.json.error!.message).toContain('round_settled');
     expect(await ev.balanceOf(gw, 'ri-oz')).toBe(10_100n);
   });
 });
@@ -190,12 +173,8 @@ describe('a cancel the wallet refused because a result settled its line', () => 
       [cancel, 'cancel', 'ri-pia', roundOf(round), '5.00'],
     ]));
     const owed = run.findings.find((f) => f.kind === 'status_mismatch' && f.player === 'ri-pia')!;
-    const res = await fetch(`${gw.url}/v1/reconciliation/findings/${owed.id}/resolve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ action: 'adjust', direction: 'deposit', amount: '5.00', note: 'the vendor voided the round' }),
-    });
-    expect(await res.json()).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${owed.id}` } });
+    const paid = await resolveFinding(gw, owed.id, { action: 'adjust', direction: 'deposit', amount: '5.00', note: 'the vendor voided the round' });
+    expect(paid.json).toMatchObject({ state: 'resolved', resolution: { reference: `reconcile-${owed.id}` } });
     expect(await ev.balanceOf(gw, 'ri-pia')).toBe(10_000n);
   });
 });

@@ -6,7 +6,7 @@ import { PlayerCode } from '../../src/wallet/types.ts';
 import * as command from '../command/helpers.ts';
 import { startTestGateway, type TestGateway } from '../support/gateway.ts';
 import { holdWallet } from '../webhooks/helpers.ts';
-import { csvOf, importExport } from './helpers.ts';
+import { csvOf, importExport, resolveFinding } from './helpers.ts';
 
 /**
  * Resolving findings so that money moves once (found by an operator's walk): a lost win paid by an
@@ -19,14 +19,7 @@ let gw: TestGateway;
 const started = new Date(Date.now() - 60_000);
 const exported = (rows: string[][]) => importExport(gw, started, 'USD', csvOf(rows), SP);
 const usd = (player: string) => command.wallet(gw, player, 'USD');
-const resolve = async (id: string, body: object) => {
-  const res = await fetch(`${gw.url}/v1/reconciliation/findings/${id}/resolve`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${await gw.adminToken('admin')}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as { state?: string; resolution?: Record<string, unknown>; error?: { message: string } } };
-};
+const resolve = (id: string, body: object) => resolveFinding(gw, id, body);
 
 beforeAll(async () => {
   gw = await startTestGateway();

@@ -36,7 +36,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const name = testDatabaseName();
   const url = adminUrl(name);
   await ensureDatabase(url, inject('templateDatabase'));
-  const db = createDatabase({ url, poolSize: 4, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
+  return handle(url, createDatabase({ url, poolSize: 4, lockTimeoutMs: 5000, statementTimeoutMs: 30000 }));
+}
+
+/** A test database's handle: its URL, a pool on it, and how to drop it once the pool is done. */
+function handle(url: string, db: Db): TestDatabase {
   return {
     url,
     db,
@@ -54,15 +58,7 @@ export async function migratedTo(migration: string): Promise<TestDatabase> {
   await ensureDatabase(url);
   const db = createDatabase({ url, poolSize: 2, lockTimeoutMs: 5000, statementTimeoutMs: 30000 });
   await migrateTo(db, migration);
-  return {
-    url,
-    db,
-    async drop() {
-      await db.destroy();
-      await waitForNoBackends(url);
-      await dropDatabase(url);
-    },
-  };
+  return handle(url, db);
 }
 
 /**
